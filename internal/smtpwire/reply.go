@@ -1,0 +1,173 @@
+// Package smtpwire holds the SMTP wire pieces that the reference server, its
+// relay client, the conformance suite and the load generator share: replies
+// with enhanced status codes, reply parsing, mailbox and path syntax, and dot
+// stuffing.
+package smtpwire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Reply is an SMTP reply: a three-digit code, an optional enhanced status
+// code (RFC 3463) and one or more text lines. It implements error so a
+// handler can return the reply a failure should produce.
+type Reply struct {
+	Code     int
+	Enhanced string // "5.1.1", or "" for none
+	Lines    []string
+}
+
+// NewReply builds a one-line reply.
+func NewReply(code int, enhanced, format string, args ...any) *Reply {
+	return &Reply{Code: code, Enhanced: enhanced, Lines: []string{fmt.Sprintf(format, args...)}}
+}
+
+func (r *Reply) Error() string {
+	return r.String()
+}
+
+// String renders the reply on one line, as a log or error message would.
+func (r *Reply) String() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(r.Code))
+	if r.Enhanced != "" {
+		b.WriteByte(' ')
+		b.WriteString(r.Enhanced)
+	}
+	for _, l := range r.Lines {
+		b.WriteByte(' ')
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// Text returns the text lines joined by newlines, enhanced codes removed.
+func (r *Reply) Text() string { return strings.Join(r.Lines, "\n") }
+
+// Positive reports a 2xx or 3xx reply.
+func (r *Reply) Positive() bool { return r.Code >= 200 && r.Code < 400 }
+
+// Temporary reports a 4xx reply (RFC 5321 §4.2.1: transient negative).
+func (r *Reply) Temporary() bool { return r.Code >= 400 && r.Code < 500 }
+
+// Permanent reports a 5xx reply.
+func (r *Reply) Permanent() bool { return r.Code >= 500 && r.Code < 600 }
+
+// AppendTo appends the wire form of the reply (RFC 5321 §4.2: "code-text"
+// on every line but the last, "code text" on the last) to dst. The enhanced
+// code, when set, prefixes every line (RFC 2034 §4).
+func (r *Reply) AppendTo(dst []byte) []byte {
+	lines := r.Lines
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	for i, l := range lines {
+		dst = strconv.AppendInt(dst, int64(r.Code), 10)
+		if i < len(lines)-1 {
+			dst = append(dst, '-')
+		} else {
+			dst = append(dst, ' ')
+		}
+		if r.Enhanced != "" {
+			dst = append(dst, r.Enhanced...)
+			if l != "" {
+				dst = append(dst, ' ')
+			}
+		}
+		dst = append(dst, l...)
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
+}
+
+// ErrMalformedReply is wrapped by ReadReply when the server's bytes are not
+// an RFC 5321 §4.2 reply.
+var ErrMalformedReply = errors.New("malformed SMTP reply")
+
+// MaxReplyLines bounds a multi-line reply so a hostile server cannot make a
+// client buffer forever.
+const MaxReplyLines = 1000
+
+// ReadReply reads one possibly multi-line reply. When enhanced is true, a
+// leading "d.d.d " on each line is split off into Reply.Enhanced (RFC 2034).
+// Each raw line (without CRLF) is passed to onLine when it is not nil, so a
+// caller can keep a transcript.
+func ReadReply(r *bufio.Reader, enhanced bool, onLine func(line []byte)) (*Reply, error) {
+	reply := &Reply{}
+	for n := 0; ; n++ {
+		if n >= MaxReplyLines {
+			return nil, fmt.Errorf("%w: more than %d lines", ErrMalformedReply, MaxReplyLines)
+		}
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return nil, fmt.Errorf("%w: line longer than %d octets", ErrMalformedReply, r.Size())
+			}
+			return nil, err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if onLine != nil {
+			onLine(line)
+		}
+		if len(line) < 3 || !isDigits(line[:3]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
+			return nil, fmt.Errorf("%w: %q", ErrMalformedReply, line)
+		}
+		code, _ := strconv.Atoi(string(line[:3]))
+		if n == 0 {
+			reply.Code = code
+		} else if code != reply.Code {
+			return nil, fmt.Errorf("%w: code %d inside a %d reply", ErrMalformedReply, code, reply.Code)
+		}
+		text := ""
+		if len(line) > 4 {
+			text = string(line[4:])
+		}
+		if enhanced {
+			if esc, rest, ok := SplitEnhanced(text); ok {
+				if reply.Enhanced == "" {
+					reply.Enhanced = esc
+				}
+				text = rest
+			}
+		}
+		reply.Lines = append(reply.Lines, text)
+		if len(line) == 3 || line[3] == ' ' {
+			return reply, nil
+		}
+	}
+}
+
+// SplitEnhanced splits a leading enhanced status code ("class.subject.detail",
+// RFC 3463 §2) off a reply text.
+func SplitEnhanced(text string) (code, rest string, ok bool) {
+	end := strings.IndexByte(text, ' ')
+	if end < 0 {
+		end = len(text)
+	}
+	parts := strings.Split(text[:end], ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || !strings.Contains("245", parts[0]) {
+		return "", text, false
+	}
+	for _, p := range parts[1:] {
+		if len(p) < 1 || len(p) > 3 || !isDigits([]byte(p)) {
+			return "", text, false
+		}
+	}
+	rest = text[end:]
+	rest = strings.TrimPrefix(rest, " ")
+	return text[:end], rest, true
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}

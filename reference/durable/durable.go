@@ -1,0 +1,234 @@
+// Package durable writes files so that they survive a crash: the data is
+// fsync'd in a temporary name, renamed into place, and the directory that
+// holds the new name is fsync'd before the write is reported done.
+//
+// Directory fsyncs are group-committed: every rename that happened before a
+// directory fsync started is covered by it, so concurrent writers into the
+// same directory share one fsync instead of queueing for one each. This is
+// what lets the reference server acknowledge mail only once it is on disk
+// and still accept thousands of messages a second.
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// File is one file to publish durably.
+type File struct {
+	// TmpPath is where the data is written first. It must be on the same
+	// file system as the final name, and must not exist.
+	TmpPath string
+	// FinalName returns the final path. It is called just before the rename,
+	// so a caller can assign ordered names (IMAP UIDs) at publication time.
+	FinalName func() (string, error)
+	// Locker, when set, is held across FinalName and the rename, so names
+	// assigned in order become visible in that order.
+	Locker sync.Locker
+	// Data is written in order; the chunks are concatenated.
+	Data [][]byte
+}
+
+// Committer publishes files durably and group-commits directory fsyncs. The
+// zero value is not usable; use New.
+type Committer struct {
+	mu   sync.Mutex
+	dirs map[string]*dirSyncer
+}
+
+// New returns a Committer.
+func New() *Committer {
+	return &Committer{dirs: make(map[string]*dirSyncer)}
+}
+
+// Write publishes every file: write and fsync each temporary file, rename
+// each into its final name, then fsync each distinct directory once. When it
+// returns nil, every file is on stable storage under its final name. On
+// error, files not yet renamed are removed; files already renamed stay (a
+// duplicate is better than a loss) and their paths are returned.
+func (c *Committer) Write(files []File) (finals []string, err error) {
+	handles := make([]*os.File, 0, len(files))
+	cleanup := func() {
+		for i, f := range handles {
+			f.Close()
+			if i >= len(finals) {
+				os.Remove(files[i].TmpPath)
+			}
+		}
+	}
+	for _, file := range files {
+		f, err := os.OpenFile(file.TmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		handles = append(handles, f)
+		for _, chunk := range file.Data {
+			if _, err := f.Write(chunk); err != nil {
+				cleanup()
+				return nil, err
+			}
+		}
+	}
+	// fsync the data of every file before any rename: a name must never
+	// point at data that a crash could lose.
+	for _, f := range handles {
+		if err := f.Sync(); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("fsync %s: %w", f.Name(), err)
+		}
+	}
+	dirs := make([]string, 0, 1)
+	for _, file := range files {
+		final, err := publish(file)
+		if err != nil {
+			cleanup()
+			return finals, err
+		}
+		finals = append(finals, final)
+		dir := filepath.Dir(final)
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	for _, f := range handles {
+		f.Close()
+	}
+	for _, dir := range dirs {
+		if err := c.SyncDir(dir); err != nil {
+			return finals, err
+		}
+	}
+	return finals, nil
+}
+
+// publish renames file's temporary name to its final name.
+func publish(file File) (string, error) {
+	if file.Locker != nil {
+		file.Locker.Lock()
+		defer file.Locker.Unlock()
+	}
+	final, err := file.FinalName()
+	if err != nil {
+		return "", err
+	}
+	return final, os.Rename(file.TmpPath, final)
+}
+
+// Remove deletes a file and fsyncs its directory (group-committed).
+func (c *Committer) Remove(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return c.SyncDir(filepath.Dir(path))
+}
+
+// Rename renames a file and fsyncs both directories (group-committed).
+func (c *Committer) Rename(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	if err := c.SyncDir(filepath.Dir(to)); err != nil {
+		return err
+	}
+	if filepath.Dir(from) != filepath.Dir(to) {
+		return c.SyncDir(filepath.Dir(from))
+	}
+	return nil
+}
+
+// WriteFile replaces path atomically and durably with data (write a
+// temporary sibling, fsync, rename, fsync the directory).
+func (c *Committer) WriteFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	os.Remove(tmp)
+	_, err := c.Write([]File{{
+		TmpPath:   tmp,
+		FinalName: func() (string, error) { return path, nil },
+		Data:      [][]byte{data},
+	}})
+	return err
+}
+
+// SyncDir fsyncs the directory dir. Callers that arrive while an fsync of dir
+// is running wait for the next one, which covers all of them at once.
+func (c *Committer) SyncDir(dir string) error {
+	c.mu.Lock()
+	s := c.dirs[dir]
+	if s == nil {
+		s = &dirSyncer{path: dir}
+		s.cond = sync.NewCond(&s.mu)
+		c.dirs[dir] = s
+	}
+	c.mu.Unlock()
+	return s.sync()
+}
+
+// MkdirAll creates dir and its parents and makes the new entries durable.
+func (c *Committer) MkdirAll(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := c.MkdirAll(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return c.SyncDir(parent)
+}
+
+// dirSyncer group-commits fsyncs of one directory.
+type dirSyncer struct {
+	path string
+	mu   sync.Mutex
+	cond *sync.Cond
+	// requested counts sync requests; synced is the highest request number
+	// that a completed fsync is known to cover.
+	requested, synced uint64
+	running           bool
+}
+
+func (s *dirSyncer) sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requested++
+	mine := s.requested
+	for s.synced < mine {
+		if s.running {
+			s.cond.Wait()
+			continue
+		}
+		// Every request numbered up to target made its rename before this
+		// fsync starts, so this fsync covers all of them.
+		s.running = true
+		target := s.requested
+		s.mu.Unlock()
+		err := syncPath(s.path)
+		s.mu.Lock()
+		s.running = false
+		if err != nil {
+			s.cond.Broadcast()
+			return fmt.Errorf("fsync directory %s: %w", s.path, err)
+		}
+		s.synced = target
+		s.cond.Broadcast()
+	}
+	return nil
+}
+
+func syncPath(path string) error {
+	d, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

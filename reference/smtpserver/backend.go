@@ -1,0 +1,53 @@
+package smtpserver
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/mailcheck/mailcheck/internal/smtpwire"
+)
+
+// ErrAuthFailed is what Backend.Authenticate returns for bad credentials;
+// the session answers 535 5.7.8 (RFC 4954 §6).
+var ErrAuthFailed = errors.New("authentication failed")
+
+// Backend decides what happens to mail. Its methods are called from many
+// sessions at once.
+type Backend interface {
+	// Authenticate checks a user name and password from AUTH PLAIN or LOGIN
+	// and returns the canonical user name.
+	Authenticate(ctx context.Context, username, password string) (user string, err error)
+	// Recipient accepts (nil) or refuses a RCPT. A refusal is a
+	// *smtpwire.Reply, sent to the client as is; any other error gives 451.
+	// The postmaster with no domain (RFC 5321 §4.5.1) comes as Local
+	// "postmaster" and an empty Domain.
+	Recipient(ctx context.Context, conn *ConnInfo, rcpt smtpwire.Mailbox) error
+	// Deliver stores or queues an accepted message for all its recipients.
+	// It must return nil only when the message is on stable storage: the
+	// server answers 250 then, and a 250 is a promise not to lose it
+	// (RFC 5321 §6.1). A *smtpwire.Reply is sent as is; other errors give
+	// 451 4.3.0.
+	Deliver(ctx context.Context, env *Envelope, message [][]byte) error
+}
+
+// ConnInfo describes the client side of a session.
+type ConnInfo struct {
+	ID         string // session id, also in the Received header
+	RemoteAddr net.Addr
+	Helo       string // EHLO/HELO argument
+	ESMTP      bool   // EHLO (not HELO) was used
+	TLS        bool
+	User       string // authenticated user, "" if none
+}
+
+// Envelope is one accepted transaction.
+type Envelope struct {
+	Conn ConnInfo
+	// From is the reverse-path, "" for the null path <>.
+	From string
+	// Recipients are the accepted forward-paths, in RCPT order.
+	Recipients []string
+	// Body8BitMIME is set when MAIL carried BODY=8BITMIME (RFC 6152).
+	Body8BitMIME bool
+}

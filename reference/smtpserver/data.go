@@ -1,0 +1,143 @@
+package smtpserver
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+)
+
+// RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
+const maxTextLine = 1000
+
+// dataFault is why a received message is refused. The whole message is
+// always read to its end first, so the session stays in step and the next
+// transaction starts clean.
+type dataFault int
+
+const (
+	dataOK dataFault = iota
+	dataTooBig
+	dataBareLineEnd
+	dataLongLine
+	data8Bit
+)
+
+// cmdData handles DATA (RFC 5321 §4.1.1.4): 354, the message up to
+// CRLF.CRLF, then one reply for the whole transaction.
+func (s *session) cmdData(hasArgs bool) {
+	switch {
+	case hasArgs:
+		s.reply(501, "5.5.4", "Syntax: DATA (no arguments)")
+		return
+	case s.state < stateMail:
+		s.reply(503, "5.5.1", "Bad sequence of commands: need MAIL and RCPT before DATA")
+		return
+	case s.state < stateRcpt:
+		// RFC 5321 §3.3: no accepted recipient, so no 354.
+		s.reply(503, "5.5.1", "Bad sequence of commands: no valid recipients")
+		return
+	}
+	s.w.WriteString("354 End data with <CR><LF>.<CR><LF>\r\n")
+	s.data.Reset()
+	fault, err := readData(s.r, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME)
+	if err != nil {
+		s.endOnReadError(err)
+		s.conn.Close()
+		s.resetTransaction()
+		return
+	}
+	defer s.resetTransaction()
+	switch fault {
+	case dataTooBig:
+		s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size (%d octets)", s.srv.opts.MaxMessageBytes)
+		return
+	case dataBareLineEnd:
+		// Bare CR or LF lets a message end where another server sees no
+		// end: the SMTP smuggling attack. Refuse the message.
+		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 §2.3.8)")
+		return
+	case dataLongLine:
+		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", maxTextLine)
+		return
+	case data8Bit:
+		// RFC 5321 §2.4 and RFC 6152 §3: 8-bit octets need BODY=8BITMIME;
+		// refuse rather than alter the message.
+		s.reply(554, "5.6.1", "Message refused: 8-bit octets without BODY=8BITMIME (RFC 6152)")
+		return
+	}
+	env := &Envelope{Conn: s.info, From: s.from, Recipients: append([]string(nil), s.rcpts...), Body8BitMIME: s.body8BitMIME}
+	s.messages++
+	id := fmt.Sprintf("%s.%d", s.info.ID, s.messages)
+	header := s.receivedHeader(id)
+	if err := s.srv.backend.Deliver(s.ctx, env, [][]byte{header, s.data.Bytes()}); err != nil {
+		s.replyError(err, "delivery")
+		return
+	}
+	s.log.Info("message accepted", "id", id, "from", env.From, "rcpts", len(env.Recipients), "octets", len(header)+s.data.Len())
+	s.reply(250, "2.0.0", "OK: queued as %s", id)
+}
+
+// readData reads DATA content from r into buf until the line ".\r\n",
+// removing one leading dot from every other line (RFC 5321 §4.5.2). Only
+// CRLF "." CRLF ends the data: a "." line ended by a bare LF does not. It
+// returns the first fault found; an error means the connection failed.
+func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool) (dataFault, error) {
+	fault := dataOK
+	setFault := func(f dataFault) {
+		if fault == dataOK {
+			fault = f
+		}
+	}
+	atLineStart := true
+	lineLen := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return fault, err
+		}
+		complete := err == nil
+		if atLineStart && complete && len(chunk) == 3 && chunk[0] == '.' && chunk[1] == '\r' {
+			return fault, nil
+		}
+		content := chunk
+		if atLineStart && len(content) > 0 && content[0] == '.' {
+			content = content[1:]
+		}
+		// RFC 5321 §4.5.3.1.6: the limit does not count the leading dot
+		// duplicated for transparency.
+		lineLen += len(content)
+		if lineLen > maxTextLine {
+			setFault(dataLongLine)
+		}
+		// A CR must be followed by LF and an LF preceded by CR.
+		body := content
+		if complete {
+			if len(body) < 2 || body[len(body)-2] != '\r' {
+				setFault(dataBareLineEnd)
+				body = body[:len(body)-1]
+			} else {
+				body = body[:len(body)-2]
+			}
+		}
+		// A chunk that is not a whole line is part of a line over 16 KiB,
+		// already refused as too long; a CR split from its LF there does
+		// not change the verdict.
+		if bytes.IndexByte(body, '\r') >= 0 {
+			setFault(dataBareLineEnd)
+		}
+		if !allow8Bit && !isASCII(body) {
+			setFault(data8Bit)
+		}
+		if int64(buf.Len()+len(content)) > max {
+			setFault(dataTooBig)
+		}
+		if fault != dataTooBig {
+			buf.Write(content)
+		}
+		atLineStart = complete
+		if complete {
+			lineLen = 0
+		}
+	}
+}

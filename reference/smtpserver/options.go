@@ -1,0 +1,79 @@
+// Package smtpserver is the reference SMTP server: an RFC 5321 state machine
+// written by hand so it can be strict where common libraries are lenient
+// (8-bit data without BODY=8BITMIME, bare LF in DATA, a fixed extension
+// list) and so tests can inject single faults into it.
+//
+// The server speaks the protocol; a Backend decides who may log in, which
+// recipients are accepted and where accepted mail goes.
+package smtpserver
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxMessageBytes = 32 << 20
+	// RFC 5321 §4.5.3.1.8: a server must accept at least 100 recipients.
+	DefaultMaxRecipients  = 100
+	DefaultMaxConnections = 1000
+	// RFC 5321 §4.5.3.2.7: the server timeout should be at least 5 minutes.
+	DefaultIdleTimeout      = 5 * time.Minute
+	DefaultAuthFailureDelay = time.Second
+)
+
+// Options configure a Server. The zero value of every field is usable.
+type Options struct {
+	// Hostname is the name the server gives in its greeting, EHLO reply and
+	// Received headers. Default: os.Hostname.
+	Hostname string
+	// MaxMessageBytes is the largest message accepted, advertised with SIZE
+	// (RFC 1870). Default DefaultMaxMessageBytes.
+	MaxMessageBytes int64
+	// MaxRecipients per transaction; more get 452 4.5.3 (RFC 5321
+	// §4.5.3.1.10). Values under 100 are raised to 100, the RFC minimum.
+	MaxRecipients int
+	// MaxConnections is the number of concurrent sessions; a connection
+	// beyond it is answered 421 and closed. Default DefaultMaxConnections.
+	MaxConnections int
+	// IdleTimeout bounds the wait for each command and each read of DATA
+	// (RFC 5321 §4.5.3.2). Default DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// TLSConfig enables STARTTLS (RFC 3207) when set.
+	TLSConfig *tls.Config
+	// ImplicitTLS makes every connection start with a TLS handshake
+	// (submissions on port 465, RFC 8314); TLSConfig must be set.
+	ImplicitTLS bool
+	// InsecureAuth offers AUTH on connections without TLS. Only for tests on
+	// loopback: it sends passwords in clear text.
+	InsecureAuth bool
+	// AuthFailureDelay is slept before a 535 reply, to slow down password
+	// guessing. Default DefaultAuthFailureDelay; negative means none.
+	AuthFailureDelay time.Duration
+	// Logger receives one line per session event of note. Default: discard.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.MaxRecipients < DefaultMaxRecipients {
+		o.MaxRecipients = DefaultMaxRecipients
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.AuthFailureDelay == 0 {
+		o.AuthFailureDelay = DefaultAuthFailureDelay
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}

@@ -1,0 +1,65 @@
+package users
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestAddVerify(t *testing.T) {
+	db := New()
+	if err := db.Add("alice", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Verify("alice", "secret"); err != nil {
+		t.Errorf("right password: %v", err)
+	}
+	if err := db.Verify("alice", "wrong"); !errors.Is(err, ErrBadPassword) {
+		t.Errorf("wrong password: %v", err)
+	}
+	if err := db.Verify("bob", "secret"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("unknown user: %v", err)
+	}
+	for _, bad := range []string{"", "Alice", ".x", "a/b", "a:b", strings.Repeat("a", 65)} {
+		if db.Add(bad, "x") == nil {
+			t.Errorf("Add(%q) accepted an invalid name", bad)
+		}
+	}
+}
+
+func TestHashFileRoundTrip(t *testing.T) {
+	h, err := Hash("pw with spaces:and colons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(h, "pw with") {
+		t.Fatal("hash contains the password")
+	}
+	db := New()
+	file := "# accounts\n\nbob:" + h + "\n"
+	if err := db.Load(strings.NewReader(file), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Verify("bob", "pw with spaces:and colons"); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	if err := db.Verify("bob", "pw"); !errors.Is(err, ErrBadPassword) {
+		t.Errorf("wrong password accepted: %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, file := range []string{
+		"bob\n",
+		"bob:plaintext\n",
+		"Bob:pbkdf2-sha256$1$AAAA$AAAA\n",
+		"bob:pbkdf2-sha256$x$AAAA$AAAA\n",
+		"bob:pbkdf2-sha256$10$!!$AAAA\n",
+	} {
+		if err := New().Load(strings.NewReader(file), "f"); err == nil {
+			t.Errorf("Load(%q) succeeded", file)
+		} else if !strings.HasPrefix(err.Error(), "f:1:") {
+			t.Errorf("error %q does not name the line", err)
+		}
+	}
+}
