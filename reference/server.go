@@ -53,20 +53,24 @@ type Config struct {
 	// relay timeouts. Its Dir, Committer, Hostname, Routes, Bounce and
 	// Logger are set from this Config.
 	Queue queue.Options
+	// JournalBytes is the size of the write-ahead journal that
+	// group-commits deliveries (durable.DefaultJournalBytes if 0).
+	JournalBytes int64
 	// Logger receives the server's log. Default: discard.
 	Logger *slog.Logger
 }
 
 // Server is a running reference server.
 type Server struct {
-	cfg      Config
-	store    *mailstore.Store
-	queue    *queue.Queue
-	smtp     *smtpserver.Server
-	smtpLis  net.Listener
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	stopOnce sync.Once
+	cfg       Config
+	committer *durable.Committer
+	store     *mailstore.Store
+	queue     *queue.Queue
+	smtp      *smtpserver.Server
+	smtpLis   net.Listener
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	stopOnce  sync.Once
 }
 
 // Start opens the store and the queue, starts the queue runner and starts
@@ -94,9 +98,15 @@ func Start(cfg Config) (*Server, error) {
 	for i, d := range cfg.Domains {
 		domains[i] = strings.ToLower(d)
 	}
-	committer := durable.New()
+	// The journal replays changes committed before a crash before the
+	// store and queue read the directories.
+	committer, err := durable.Open(cfg.DataDir, cfg.JournalBytes)
+	if err != nil {
+		return nil, err
+	}
 	store, err := mailstore.Open(cfg.DataDir, committer)
 	if err != nil {
+		committer.Close()
 		return nil, err
 	}
 	r := &router{domains: domains, users: cfg.Users, store: store, log: cfg.Logger}
@@ -110,6 +120,7 @@ func Start(cfg Config) (*Server, error) {
 	qopts.Logger = cfg.Logger.With("part", "queue")
 	q, err := queue.Open(qopts)
 	if err != nil {
+		committer.Close()
 		return nil, err
 	}
 	r.queue = q
@@ -118,12 +129,13 @@ func Start(cfg Config) (*Server, error) {
 	sopts.Hostname = cfg.Hostname
 	sopts.TLSConfig = cfg.TLS
 	sopts.Logger = cfg.Logger.With("part", "smtp")
-	srv := &Server{cfg: cfg, store: store, queue: q, smtp: smtpserver.New(r, sopts)}
+	srv := &Server{cfg: cfg, committer: committer, store: store, queue: q, smtp: smtpserver.New(r, sopts)}
 
 	srv.smtpLis = cfg.SMTPListener
 	if srv.smtpLis == nil {
 		srv.smtpLis, err = net.Listen("tcp", cfg.SMTPAddr)
 		if err != nil {
+			committer.Close()
 			return nil, fmt.Errorf("reference: smtp: %w", err)
 		}
 	}
@@ -163,6 +175,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		go func() { s.wg.Wait(); close(done) }()
 		select {
 		case <-done:
+			// Everything is applied: checkpoint, so the next start has
+			// nothing to replay.
+			if cerr := s.committer.Close(); err == nil {
+				err = cerr
+			}
 		case <-ctx.Done():
 			err = ctx.Err()
 		}

@@ -1,12 +1,22 @@
-// Package durable writes files so that they survive a crash: the data is
-// fsync'd in a temporary name, renamed into place, and the directory that
-// holds the new name is fsync'd before the write is reported done.
+// Package durable writes, renames and removes files so that the change
+// survives a crash from the moment the call returns, and so that no reader
+// ever sees a half-written file: data is written under a temporary name and
+// renamed into place.
 //
-// Directory fsyncs are group-committed: every rename that happened before a
-// directory fsync started is covered by it, so concurrent writers into the
-// same directory share one fsync instead of queueing for one each. This is
-// what lets the reference server acknowledge mail only once it is on disk
-// and still accept thousands of messages a second.
+// A Committer works in one of two modes:
+//
+//   - Direct (New): each file's data is fsync'd before its rename, and the
+//     directory after it. Directory fsyncs are group-committed: every rename
+//     made before a directory fsync started is covered by it, so concurrent
+//     writers share one.
+//   - Journaled (Open, Linux): every change is first appended to a
+//     preallocated write-ahead journal, and one fdatasync commits a whole
+//     batch of changes from all concurrent writers (group commit) before
+//     they are applied to the file system. Overwriting preallocated blocks
+//     needs no file-system journal commit, so a batch costs one disk flush
+//     instead of two ext4 journal commits per file. Applied files are made
+//     durable at checkpoints (syncfs), after which the journal is reused; at
+//     start-up, Open replays the journal since the last checkpoint.
 package durable
 
 import (
@@ -33,14 +43,16 @@ type File struct {
 	Data [][]byte
 }
 
-// Committer publishes files durably and group-commits directory fsyncs. The
-// zero value is not usable; use New.
+// Committer makes file changes durable. The zero value is not usable; use
+// New or Open.
 type Committer struct {
 	mu   sync.Mutex
 	dirs map[string]*dirSyncer
+
+	journal *journal // nil in direct mode
 }
 
-// New returns a Committer.
+// New returns a Committer in direct mode.
 func New() *Committer {
 	return &Committer{dirs: make(map[string]*dirSyncer)}
 }
@@ -51,6 +63,9 @@ func New() *Committer {
 // error, files not yet renamed are removed; files already renamed stay (a
 // duplicate is better than a loss) and their paths are returned.
 func (c *Committer) Write(files []File) (finals []string, err error) {
+	if c.journal != nil && c.journal.fits(files) {
+		return c.journal.write(files)
+	}
 	handles := make([]*os.File, 0, len(files))
 	cleanup := func() {
 		for i, f := range handles {
@@ -121,6 +136,9 @@ func publish(file File) (string, error) {
 
 // Remove deletes a file and fsyncs its directory (group-committed).
 func (c *Committer) Remove(path string) error {
+	if c.journal != nil {
+		return c.journal.commit([]*op{{kind: opRemove, path: path}})
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -129,6 +147,9 @@ func (c *Committer) Remove(path string) error {
 
 // Rename renames a file and fsyncs both directories (group-committed).
 func (c *Committer) Rename(from, to string) error {
+	if c.journal != nil {
+		return c.journal.commit([]*op{{kind: opRename, from: from, path: to}})
+	}
 	if err := os.Rename(from, to); err != nil {
 		return err
 	}

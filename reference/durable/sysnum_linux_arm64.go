@@ -1,0 +1,6 @@
+//go:build linux && arm64
+
+package durable
+
+// sysSyncfs is syncfs(2), which package syscall does not name.
+const sysSyncfs = 267
