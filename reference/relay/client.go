@@ -445,7 +445,7 @@ func (c *Client) envelope(ctx context.Context, mail string, rcpts []string) (per
 // deadline for every chunk so a large message on a slow link is bounded
 // per write, not as a whole.
 func (c *Client) writeData(ctx context.Context, msg [][]byte) error {
-	stuffer := newDotStuffer(c.w)
+	stuffer := smtpwire.NewDotWriter(c.w)
 	for _, chunk := range msg {
 		if err := c.arm(ctx); err != nil {
 			return c.fail(err)

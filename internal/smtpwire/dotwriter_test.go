@@ -1,13 +1,11 @@
-package relay
+package smtpwire
 
 import (
 	"bytes"
 	"testing"
-
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
-// The streaming stuffer must produce what smtpwire.AppendDotStuffed does
+// The streaming stuffer must produce what AppendDotStuffed does
 // for the whole message, however the message is split into writes.
 func TestDotStufferMatchesAppendDotStuffed(t *testing.T) {
 	messages := []string{
@@ -22,10 +20,10 @@ func TestDotStufferMatchesAppendDotStuffed(t *testing.T) {
 		"bare\nLF\n.dot\n",
 	}
 	for _, msg := range messages {
-		want := smtpwire.AppendDotStuffed(nil, []byte(msg))
+		want := AppendDotStuffed(nil, []byte(msg))
 		for split := 0; split <= len(msg); split++ {
 			var got bytes.Buffer
-			d := newDotStuffer(&got)
+			d := NewDotWriter(&got)
 			d.Write([]byte(msg[:split]))
 			d.Write([]byte(msg[split:]))
 			d.Close()

@@ -1,14 +1,14 @@
-package relay
+package smtpwire
 
 import "io"
 
-// dotStuffer writes message content as an SMTP DATA block (RFC 5321
+// DotWriter writes message content as an SMTP DATA block (RFC 5321
 // §4.5.2): every line that starts with "." gets one more in front, and
 // Close ends the block with ".\r\n" (after a CRLF, if the content did not
 // end with one). It tracks line starts across writes, so the message may be
 // split into chunks anywhere. The stuffing exists on the wire only: the
 // receiver removes it and sees the content byte for byte.
-type dotStuffer struct {
+type DotWriter struct {
 	w           io.Writer
 	atLineStart bool
 	// endsInCRLF reports whether the content written so far ends in CRLF;
@@ -17,13 +17,14 @@ type dotStuffer struct {
 	written            int64
 }
 
-func newDotStuffer(w io.Writer) *dotStuffer {
-	return &dotStuffer{w: w, atLineStart: true}
+// NewDotWriter returns a DotWriter that writes the DATA block to w.
+func NewDotWriter(w io.Writer) *DotWriter {
+	return &DotWriter{w: w, atLineStart: true}
 }
 
 var extraDot = []byte{'.'}
 
-func (d *dotStuffer) Write(p []byte) (int, error) {
+func (d *DotWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -59,7 +60,7 @@ func (d *dotStuffer) Write(p []byte) (int, error) {
 
 // Close writes the end of the DATA block; it does not close the underlying
 // writer.
-func (d *dotStuffer) Close() error {
+func (d *DotWriter) Close() error {
 	if d.written > 0 && !d.endsInCRLF {
 		if _, err := d.w.Write([]byte("\r\n")); err != nil {
 			return err
