@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,8 @@ type Server struct {
 	opts    Options
 	backend Backend
 
-	nextID atomic.Uint64
+	idPrefix string
+	nextID   atomic.Uint64
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -41,6 +43,7 @@ func New(backend Backend, opts Options) *Server {
 		}
 	}
 	return &Server{
+		idPrefix:  strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		opts:      opts,
 		backend:   backend,
 		listeners: make(map[net.Listener]struct{}),

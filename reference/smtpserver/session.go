@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,7 +68,8 @@ type session struct {
 
 func newSession(srv *Server, conn net.Conn) *session {
 	s := &session{srv: srv, ctx: context.Background()}
-	s.info.ID = strconv.FormatUint(srv.nextID.Add(1), 36) + strconv.FormatInt(int64(os.Getpid()), 36)
+	// Unique across restarts: the server's start time, then a counter.
+	s.info.ID = srv.idPrefix + strconv.FormatUint(srv.nextID.Add(1), 36)
 	s.info.RemoteAddr = conn.RemoteAddr()
 	s.log = srv.opts.Logger.With("session", s.info.ID, "remote", conn.RemoteAddr().String())
 	s.setConn(conn)

@@ -89,7 +89,7 @@ func (db *DB) Has(name string) bool {
 	return ok
 }
 
-// Names returns the number of accounts.
+// Len returns the number of accounts.
 func (db *DB) Len() int {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
