@@ -39,6 +39,11 @@ type File struct {
 	// Locker, when set, is held across FinalName and the rename, so names
 	// assigned in order become visible in that order.
 	Locker sync.Locker
+	// Published, when set, is called once the file is visible under its
+	// final name, before Write returns. Calls come in naming order (the
+	// order of FinalName calls under the same Locker), so an index built
+	// from them stays sorted.
+	Published func(final string)
 	// Data is written in order; the chunks are concatenated.
 	Data [][]byte
 }
@@ -131,7 +136,13 @@ func publish(file File) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return final, os.Rename(file.TmpPath, final)
+	if err := os.Rename(file.TmpPath, final); err != nil {
+		return "", err
+	}
+	if file.Published != nil {
+		file.Published(final)
+	}
+	return final, nil
 }
 
 // Remove deletes a file and fsyncs its directory (group-committed).

@@ -42,6 +42,8 @@ type op struct {
 	tmp  string   // write: temporary name to write before the rename
 	data [][]byte // write: content
 	req  *request
+	// published is File.Published, called after a successful apply.
+	published func(final string)
 }
 
 // request is one caller waiting for its ops.
@@ -286,7 +288,7 @@ func (j *journal) write(files []File) ([]string, error) {
 		}
 		final, err := file.FinalName()
 		if err == nil {
-			ops[i] = &op{kind: opWrite, path: final, tmp: file.TmpPath, data: file.Data, req: req}
+			ops[i] = &op{kind: opWrite, path: final, tmp: file.TmpPath, data: file.Data, req: req, published: file.Published}
 			err = j.enqueue(ops[i])
 		}
 		if file.Locker != nil {
@@ -366,6 +368,9 @@ func (j *journal) run() {
 			opErr := err
 			if opErr == nil {
 				opErr = o.apply(j.unnamed)
+				if opErr == nil && o.published != nil {
+					o.published(o.path)
+				}
 			}
 			if j.applied != nil {
 				j.applied(o.path)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,40 +17,73 @@ import (
 	"github.com/mailcheck/mailcheck/reference/durable"
 )
 
-// uidListName is the per-mailbox file that records UIDVALIDITY and the
-// lowest UID not yet given out.
-const uidListName = "mailcheck-uidlist"
+// Per-mailbox files next to tmp/, new/ and cur/.
+const (
+	// uidListName records UIDVALIDITY and the lowest UID not yet given out.
+	uidListName = "mailcheck-uidlist"
+	// keywordsName lists the keywords that info letters a-z stand for.
+	keywordsName = "mailcheck-keywords"
+)
 
-// Mailbox is one Maildir folder.
+// Errors of mailbox operations.
+var (
+	ErrNoMessage       = errors.New("mailstore: no such message")
+	ErrTooManyKeywords = errors.New("mailstore: no room for another keyword in this mailbox")
+)
+
+// Mailbox is one Maildir folder with an in-memory index of its messages in
+// UID order. Every change goes through the Mailbox, so the index, the files
+// and the observers (IMAP sessions) always agree.
 type Mailbox struct {
-	path      string
-	committer *durable.Committer
-	names     *uniqueNames
+	store *Store
+	user  string
 
-	// mu orders UID assignment with the rename that publishes the UID, so
-	// messages appear in new/ in UID order (RFC 9051 §2.3.1.1: UIDs
-	// strictly ascend).
-	mu          sync.Mutex
+	// nameMu orders UID assignment with the publication of the file that
+	// carries the UID, so messages enter the index in UID order (RFC 9051
+	// §2.3.1.1: UIDs strictly ascend). It guards uidNext.
+	nameMu  sync.Mutex
+	uidNext uint32
+
+	// opMu serializes the operations that change existing messages (flags,
+	// expunge), which wait for the committer. mu is never held across a
+	// committer call: the committer publishes new messages under mu.
+	opMu sync.Mutex
+
+	mu          sync.Mutex // guards the fields below
+	name        string     // IMAP name
+	path        string
 	uidValidity uint32
-	uidNext     uint32
+	msgs        []*Message
+	keywords    []string
+	observers   []Observer
+	gone        bool // deleted
 }
 
-// Message is one stored message.
+// Message is one message as the index knows it.
 type Message struct {
 	UID   uint32
 	Size  int64
-	Flags string // Maildir flag letters (RFC-less convention: D F P R S T)
-	Path  string
-	New   bool // still in new/: not yet seen by any mail reader
+	Flags []string  // IMAP flags, canonical and sorted
+	Date  time.Time // internal date (RFC 9051 §2.3.3), from the file name
+	rel   string    // path relative to the mailbox directory
 }
 
-func openMailbox(path string, committer *durable.Committer, names *uniqueNames) (*Mailbox, error) {
+// Observer hears of every change to a mailbox, in order, with sequence
+// numbers as they are at the moment of the change. Calls are made with the
+// mailbox locked: observers must not call back into it.
+type Observer interface {
+	NumMessages(n uint32)
+	Expunged(seq uint32)
+	FlagsChanged(seq uint32, uid uint32, flags []string, source any)
+}
+
+func openMailbox(s *Store, user, name, path string) (*Mailbox, error) {
 	for _, sub := range []string{"", "tmp", "new", "cur"} {
-		if err := committer.MkdirAll(filepath.Join(path, sub)); err != nil {
+		if err := s.committer.MkdirAll(filepath.Join(path, sub)); err != nil {
 			return nil, fmt.Errorf("mailstore: %w", err)
 		}
 	}
-	mb := &Mailbox{path: path, committer: committer, names: names}
+	mb := &Mailbox{store: s, user: user, name: name, path: path}
 	if err := mb.load(); err != nil {
 		return nil, err
 	}
@@ -57,15 +91,17 @@ func openMailbox(path string, committer *durable.Committer, names *uniqueNames) 
 	return mb, nil
 }
 
-// load reads the uid list (creating it for a new mailbox) and raises
-// uidNext past every UID already in a file name, so a UID is never reused
-// even if the list was last written long ago.
+// load reads the uid list (creating it for a new mailbox), the keyword
+// table and the messages, and raises uidNext past every UID already in a
+// file name, so a UID is never reused even if the list is old.
 func (mb *Mailbox) load() error {
 	listPath := filepath.Join(mb.path, uidListName)
 	data, err := os.ReadFile(listPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		mb.uidValidity = uint32(time.Now().Unix())
+		if mb.uidValidity, err = mb.store.nextUIDValidity(mb.user); err != nil {
+			return err
+		}
 		mb.uidNext = 1
 		if err := mb.writeUIDList(); err != nil {
 			return err
@@ -77,6 +113,9 @@ func (mb *Mailbox) load() error {
 			return fmt.Errorf("mailstore: %s: %w", listPath, err)
 		}
 	}
+	if kw, err := os.ReadFile(filepath.Join(mb.path, keywordsName)); err == nil {
+		mb.keywords = strings.Fields(string(kw))
+	}
 	msgs, err := mb.scan()
 	if err != nil {
 		return err
@@ -86,7 +125,36 @@ func (mb *Mailbox) load() error {
 			mb.uidNext = m.UID + 1
 		}
 	}
+	// Messages another program put here get UIDs now, in name order.
+	for _, m := range msgs {
+		if m.UID != 0 {
+			continue
+		}
+		name := parseMessageName(filepath.Base(m.rel))
+		name.UID, name.HasUI = mb.uidNext, true
+		if name.Size < 0 {
+			name.Size = m.Size
+		}
+		rel := filepath.Join(filepath.Dir(m.rel), name.String())
+		if err := mb.store.committer.Rename(filepath.Join(mb.path, m.rel), filepath.Join(mb.path, rel)); err != nil {
+			return fmt.Errorf("mailstore: %w", err)
+		}
+		mb.uidNext++
+		m.UID, m.rel = name.UID, rel
+	}
+	slices.SortFunc(msgs, func(a, b *Message) int { return cmpUID(a.UID, b.UID) })
+	mb.msgs = msgs
 	return nil
+}
+
+func cmpUID(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (mb *Mailbox) parseUIDList(data []byte) error {
@@ -113,13 +181,15 @@ func (mb *Mailbox) parseUIDList(data []byte) error {
 	return nil
 }
 
+// writeUIDList records UIDVALIDITY and uidNext; callers hold nameMu or are
+// loading.
 func (mb *Mailbox) writeUIDList() error {
-	data := fmt.Sprintf("uidvalidity %d\nuidnext %d\n", mb.uidValidity, mb.uidNext)
-	return mb.committer.WriteFile(filepath.Join(mb.path, uidListName), []byte(data))
+	data := fmt.Appendf(nil, "uidvalidity %d\nuidnext %d\n", mb.uidValidity, mb.uidNext)
+	return mb.store.committer.WriteFile(filepath.Join(mb.path, uidListName), data)
 }
 
 // removeStaleTmp deletes temporary files a crash left behind: they were
-// never acknowledged (a message is acknowledged only after its rename).
+// never acknowledged (a message is acknowledged only after it is published).
 func (mb *Mailbox) removeStaleTmp() {
 	entries, _ := os.ReadDir(filepath.Join(mb.path, "tmp"))
 	for _, e := range entries {
@@ -127,57 +197,11 @@ func (mb *Mailbox) removeStaleTmp() {
 	}
 }
 
-// UIDValidity returns the mailbox's UIDVALIDITY.
-func (mb *Mailbox) UIDValidity() uint32 {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	return mb.uidValidity
-}
-
-// UIDNext returns the UID the next message will get.
-func (mb *Mailbox) UIDNext() uint32 {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	return mb.uidNext
-}
-
-// Messages lists the mailbox's messages in UID order. Messages put into
-// new/ or cur/ by another program get a UID here (their file is renamed to
-// carry it).
-func (mb *Mailbox) Messages() ([]Message, error) {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	msgs, err := mb.scan()
-	if err != nil {
-		return nil, err
-	}
-	for i := range msgs {
-		if msgs[i].UID != 0 {
-			continue
-		}
-		// A foreign delivery: give it the next UID, durably.
-		name := parseMessageName(filepath.Base(msgs[i].Path))
-		name.UID, name.HasUI = mb.uidNext, true
-		if name.Size < 0 {
-			name.Size = msgs[i].Size
-		}
-		target := filepath.Join(filepath.Dir(msgs[i].Path), name.String())
-		if err := mb.committer.Rename(msgs[i].Path, target); err != nil {
-			return nil, fmt.Errorf("mailstore: %w", err)
-		}
-		mb.uidNext++
-		msgs[i].UID, msgs[i].Path = name.UID, target
-	}
-	slices.SortFunc(msgs, func(a, b Message) int { return int(int64(a.UID) - int64(b.UID)) })
-	return msgs, nil
-}
-
 // scan reads new/ and cur/. Messages without a UID come back with UID 0.
-func (mb *Mailbox) scan() ([]Message, error) {
-	var msgs []Message
+func (mb *Mailbox) scan() ([]*Message, error) {
+	var msgs []*Message
 	for _, sub := range []string{"new", "cur"} {
-		dir := filepath.Join(mb.path, sub)
-		entries, err := os.ReadDir(dir)
+		entries, err := os.ReadDir(filepath.Join(mb.path, sub))
 		if err != nil {
 			return nil, fmt.Errorf("mailstore: %w", err)
 		}
@@ -185,8 +209,7 @@ func (mb *Mailbox) scan() ([]Message, error) {
 			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			name := parseMessageName(e.Name())
-			m := Message{UID: name.UID, Size: name.Size, Flags: name.Info, Path: filepath.Join(dir, e.Name()), New: sub == "new"}
+			m := mb.messageFromName(filepath.Join(sub, e.Name()))
 			if m.Size < 0 {
 				info, err := e.Info()
 				if err != nil {
@@ -200,17 +223,154 @@ func (mb *Mailbox) scan() ([]Message, error) {
 	return msgs, nil
 }
 
-// deliveryFile describes one message delivered into this mailbox; the UID
-// is assigned at the rename, under mb.mu.
-func (mb *Mailbox) deliveryFile(size int64, data [][]byte) durable.File {
-	base := mb.names.next()
+// messageFromName builds the index entry of a file from its name alone.
+func (mb *Mailbox) messageFromName(rel string) *Message {
+	name := parseMessageName(filepath.Base(rel))
+	return &Message{UID: name.UID, Size: name.Size, Flags: flagsOf(name.Info, mb.keywords), Date: name.time(), rel: rel}
+}
+
+// Name is the mailbox's IMAP name.
+func (mb *Mailbox) Name() string {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return mb.name
+}
+
+// UIDValidity returns the mailbox's UIDVALIDITY.
+func (mb *Mailbox) UIDValidity() uint32 {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return mb.uidValidity
+}
+
+// UIDNext returns the UID the next message will get.
+func (mb *Mailbox) UIDNext() uint32 {
+	mb.nameMu.Lock()
+	defer mb.nameMu.Unlock()
+	return mb.uidNext
+}
+
+// Keywords returns the keywords in use in the mailbox.
+func (mb *Mailbox) Keywords() []string {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return slices.Clone(mb.keywords)
+}
+
+// KeywordRoom reports whether another keyword can be stored.
+func (mb *Mailbox) KeywordRoom() bool {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return len(mb.keywords) < maxKeywords
+}
+
+// Messages returns the messages in UID order.
+func (mb *Mailbox) Messages() ([]Message, error) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if mb.gone {
+		return nil, ErrNoMailbox
+	}
+	return mb.snapshotLocked(), nil
+}
+
+func (mb *Mailbox) snapshotLocked() []Message {
+	out := make([]Message, len(mb.msgs))
+	for i, m := range mb.msgs {
+		out[i] = *m
+		out[i].Flags = slices.Clone(m.Flags)
+	}
+	return out
+}
+
+// Observe registers o and returns the messages as they are at that moment:
+// every later change reaches o.
+func (mb *Mailbox) Observe(o Observer) ([]Message, func()) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	mb.observers = append(mb.observers, o)
+	cancel := func() {
+		mb.mu.Lock()
+		defer mb.mu.Unlock()
+		mb.observers = slices.DeleteFunc(mb.observers, func(x Observer) bool { return x == o })
+	}
+	return mb.snapshotLocked(), cancel
+}
+
+// Open opens the content of the message with uid.
+func (mb *Mailbox) Open(uid uint32) (io.ReadCloser, int64, error) {
+	// A flag change may rename the file between the lookup and the open:
+	// look again once.
+	for range 2 {
+		mb.mu.Lock()
+		i, ok := mb.indexLocked(uid)
+		var path string
+		var size int64
+		if ok {
+			path, size = filepath.Join(mb.path, mb.msgs[i].rel), mb.msgs[i].Size
+		}
+		mb.mu.Unlock()
+		if !ok {
+			return nil, 0, ErrNoMessage
+		}
+		f, err := os.Open(path)
+		if err == nil {
+			return f, size, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, 0, err
+		}
+	}
+	return nil, 0, ErrNoMessage
+}
+
+// Read returns the content of the message with uid.
+func (mb *Mailbox) Read(uid uint32) ([]byte, error) {
+	f, _, err := mb.Open(uid)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func (mb *Mailbox) indexLocked(uid uint32) (int, bool) {
+	return slices.BinarySearchFunc(mb.msgs, uid, func(m *Message, uid uint32) int { return cmpUID(m.UID, uid) })
+}
+
+// publishFile describes a new message file in sub ("new" or "cur") with
+// Maildir info; the UID is assigned when it is published, under nameMu, and
+// the index learns of it in UID order.
+func (mb *Mailbox) publishFile(sub string, date time.Time, info string, data [][]byte, uid *uint32) durable.File {
+	var size int64
+	for _, chunk := range data {
+		size += int64(len(chunk))
+	}
+	base := mb.store.names.nextAt(date)
+	mb.mu.Lock()
+	dir := mb.path
+	mb.mu.Unlock()
 	return durable.File{
-		TmpPath: filepath.Join(mb.path, "tmp", base),
-		Locker:  &mb.mu,
+		TmpPath: filepath.Join(dir, "tmp", base),
+		Locker:  &mb.nameMu,
 		FinalName: func() (string, error) {
-			name := messageName{Base: base, Size: size, UID: mb.uidNext, HasUI: true}
+			// Maildir: new/ holds unseen deliveries without info; cur/
+			// names always carry ":2,".
+			name := messageName{Base: base, Size: size, UID: mb.uidNext, HasUI: true, Info: info, HasInfo: sub == "cur"}
 			mb.uidNext++
-			return filepath.Join(mb.path, "new", name.String()), nil
+			if uid != nil {
+				*uid = name.UID
+			}
+			return filepath.Join(dir, sub, name.String()), nil
+		},
+		Published: func(final string) {
+			mb.mu.Lock()
+			defer mb.mu.Unlock()
+			m := mb.messageFromName(filepath.Join(sub, filepath.Base(final)))
+			mb.msgs = append(mb.msgs, m)
+			for _, o := range mb.observers {
+				o.NumMessages(uint32(len(mb.msgs)))
+			}
 		},
 		Data: data,
 	}
