@@ -78,7 +78,7 @@ func mailbox(t testing.TB, store *mailstore.Store, user string) []string {
 	}
 	var out []string
 	for _, m := range msgs {
-		data, err := os.ReadFile(m.Path)
+		data, err := mb.Read(m.UID)
 		if err != nil {
 			t.Fatal(err)
 		}
