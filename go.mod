@@ -2,9 +2,14 @@ module github.com/mailcheck/mailcheck
 
 go 1.26
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/emersion/go-imap/v2 v2.0.0-beta.8
+	github.com/emersion/go-message v0.18.2
+	github.com/spf13/cobra v1.10.2
+)
 
 require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 )

@@ -18,10 +18,13 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/reference/durable"
+	"github.com/mailcheck/mailcheck/reference/imapbackend"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 	"github.com/mailcheck/mailcheck/reference/queue"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reference/users"
+
+	"github.com/emersion/go-imap/v2/imapserver"
 )
 
 // Config describes a reference server.
@@ -40,6 +43,12 @@ type Config struct {
 	SMTPAddr string
 	// SMTPListener, if set, is used instead of listening on SMTPAddr.
 	SMTPListener net.Listener
+	// IMAPAddr and IMAPSAddr are the IMAP listen addresses, plain (with
+	// STARTTLS when TLS is set) and implicit TLS (RFC 8314); "" disables.
+	IMAPAddr, IMAPSAddr string
+	// InsecureAuth allows passwords without TLS on every protocol (SMTP
+	// AUTH, IMAP LOGIN, POP3 USER/PASS): for loopback tests only.
+	InsecureAuth bool
 	// Routes maps a destination domain to "host:port", overriding DNS MX.
 	Routes map[string]string
 	// TLS enables STARTTLS; nil disables it.
@@ -63,11 +72,13 @@ type Config struct {
 // Server is a running reference server.
 type Server struct {
 	cfg       Config
+	imap      *imapserver.Server
+	addrs     map[string]string // service name → bound address
+	listeners []net.Listener
 	committer *durable.Committer
 	store     *mailstore.Store
 	queue     *queue.Queue
 	smtp      *smtpserver.Server
-	smtpLis   net.Listener
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
@@ -129,34 +140,90 @@ func Start(cfg Config) (*Server, error) {
 	sopts.Hostname = cfg.Hostname
 	sopts.TLSConfig = cfg.TLS
 	sopts.Logger = cfg.Logger.With("part", "smtp")
+	sopts.InsecureAuth = sopts.InsecureAuth || cfg.InsecureAuth
 	srv := &Server{cfg: cfg, committer: committer, store: store, queue: q, smtp: smtpserver.New(r, sopts)}
 
-	srv.smtpLis = cfg.SMTPListener
-	if srv.smtpLis == nil {
-		srv.smtpLis, err = net.Listen("tcp", cfg.SMTPAddr)
-		if err != nil {
-			committer.Close()
-			return nil, fmt.Errorf("reference: smtp: %w", err)
-		}
-	}
+	srv.addrs = make(map[string]string)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.cancel = cancel
-	srv.wg.Add(2)
+	fail := func(err error) (*Server, error) {
+		cancel()
+		for _, l := range srv.listeners {
+			l.Close()
+		}
+		committer.Close()
+		return nil, err
+	}
+	smtpLis := cfg.SMTPListener
+	if smtpLis == nil {
+		if smtpLis, err = net.Listen("tcp", cfg.SMTPAddr); err != nil {
+			return fail(fmt.Errorf("reference: smtp: %w", err))
+		}
+	}
+	srv.add("smtp", smtpLis, func(l net.Listener) error { return srv.smtp.Serve(l) })
+
+	if cfg.IMAPAddr != "" || cfg.IMAPSAddr != "" {
+		srv.imap = imapbackend.NewServer(imapbackend.Options{
+			Store:        store,
+			Authenticate: r.Authenticate,
+			TLSConfig:    cfg.TLS,
+			InsecureAuth: cfg.InsecureAuth,
+			Logger:       cfg.Logger.With("part", "imap"),
+		})
+		for _, svc := range []struct {
+			name, addr string
+			tls        bool
+		}{{"imap", cfg.IMAPAddr, false}, {"imaps", cfg.IMAPSAddr, true}} {
+			if svc.addr == "" {
+				continue
+			}
+			l, err := listen(svc.addr, svc.tls, cfg.TLS)
+			if err != nil {
+				return fail(fmt.Errorf("reference: %s: %w", svc.name, err))
+			}
+			srv.add(svc.name, l, srv.imap.Serve)
+		}
+	}
+
+	srv.wg.Add(1)
 	go func() {
 		defer srv.wg.Done()
 		q.Run(ctx)
 	}()
-	go func() {
-		defer srv.wg.Done()
-		if err := srv.smtp.Serve(srv.smtpLis); err != nil && !errors.Is(err, smtpserver.ErrServerClosed) {
-			cfg.Logger.Error("smtp listener failed", "err", err)
-		}
-	}()
 	return srv, nil
 }
 
+// add starts serving l for the named service.
+func (s *Server) add(name string, l net.Listener, serve func(net.Listener) error) {
+	s.listeners = append(s.listeners, l)
+	s.addrs[name] = l.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := serve(l); err != nil && !errors.Is(err, smtpserver.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			s.cfg.Logger.Error("listener failed", "service", name, "err", err)
+		}
+	}()
+}
+
+// listen opens a TCP listener, wrapped in TLS for implicit-TLS services.
+func listen(addr string, implicitTLS bool, cfg *tls.Config) (net.Listener, error) {
+	if implicitTLS && cfg == nil {
+		return nil, errors.New("implicit TLS needs a certificate")
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil || !implicitTLS {
+		return l, err
+	}
+	return tls.NewListener(l, cfg), nil
+}
+
 // SMTPAddr is the address the SMTP listener is bound to.
-func (s *Server) SMTPAddr() string { return s.smtpLis.Addr().String() }
+func (s *Server) SMTPAddr() string { return s.addrs["smtp"] }
+
+// Addr is the address the named service ("smtp", "imap", "imaps", "pop3",
+// "pop3s") is bound to, or "" if it is not enabled.
+func (s *Server) Addr(service string) string { return s.addrs[service] }
 
 // Store is the server's mailbox store.
 func (s *Server) Store() *mailstore.Store { return s.store }
@@ -170,6 +237,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.stopOnce.Do(func() {
 		err = s.smtp.Shutdown(ctx)
+		if s.imap != nil {
+			// IMAP has no transaction to finish: close at once.
+			s.imap.Close()
+		}
 		s.cancel()
 		done := make(chan struct{})
 		go func() { s.wg.Wait(); close(done) }()

@@ -22,6 +22,7 @@ import (
 
 type serveFlags struct {
 	dataDir, smtpAddr, hostname string
+	imapAddr, imapsAddr         string
 	domains, userPairs, routes  []string
 	usersFile                   string
 	tlsCert, tlsKey             string
@@ -69,6 +70,8 @@ exits 0.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataDir, "data", "mailcheck-data", "data directory (mailboxes and queue)")
 	fl.StringVar(&f.smtpAddr, "smtp", "127.0.0.1:2525", "SMTP listen address")
+	fl.StringVar(&f.imapAddr, "imap", "127.0.0.1:2143", "IMAP listen address (STARTTLS); empty disables")
+	fl.StringVar(&f.imapsAddr, "imaps", "", "IMAP implicit-TLS listen address, e.g. 127.0.0.1:2993; empty disables")
 	fl.StringVar(&f.hostname, "hostname", "", "server name in greetings and Received headers (default: the host name)")
 	fl.StringArrayVar(&f.domains, "domain", []string{"localhost"}, "local mail domain (repeatable)")
 	fl.StringArrayVar(&f.userPairs, "user", nil, "account NAME:PASSWORD, for quick tests (repeatable)")
@@ -77,7 +80,7 @@ exits 0.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate for STARTTLS")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key for STARTTLS")
 	fl.BoolVar(&f.noTLS, "no-tls", false, "do not offer STARTTLS")
-	fl.BoolVar(&f.insecureAuth, "insecure-auth", false, "offer AUTH without TLS (loopback tests only)")
+	fl.BoolVar(&f.insecureAuth, "insecure-auth", false, "accept passwords without TLS: SMTP AUTH, IMAP LOGIN (loopback tests only)")
 	fl.Int64Var(&f.maxMessage, "max-message-size", smtpserver.DefaultMaxMessageBytes, "largest message in octets (advertised with SIZE)")
 	fl.IntVar(&f.maxRcpts, "max-recipients", smtpserver.DefaultMaxRecipients, "recipients per message (at least 100)")
 	fl.IntVar(&f.maxConns, "max-connections", smtpserver.DefaultMaxConnections, "concurrent SMTP sessions; more get 421")
@@ -145,20 +148,22 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 	}
 	cfg := reference.Config{
-		DataDir:  f.dataDir,
-		Hostname: f.hostname,
-		Domains:  f.domains,
-		Users:    db,
-		SMTPAddr: f.smtpAddr,
-		Routes:   routes,
-		TLS:      tlsConfig,
-		Logger:   logger,
+		DataDir:      f.dataDir,
+		Hostname:     f.hostname,
+		Domains:      f.domains,
+		Users:        db,
+		SMTPAddr:     f.smtpAddr,
+		IMAPAddr:     f.imapAddr,
+		IMAPSAddr:    f.imapsAddr,
+		InsecureAuth: f.insecureAuth,
+		Routes:       routes,
+		TLS:          tlsConfig,
+		Logger:       logger,
 	}
 	cfg.SMTP.MaxMessageBytes = f.maxMessage
 	cfg.SMTP.MaxRecipients = f.maxRcpts
 	cfg.SMTP.MaxConnections = f.maxConns
 	cfg.SMTP.IdleTimeout = f.idle
-	cfg.SMTP.InsecureAuth = f.insecureAuth
 	cfg.SMTP.AuthFailureDelay = f.authDelay
 	if f.authDelay == 0 {
 		cfg.SMTP.AuthFailureDelay = -1
@@ -173,7 +178,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "mailcheck serve: SMTP on %s (domains %s, data %s)\n", srv.SMTPAddr(), strings.Join(f.domains, ", "), f.dataDir)
+	var listening []string
+	for _, svc := range []string{"smtp", "imap", "imaps", "pop3", "pop3s"} {
+		if addr := srv.Addr(svc); addr != "" {
+			listening = append(listening, strings.ToUpper(svc)+" on "+addr)
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "mailcheck serve: %s (domains %s, data %s)\n", strings.Join(listening, ", "), strings.Join(f.domains, ", "), f.dataDir)
 	<-ctx.Done()
 	stop()
 	logger.Info("shutting down", "timeout", f.shutdownTimeout)

@@ -283,18 +283,31 @@ func (mb *Mailbox) snapshotLocked() []Message {
 	return out
 }
 
-// Observe registers o and returns the messages as they are at that moment:
-// every later change reaches o.
-func (mb *Mailbox) Observe(o Observer) ([]Message, func()) {
+// Observe registers the observer that newObserver makes from the messages
+// as they are at that moment: every later change reaches it.
+func (mb *Mailbox) Observe(newObserver func(current []Message) Observer) (cancel func()) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
+	o := newObserver(mb.snapshotLocked())
 	mb.observers = append(mb.observers, o)
-	cancel := func() {
+	return func() {
 		mb.mu.Lock()
 		defer mb.mu.Unlock()
 		mb.observers = slices.DeleteFunc(mb.observers, func(x Observer) bool { return x == o })
 	}
-	return mb.snapshotLocked(), cancel
+}
+
+// View calls fn with the messages while no change can happen, so what fn
+// derives (an IMAP session's starting point) matches what observers hear
+// next. fn must not call back into the mailbox.
+func (mb *Mailbox) View(fn func(msgs []Message)) error {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if mb.gone {
+		return ErrNoMailbox
+	}
+	fn(mb.snapshotLocked())
+	return nil
 }
 
 // Open opens the content of the message with uid.

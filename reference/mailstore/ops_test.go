@@ -27,7 +27,7 @@ func TestFlagsPersistAcrossRestart(t *testing.T) {
 	s.Deliver([]string{"bob"}, [][]byte{[]byte("two\r\n")})
 	mb, _ := s.Inbox("bob")
 	rec := &recorder{}
-	mb.Observe(rec)
+	mb.Observe(func([]Message) Observer { return rec })
 	if _, err := mb.SetFlags([]uint32{1}, FlagsAdd, []string{`\seen`, "$Important"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestExpungeNotifiesWithSequenceNumbers(t *testing.T) {
 	}
 	mb, _ := s.Inbox("bob")
 	rec := &recorder{}
-	mb.Observe(rec)
+	mb.Observe(func([]Message) Observer { return rec })
 	removed, err := mb.Expunge([]uint32{2, 4, 99})
 	if err != nil || !slices.Equal(removed, []uint32{2, 4}) {
 		t.Fatalf("Expunge = %v, %v", removed, err)

@@ -1,0 +1,111 @@
+package imapbackend
+
+import (
+	"bufio"
+	"bytes"
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/mailcheck/mailcheck/reference/mailstore"
+)
+
+// Fetch serves FETCH and UID FETCH (RFC 9051 §6.4.5). A body section without
+// .PEEK sets \Seen (unless the mailbox is read-only), and the new flags are
+// part of the FETCH response.
+func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
+	targets, err := s.sel.resolve(numSet)
+	if err != nil {
+		return err
+	}
+	seen := !s.sel.readOnly && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek }) ||
+		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek }))
+	var seenNow map[uint32][]string
+	if seen {
+		var unseen []uint32
+		for _, t := range targets {
+			if !slices.Contains(t.msg.Flags, mailstore.FlagSeen) {
+				unseen = append(unseen, t.msg.UID)
+			}
+		}
+		changed, err := s.sel.mb.SetFlags(unseen, mailstore.FlagsAdd, []string{mailstore.FlagSeen}, s.sel.tracker)
+		if err != nil {
+			return imapError(err)
+		}
+		seenNow = make(map[uint32][]string, len(changed))
+		for _, c := range changed {
+			seenNow[c.UID] = c.Flags
+		}
+	}
+	needContent := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
+		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
+	for _, t := range targets {
+		var content []byte
+		if needContent {
+			if content, err = s.sel.mb.Read(t.msg.UID); err != nil {
+				// Expunged by another session since the set was resolved:
+				// RFC 9051 §5.5 lets the server omit it.
+				continue
+			}
+		}
+		rw := w.CreateMessage(s.sel.tracker.EncodeSeqNum(t.seq))
+		if err := writeFetch(rw, t.msg, content, options, seenNow); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, options *imap.FetchOptions, seenNow map[uint32][]string) error {
+	if options.UID {
+		rw.WriteUID(imap.UID(m.UID))
+	}
+	if flags, changed := seenNow[m.UID]; changed {
+		rw.WriteFlags(toIMAPFlags(flags))
+	} else if options.Flags {
+		rw.WriteFlags(toIMAPFlags(m.Flags))
+	}
+	if options.InternalDate {
+		rw.WriteInternalDate(m.Date)
+	}
+	if options.RFC822Size {
+		rw.WriteRFC822Size(m.Size)
+	}
+	if options.Envelope {
+		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content))); err == nil {
+			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+		}
+	}
+	if options.BodyStructure != nil {
+		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(content)))
+	}
+	for _, bs := range options.BodySection {
+		buf := imapserver.ExtractBodySection(bytes.NewReader(content), bs)
+		if err := writeLiteral(rw.WriteBodySection(bs, int64(len(buf))), buf); err != nil {
+			return err
+		}
+	}
+	for _, bs := range options.BinarySection {
+		buf := imapserver.ExtractBinarySection(bytes.NewReader(content), bs)
+		if err := writeLiteral(rw.WriteBinarySection(bs, int64(len(buf))), buf); err != nil {
+			return err
+		}
+	}
+	for _, bss := range options.BinarySectionSize {
+		rw.WriteBinarySectionSize(bss, imapserver.ExtractBinarySectionSize(bytes.NewReader(content), bss))
+	}
+	return rw.Close()
+}
+
+func writeLiteral(wc interface {
+	Write([]byte) (int, error)
+	Close() error
+}, buf []byte) error {
+	_, err := wc.Write(buf)
+	if cerr := wc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
