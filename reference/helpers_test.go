@@ -45,6 +45,8 @@ func startReferenceWith(t testing.TB, l net.Listener, domain string, routes map[
 		Users:        db,
 		SMTPAddr:     "127.0.0.1:0",
 		SMTPListener: l,
+		IMAPAddr:     "127.0.0.1:0",
+		InsecureAuth: true,
 		Routes:       routes,
 	}
 	cfg.SMTP.InsecureAuth = true
