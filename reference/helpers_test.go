@@ -46,11 +46,13 @@ func startReferenceWith(t testing.TB, l net.Listener, domain string, routes map[
 		SMTPAddr:     "127.0.0.1:0",
 		SMTPListener: l,
 		IMAPAddr:     "127.0.0.1:0",
+		POP3Addr:     "127.0.0.1:0",
 		InsecureAuth: true,
 		Routes:       routes,
 	}
 	cfg.SMTP.InsecureAuth = true
 	cfg.SMTP.AuthFailureDelay = -1
+	cfg.POP3.AuthFailureDelay = -1
 	cfg.Queue.RetryBase = 50 * time.Millisecond
 	cfg.Queue.RetryMax = 200 * time.Millisecond
 	cfg.Queue.ConnectTimeout = 2 * time.Second

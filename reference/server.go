@@ -20,6 +20,7 @@ import (
 	"github.com/mailcheck/mailcheck/reference/durable"
 	"github.com/mailcheck/mailcheck/reference/imapbackend"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
+	"github.com/mailcheck/mailcheck/reference/pop3server"
 	"github.com/mailcheck/mailcheck/reference/queue"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reference/users"
@@ -46,6 +47,13 @@ type Config struct {
 	// IMAPAddr and IMAPSAddr are the IMAP listen addresses, plain (with
 	// STARTTLS when TLS is set) and implicit TLS (RFC 8314); "" disables.
 	IMAPAddr, IMAPSAddr string
+	// POP3Addr and POP3SAddr are the POP3 listen addresses, plain (with STLS
+	// when TLS is set) and implicit TLS; "" disables.
+	POP3Addr, POP3SAddr string
+	// POP3 carries POP3 limits (IdleTimeout, AuthFailureDelay,
+	// MaxConnections). Its Hostname, TLSConfig, InsecureAuth and Logger are
+	// set from this Config.
+	POP3 pop3server.Options
 	// InsecureAuth allows passwords without TLS on every protocol (SMTP
 	// AUTH, IMAP LOGIN, POP3 USER/PASS): for loopback tests only.
 	InsecureAuth bool
@@ -73,6 +81,8 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	imap      *imapserver.Server
+	pop3      *pop3server.Server
+	pop3s     *pop3server.Server
 	addrs     map[string]string // service name → bound address
 	listeners []net.Listener
 	committer *durable.Committer
@@ -185,6 +195,33 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 
+	if cfg.POP3Addr != "" || cfg.POP3SAddr != "" {
+		popts := cfg.POP3
+		popts.Hostname = cfg.Hostname
+		popts.TLSConfig = cfg.TLS
+		popts.InsecureAuth = popts.InsecureAuth || cfg.InsecureAuth
+		popts.Logger = cfg.Logger.With("part", "pop3")
+		srv.pop3 = pop3server.New(pop3Backend{router: r, store: store}, popts)
+		if cfg.POP3Addr != "" {
+			l, err := net.Listen("tcp", cfg.POP3Addr)
+			if err != nil {
+				return fail(fmt.Errorf("reference: pop3: %w", err))
+			}
+			srv.add("pop3", l, srv.pop3.Serve)
+		}
+		if cfg.POP3SAddr != "" {
+			// Implicit TLS: a server of its own, handshaking before the
+			// greeting.
+			popts.ImplicitTLS = true
+			srv.pop3s = pop3server.New(pop3Backend{router: r, store: store}, popts)
+			l, err := net.Listen("tcp", cfg.POP3SAddr)
+			if err != nil {
+				return fail(fmt.Errorf("reference: pop3s: %w", err))
+			}
+			srv.add("pop3s", l, srv.pop3s.Serve)
+		}
+	}
+
 	srv.wg.Add(1)
 	go func() {
 		defer srv.wg.Done()
@@ -240,6 +277,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if s.imap != nil {
 			// IMAP has no transaction to finish: close at once.
 			s.imap.Close()
+		}
+		// POP3 sessions end without entering UPDATE: nothing is deleted.
+		for _, p := range []*pop3server.Server{s.pop3, s.pop3s} {
+			if p != nil {
+				if perr := p.Shutdown(ctx); err == nil {
+					err = perr
+				}
+			}
 		}
 		s.cancel()
 		done := make(chan struct{})

@@ -85,7 +85,7 @@ func TestCrashLosesNoAcknowledgedMessage(t *testing.T) {
 		// Relay mail stays queued: the route points at a closed port and the
 		// first retry is far away.
 		"--route", "example.net=127.0.0.1:9", "--retry-base", "1h"}
-	proc, addr := startServe(t, bin, append([]string{"--imap", ""}, args...)...)
+	proc, addr := startServe(t, bin, append([]string{"--imap", "", "--pop3", ""}, args...)...)
 
 	var mu sync.Mutex
 	acked := map[int]bool{}
@@ -126,7 +126,7 @@ func TestCrashLosesNoAcknowledgedMessage(t *testing.T) {
 
 	// Restart on the same data, then stop it cleanly: start-up recovery must
 	// not lose or duplicate anything either.
-	proc2, _ := startServe(t, bin, append([]string{"--imap", ""}, args...)...)
+	proc2, _ := startServe(t, bin, append([]string{"--imap", "", "--pop3", ""}, args...)...)
 	proc2.Process.Signal(syscall.SIGTERM)
 	if err := proc2.Wait(); err != nil {
 		t.Errorf("serve after SIGTERM: %v (want exit 0)", err)

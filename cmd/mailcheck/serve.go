@@ -23,6 +23,8 @@ import (
 type serveFlags struct {
 	dataDir, smtpAddr, hostname string
 	imapAddr, imapsAddr         string
+	pop3Addr, pop3sAddr         string
+	pop3Idle                    time.Duration
 	domains, userPairs, routes  []string
 	usersFile                   string
 	tlsCert, tlsKey             string
@@ -72,6 +74,9 @@ exits 0.`,
 	fl.StringVar(&f.smtpAddr, "smtp", "127.0.0.1:2525", "SMTP listen address")
 	fl.StringVar(&f.imapAddr, "imap", "127.0.0.1:2143", "IMAP listen address (STARTTLS); empty disables")
 	fl.StringVar(&f.imapsAddr, "imaps", "", "IMAP implicit-TLS listen address, e.g. 127.0.0.1:2993; empty disables")
+	fl.StringVar(&f.pop3Addr, "pop3", "127.0.0.1:2110", "POP3 listen address (STLS); empty disables")
+	fl.StringVar(&f.pop3sAddr, "pop3s", "", "POP3 implicit-TLS listen address, e.g. 127.0.0.1:2995; empty disables")
+	fl.DurationVar(&f.pop3Idle, "pop3-idle-timeout", 10*time.Minute, "POP3 inactivity autologout (RFC 1939 §3: at least 10m)")
 	fl.StringVar(&f.hostname, "hostname", "", "server name in greetings and Received headers (default: the host name)")
 	fl.StringArrayVar(&f.domains, "domain", []string{"localhost"}, "local mail domain (repeatable)")
 	fl.StringArrayVar(&f.userPairs, "user", nil, "account NAME:PASSWORD, for quick tests (repeatable)")
@@ -80,7 +85,7 @@ exits 0.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate for STARTTLS")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key for STARTTLS")
 	fl.BoolVar(&f.noTLS, "no-tls", false, "do not offer STARTTLS")
-	fl.BoolVar(&f.insecureAuth, "insecure-auth", false, "accept passwords without TLS: SMTP AUTH, IMAP LOGIN (loopback tests only)")
+	fl.BoolVar(&f.insecureAuth, "insecure-auth", false, "accept passwords without TLS: SMTP AUTH, IMAP LOGIN, POP3 USER/PASS (loopback tests only)")
 	fl.Int64Var(&f.maxMessage, "max-message-size", smtpserver.DefaultMaxMessageBytes, "largest message in octets (advertised with SIZE)")
 	fl.IntVar(&f.maxRcpts, "max-recipients", smtpserver.DefaultMaxRecipients, "recipients per message (at least 100)")
 	fl.IntVar(&f.maxConns, "max-connections", smtpserver.DefaultMaxConnections, "concurrent SMTP sessions; more get 421")
@@ -168,6 +173,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.authDelay == 0 {
 		cfg.SMTP.AuthFailureDelay = -1
 	}
+	cfg.POP3.IdleTimeout = f.pop3Idle
+	cfg.POP3.AuthFailureDelay = cfg.SMTP.AuthFailureDelay
 	cfg.Queue.RetryBase = f.retryBase
 	cfg.Queue.RetryMax = f.retryMax
 	cfg.Queue.Expire = f.expire

@@ -1,0 +1,76 @@
+// Package pop3server is the reference POP3 server: an RFC 1939 state
+// machine with the RFC 2449 extension mechanism (CAPA, RESP-CODES,
+// PIPELINING) and RFC 2595 STLS, written by hand so it can be strict where
+// common implementations are lenient (exact replies, exact octet counts,
+// byte-stuffing, the maildrop lock, deletions only in the UPDATE state).
+//
+// The server speaks the protocol; a Backend decides who may log in and
+// supplies each user's maildrop.
+package pop3server
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	// RFC 1939 §3: the autologout timer must be at least 10 minutes.
+	DefaultIdleTimeout      = 10 * time.Minute
+	DefaultMaxConnections   = 1000
+	DefaultAuthFailureDelay = time.Second
+)
+
+// Options configure a Server. The zero value of every field is usable.
+type Options struct {
+	// Hostname is the name the server gives in its greeting and sign-off.
+	// Default: os.Hostname.
+	Hostname string
+	// IdleTimeout is the inactivity autologout timer (RFC 1939 §3): a
+	// session that sends no command for this long is closed without a
+	// reply and without entering the UPDATE state, so nothing is deleted.
+	// It also bounds the STLS and implicit TLS handshakes and each write.
+	// Default DefaultIdleTimeout; RFC 1939 asks for at least 10 minutes,
+	// shorter values are for tests.
+	IdleTimeout time.Duration
+	// TLSConfig enables STLS (RFC 2595 §4) when set.
+	TLSConfig *tls.Config
+	// ImplicitTLS makes every connection start with a TLS handshake, before
+	// the greeting (pop3s on port 995, RFC 8314); TLSConfig must be set.
+	ImplicitTLS bool
+	// InsecureAuth allows USER and PASS on a connection without TLS even
+	// when TLSConfig is set. Without it such a connection must use STLS
+	// first: USER and PASS get -ERR [AUTH] and CAPA does not list USER
+	// (RFC 2595 §4). When TLSConfig is nil there is no way to encrypt, so
+	// USER and PASS are allowed in clear text whatever this says: only run
+	// such a server on loopback or for tests.
+	InsecureAuth bool
+	// AuthFailureDelay is slept before the -ERR to a failed PASS, to slow
+	// down password guessing. Default DefaultAuthFailureDelay; negative
+	// means none.
+	AuthFailureDelay time.Duration
+	// MaxConnections is the number of concurrent sessions; a connection
+	// beyond it gets "-ERR [SYS/TEMP] too many connections" in place of the
+	// greeting and is closed. Default DefaultMaxConnections.
+	MaxConnections int
+	// Logger receives one line per session event of note; passwords are
+	// never logged. Default: discard.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.AuthFailureDelay == 0 {
+		o.AuthFailureDelay = DefaultAuthFailureDelay
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
