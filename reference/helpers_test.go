@@ -29,7 +29,18 @@ func startReferenceOn(t testing.TB, l net.Listener, domain string, accounts ...s
 	return startReferenceWith(t, l, domain, nil, accounts...)
 }
 
+// restartReference starts a server on an existing data directory.
+func restartReference(t testing.TB, dataDir, domain string, accounts ...string) *Server {
+	t.Helper()
+	return startReferenceIn(t, dataDir, nil, domain, nil, accounts...)
+}
+
 func startReferenceWith(t testing.TB, l net.Listener, domain string, routes map[string]string, accounts ...string) *Server {
+	t.Helper()
+	return startReferenceIn(t, t.TempDir(), l, domain, routes, accounts...)
+}
+
+func startReferenceIn(t testing.TB, dataDir string, l net.Listener, domain string, routes map[string]string, accounts ...string) *Server {
 	t.Helper()
 	db := users.New()
 	for _, a := range accounts {
@@ -39,7 +50,7 @@ func startReferenceWith(t testing.TB, l net.Listener, domain string, routes map[
 		}
 	}
 	cfg := Config{
-		DataDir:      t.TempDir(),
+		DataDir:      dataDir,
 		Hostname:     "mx." + domain,
 		Domains:      []string{domain},
 		Users:        db,

@@ -2,6 +2,9 @@ package reference
 
 import (
 	"net"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +105,64 @@ func TestRelayPermanentFailureBounces(t *testing.T) {
 		}
 	}
 	waitFor(t, 5*time.Second, "A's queue to drain", func() bool { return a.Queue().Len() == 0 })
+}
+
+// TestWholePath: alice submits two messages to server A, A relays them to
+// server B, and bob reads one over POP3 (download-and-delete) and the other
+// over IMAP. Each arrives byte for byte as alice sent it, below the two
+// trace headers.
+func TestWholePath(t *testing.T) {
+	b := startReference(t, "example.net", nil, "bob:pw")
+	a := startReference(t, "example.org", map[string]string{"example.net": b.SMTPAddr()}, "alice:secret")
+	first := "Subject: by POP3\r\n\r\n.\r\n..\r\n.x\r\nend\r\n"
+	second := "Subject: by IMAP\r\n\r\n..two\r\n.\r\nend\r\n"
+
+	c := dialSMTP(t, a.SMTPAddr())
+	c.cmd("EHLO client.example", 250)
+	c.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==", 235)
+	c.sendMessage("alice@example.org", []string{"bob@example.net"}, first)
+	c.sendMessage("alice@example.org", []string{"bob@example.net"}, second)
+	waitFor(t, 10*time.Second, "both messages on B", func() bool { return len(mailbox(t, b.Store(), "bob")) == 2 })
+
+	p := dialPOP3(t, b.Addr("pop3"), "bob", "pw")
+	got := p.multi("RETR 1")
+	p.ok("DELE 1")
+	p.ok("QUIT")
+	checkDelivered(t, "POP3", got, first)
+
+	ic, err := imapclient.DialInsecure(b.Addr("imap"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ic.Close()
+	ic.Login("bob", "pw").Wait()
+	sel, err := ic.Select("INBOX", nil).Wait()
+	if err != nil || sel.NumMessages != 1 {
+		t.Fatalf("after POP3 download-and-delete, IMAP sees %+v, %v", sel, err)
+	}
+	msgs, err := ic.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{{}}}).Collect()
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("IMAP fetch: %v", err)
+	}
+	checkDelivered(t, "IMAP", string(msgs[0].BodySection[0].Bytes), second)
+}
+
+// checkDelivered checks that got is want under exactly two Received headers
+// (B's first, then A's).
+func checkDelivered(t *testing.T, via, got, want string) {
+	t.Helper()
+	if !strings.HasSuffix(got, "\r\n"+want) {
+		t.Errorf("%s: message altered:\n%q\nwant suffix\n%q", via, got, want)
+		return
+	}
+	trace := strings.TrimSuffix(got, want)
+	if n := strings.Count(trace, "Received: "); n != 2 || !strings.HasPrefix(trace, "Received: from mx.example.org") ||
+		!strings.Contains(trace, "by mx.example.net (mailcheck)") || !strings.Contains(trace, "by mx.example.org (mailcheck) with ESMTPA") {
+		t.Errorf("%s: trace headers:\n%s", via, trace)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(trace, "\r\n"), "\r\n") {
+		if !strings.HasPrefix(line, "Received: ") && !strings.HasPrefix(line, "\t") {
+			t.Errorf("%s: unexpected header line above the message: %q", via, line)
+		}
+	}
 }
