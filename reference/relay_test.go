@@ -2,12 +2,12 @@ package reference
 
 import (
 	"net"
-
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // The whole path of a message: alice submits to server A with AUTH, A queues
