@@ -20,7 +20,17 @@ type pop3Client struct {
 	r    *bufio.Reader
 }
 
+// dialPOP3 connects and logs in.
 func dialPOP3(t *testing.T, addr, user, pass string) *pop3Client {
+	t.Helper()
+	c := dialPOP3Raw(t, addr)
+	c.ok("USER " + user)
+	c.ok("PASS " + pass)
+	return c
+}
+
+// dialPOP3Raw connects and reads the greeting.
+func dialPOP3Raw(t *testing.T, addr string) *pop3Client {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -29,9 +39,14 @@ func dialPOP3(t *testing.T, addr, user, pass string) *pop3Client {
 	t.Cleanup(func() { conn.Close() })
 	c := &pop3Client{t: t, conn: conn, r: bufio.NewReader(conn)}
 	c.ok("")
-	c.ok("USER " + user)
-	c.ok("PASS " + pass)
 	return c
+}
+
+// send sends a line and returns the one-line reply.
+func (c *pop3Client) send(cmd string) string {
+	c.t.Helper()
+	c.conn.Write([]byte(cmd + "\r\n"))
+	return c.line()
 }
 
 func (c *pop3Client) line() string {
