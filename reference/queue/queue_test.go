@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/smtptest"
 )
 
 // bounceRecorder is an Options.Bounce that records bounces and can be told
@@ -159,7 +161,7 @@ func queueFiles(t *testing.T, dir string) []string {
 }
 
 func TestDeliversByteExact(t *testing.T) {
-	s := newFakeServer(t, "PIPELINING", "8BITMIME").Start()
+	s := smtptest.Start(t, smtptest.Config{Extensions: []string{"PIPELINING", "8BITMIME"}})
 	dir := t.TempDir()
 	q, bounces := openQueue(t, dir, map[string]string{"example.net": s.Addr()}, nil)
 	run(t, q)
@@ -187,8 +189,8 @@ func TestDeliversByteExact(t *testing.T) {
 }
 
 func TestOneSessionPerDomain(t *testing.T) {
-	one := newFakeServer(t, "PIPELINING").Start()
-	two := newFakeServer(t).Start()
+	one := smtptest.Start(t, smtptest.Config{Extensions: []string{"PIPELINING"}})
+	two := smtptest.Start(t, smtptest.Config{})
 	q, _ := openQueue(t, t.TempDir(), map[string]string{"one.example": one.Addr(), "two.example": two.Addr()}, nil)
 	// Queue everything before the runner starts, so it is all due at once.
 	for i := range 3 {
@@ -206,7 +208,7 @@ func TestOneSessionPerDomain(t *testing.T) {
 	waitFor(t, "an empty queue", func() bool { return q.Len() == 0 })
 	for _, tt := range []struct {
 		name     string
-		s        *fakeServer
+		s        *smtptest.Server
 		messages int
 	}{{"one.example", one, 4}, {"two.example", two, 1}} {
 		if tt.s.Conns() != 1 || tt.s.CountCommands("EHLO") != 1 || len(tt.s.Messages()) != tt.messages {
@@ -237,9 +239,7 @@ func TestDestinationDownAtFirst(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on %s again: %v", addr, err)
 	}
-	s := &fakeServer{t: t, ln: ln, open: make(map[net.Conn]bool)}
-	t.Cleanup(s.Close)
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{Listener: ln})
 	waitFor(t, "delivery", func() bool { return q.Len() == 0 })
 	if n := len(s.Messages()); n != 1 {
 		t.Errorf("server received %d messages, want 1", n)
@@ -265,7 +265,7 @@ func TestPermanentFailuresBounce(t *testing.T) {
 	tests := []struct {
 		name          string
 		extensions    []string
-		reply         func(verb, arg string) string
+		reply         smtptest.ReplyFunc
 		rcpts         []string
 		body8bit      bool
 		wantDelivered []string // recipients the server accepted the message for
@@ -276,7 +276,7 @@ func TestPermanentFailuresBounce(t *testing.T) {
 		{
 			name:        "RCPT refused",
 			extensions:  []string{"ENHANCEDSTATUSCODES"},
-			reply:       refuse("RCPT", "", "550 5.1.1 <b@example.net>: no such user"),
+			reply:       smtptest.Refuse("RCPT", "", "550 5.1.1 <b@example.net>: no such user"),
 			rcpts:       []string{"b@example.net"},
 			wantBounced: []string{"b@example.net"},
 			wantText:    "550 5.1.1 <b@example.net>: no such user",
@@ -284,7 +284,7 @@ func TestPermanentFailuresBounce(t *testing.T) {
 		},
 		{
 			name:        "end of data refused",
-			reply:       refuse(".", "", "554 content rejected"),
+			reply:       smtptest.Refuse(".", "", "554 content rejected"),
 			rcpts:       []string{"b@example.net", "c@example.net"},
 			wantBounced: []string{"b@example.net", "c@example.net"},
 			wantText:    "554 content rejected",
@@ -293,7 +293,7 @@ func TestPermanentFailuresBounce(t *testing.T) {
 		{
 			name:          "partial acceptance",
 			extensions:    []string{"ENHANCEDSTATUSCODES", "PIPELINING"},
-			reply:         refuse("RCPT", "TO:<bad@example.net>", "550 5.1.1 unknown user"),
+			reply:         smtptest.Refuse("RCPT", "TO:<bad@example.net>", "550 5.1.1 unknown user"),
 			rcpts:         []string{"good@example.net", "bad@example.net"},
 			wantDelivered: []string{"TO:<good@example.net>"},
 			wantBounced:   []string{"bad@example.net"},
@@ -311,9 +311,7 @@ func TestPermanentFailuresBounce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeServer(t, tt.extensions...)
-			s.Reply = tt.reply
-			s.Start()
+			s := smtptest.Start(t, smtptest.Config{Extensions: tt.extensions, Reply: tt.reply})
 			dir := t.TempDir()
 			q, bounces := openQueue(t, dir, map[string]string{"example.net": s.Addr()}, nil)
 			run(t, q)
@@ -356,20 +354,11 @@ func TestPermanentFailuresBounce(t *testing.T) {
 	}
 }
 
-// refuse scripts reply for the verb (and argument, when not "").
-func refuse(verb, arg, reply string) func(string, string) string {
-	return func(v, a string) string {
-		if v == verb && (arg == "" || strings.EqualFold(a, arg)) {
-			return reply
-		}
-		return ""
-	}
-}
-
 func TestTemporaryFailureThenExpiry(t *testing.T) {
-	s := newFakeServer(t, "ENHANCEDSTATUSCODES")
-	s.Reply = refuse("RCPT", "", "451 4.2.1 mailbox busy")
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{
+		Extensions: []string{"ENHANCEDSTATUSCODES"},
+		Reply:      smtptest.Refuse("RCPT", "", "451 4.2.1 mailbox busy"),
+	})
 	clock := &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	q, bounces := openQueue(t, t.TempDir(), map[string]string{"example.net": s.Addr()}, func(o *Options) {
 		o.Now = clock.Now
@@ -407,9 +396,7 @@ func TestTemporaryFailureThenExpiry(t *testing.T) {
 }
 
 func TestNullSenderNeverBounces(t *testing.T) {
-	s := newFakeServer(t)
-	s.Reply = refuse("RCPT", "", "550 no such user")
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{Reply: smtptest.Refuse("RCPT", "", "550 no such user")})
 	q, bounces := openQueue(t, t.TempDir(), map[string]string{"example.net": s.Addr()}, nil)
 	run(t, q)
 	if err := q.Enqueue("", []string{"b@example.net"}, false, testMessage("a bounce itself")); err != nil {
@@ -425,9 +412,7 @@ func TestNullSenderNeverBounces(t *testing.T) {
 }
 
 func TestBounceFailureKeepsEntry(t *testing.T) {
-	s := newFakeServer(t)
-	s.Reply = refuse("RCPT", "", "550 no such user")
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{Reply: smtptest.Refuse("RCPT", "", "550 no such user")})
 	q, bounces := openQueue(t, t.TempDir(), map[string]string{"example.net": s.Addr()}, nil)
 	bounces.failing = 2
 	run(t, q)
@@ -445,7 +430,7 @@ func TestBounceFailureKeepsEntry(t *testing.T) {
 }
 
 func TestSurvivesRestart(t *testing.T) {
-	s := newFakeServer(t).Start()
+	s := smtptest.Start(t, smtptest.Config{})
 	dir := t.TempDir()
 	routes := map[string]string{"example.net": s.Addr()}
 
@@ -518,9 +503,7 @@ func TestRetryStateSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on %s again: %v", addr, err)
 	}
-	s := &fakeServer{t: t, ln: ln, open: make(map[net.Conn]bool)}
-	t.Cleanup(s.Close)
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{Listener: ln})
 	run(t, second)
 	second.Flush()
 	waitFor(t, "an empty queue", func() bool { return second.Len() == 0 })
@@ -530,15 +513,13 @@ func TestRetryStateSurvivesRestart(t *testing.T) {
 }
 
 func TestNoDuplicateWhileInFlight(t *testing.T) {
-	s := newFakeServer(t)
 	release := make(chan struct{})
-	s.Reply = func(verb, arg string) string {
+	s := smtptest.Start(t, smtptest.Config{Reply: func(verb, arg string) string {
 		if verb == "." {
 			<-release // hold the transaction open
 		}
 		return ""
-	}
-	s.Start()
+	}})
 	q, _ := openQueue(t, t.TempDir(), map[string]string{"example.net": s.Addr()}, nil)
 	run(t, q)
 	if err := q.Enqueue("a@example.org", []string{"b@example.net"}, false, testMessage("once")); err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/smtptest"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
@@ -28,7 +29,7 @@ func testOptions() Options {
 	}
 }
 
-func dialFake(t *testing.T, s *fakeServer) *Client {
+func dialFake(t *testing.T, s *smtptest.Server) *Client {
 	t.Helper()
 	c, err := Dial(context.Background(), Destination{Domain: "example.net", Hosts: []string{s.Addr()}}, testOptions())
 	if err != nil {
@@ -56,7 +57,7 @@ func TestSendDeliversByteExact(t *testing.T) {
 			name, ext = "pipelining", []string{"PIPELINING"}
 		}
 		t.Run(name, func(t *testing.T) {
-			s := newFakeServer(t, ext...).Start()
+			s := smtptest.Start(t, smtptest.Config{Extensions: ext})
 			c := dialFake(t, s)
 			msg := lines("Subject: dots", "", ".", "..", ".x", "x.", "", ". leading space", "last")
 			perRcpt, err := c.Send(context.Background(), "a@example.org", []string{"b@example.net"}, false, msg)
@@ -78,7 +79,7 @@ func TestSendDeliversByteExact(t *testing.T) {
 }
 
 func TestSendSeveralTransactionsOneSession(t *testing.T) {
-	s := newFakeServer(t, "PIPELINING").Start()
+	s := smtptest.Start(t, smtptest.Config{Extensions: []string{"PIPELINING"}})
 	c := dialFake(t, s)
 	for i := range 3 {
 		if _, err := c.Send(context.Background(), "a@example.org", []string{"b@example.net"}, false, lines("n: "+string(rune('0'+i)))); err != nil {
@@ -108,7 +109,7 @@ func TestMailCommandParameters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeServer(t, tt.extensions...).Start()
+			s := smtptest.Start(t, smtptest.Config{Extensions: tt.extensions})
 			c := dialFake(t, s)
 			if _, err := c.Send(context.Background(), tt.from, []string{"b@example.net"}, tt.body8bit, lines("hi")); err != nil {
 				t.Fatal(err)
@@ -137,7 +138,7 @@ func TestSendRefusesLocally(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeServer(t, tt.extensions...).Start()
+			s := smtptest.Start(t, smtptest.Config{Extensions: tt.extensions})
 			c := dialFake(t, s)
 			_, err := c.Send(context.Background(), "a@example.org", []string{"b@example.net"}, tt.body8bit, lines("hi"))
 			var reply *smtpwire.Reply
@@ -159,7 +160,7 @@ func TestSendRefusals(t *testing.T) {
 	tests := []struct {
 		name        string
 		extensions  []string
-		reply       func(verb, arg string) string
+		reply       smtptest.ReplyFunc
 		rcpts       []string
 		wantErr     string // prefix of the transaction error, "" for none
 		wantPerRcpt []string
@@ -168,19 +169,19 @@ func TestSendRefusals(t *testing.T) {
 	}{
 		{
 			name:  "one recipient refused",
-			reply: refuse("RCPT", "<bad@example.net>", "550 5.1.1 no such user"),
+			reply: smtptest.Refuse("RCPT", "<bad@example.net>", "550 5.1.1 no such user"),
 			rcpts: []string{"good@example.net", "bad@example.net"}, wantPerRcpt: []string{"", "550 5.1.1 no such user"},
 			wantData: true,
 		},
 		{
 			name: "every recipient refused", extensions: []string{"PIPELINING"},
-			reply: refuse("RCPT", "", "550 5.1.1 no such user"),
+			reply: smtptest.Refuse("RCPT", "", "550 5.1.1 no such user"),
 			rcpts: []string{"x@example.net", "y@example.net"}, wantPerRcpt: []string{"550 5.1.1 no such user", "550 5.1.1 no such user"},
 			wantRSET: true,
 		},
 		{
 			name:  "MAIL refused",
-			reply: refuse("MAIL", "", "550 5.7.1 go away"),
+			reply: smtptest.Refuse("MAIL", "", "550 5.7.1 go away"),
 			rcpts: []string{"x@example.net"}, wantErr: "550 5.7.1 go away", wantRSET: true,
 		},
 		{
@@ -198,20 +199,21 @@ func TestSendRefusals(t *testing.T) {
 		},
 		{
 			name:  "DATA refused",
-			reply: refuse("DATA", "", "451 4.3.0 not now"),
+			reply: smtptest.Refuse("DATA", "", "451 4.3.0 not now"),
 			rcpts: []string{"x@example.net"}, wantErr: "451 4.3.0 not now", wantPerRcpt: []string{""}, wantRSET: true,
 		},
 		{
 			name:  "end of data refused",
-			reply: refuse(".", "", "554 5.6.0 content rejected"),
+			reply: smtptest.Refuse(".", "", "554 5.6.0 content rejected"),
 			rcpts: []string{"x@example.net"}, wantErr: "554 5.6.0 content rejected", wantPerRcpt: []string{""},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeServer(t, append([]string{"ENHANCEDSTATUSCODES"}, tt.extensions...)...)
-			s.Reply = tt.reply
-			s.Start()
+			s := smtptest.Start(t, smtptest.Config{
+				Extensions: append([]string{"ENHANCEDSTATUSCODES"}, tt.extensions...),
+				Reply:      tt.reply,
+			})
 			c := dialFake(t, s)
 			perRcpt, err := c.Send(context.Background(), "a@example.org", tt.rcpts, false, lines("hi"))
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr) {
@@ -235,7 +237,7 @@ func TestSendRefusals(t *testing.T) {
 				t.Errorf("message accepted = %v, want %v", got, tt.wantData)
 			}
 			// The session must carry the next transaction.
-			s.Reply = nil
+			s.SetReply(nil)
 			if _, err := c.Send(context.Background(), "a@example.org", []string{"z@example.net"}, false, lines("again")); err != nil {
 				t.Fatalf("second transaction: %v", err)
 			}
@@ -244,20 +246,11 @@ func TestSendRefusals(t *testing.T) {
 	}
 }
 
-// refuse scripts reply for the verb (and argument, when not "").
-func refuse(verb, arg, reply string) func(string, string) string {
-	return func(v, a string) string {
-		if v == verb && (arg == "" || strings.EqualFold(strings.TrimPrefix(a, "TO:"), arg)) {
-			return reply
-		}
-		return ""
-	}
-}
-
 func TestHELOFallback(t *testing.T) {
-	s := newFakeServer(t, "PIPELINING", "8BITMIME")
-	s.Reply = refuse("EHLO", "", "502 5.5.2 what?")
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{
+		Extensions: []string{"PIPELINING", "8BITMIME"},
+		Reply:      smtptest.Refuse("EHLO", "", "502 5.5.2 what?"),
+	})
 	c := dialFake(t, s)
 	if c.Extensions() != (Extensions{}) {
 		t.Errorf("extensions after HELO = %+v, want none", c.Extensions())
@@ -272,9 +265,7 @@ func TestHELOFallback(t *testing.T) {
 }
 
 func TestSessionClosedBy421(t *testing.T) {
-	s := newFakeServer(t)
-	s.Reply = refuse("MAIL", "", "421 4.3.2 shutting down")
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{Reply: smtptest.Refuse("MAIL", "", "421 4.3.2 shutting down")})
 	c := dialFake(t, s)
 	_, err := c.Send(context.Background(), "a@example.org", []string{"b@example.net"}, false, lines("hi"))
 	if err == nil || IsPermanent(err) || c.Usable() {
@@ -341,10 +332,8 @@ func TestDialTriesHostsInOrder(t *testing.T) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 
-	refusing := newFakeServer(t)
-	refusing.Reply = refuse("GREETING", "", "554 5.3.2 no service")
-	refusing.Start()
-	good := newFakeServer(t).Start()
+	refusing := smtptest.Start(t, smtptest.Config{Reply: smtptest.Refuse("GREETING", "", "554 5.3.2 no service")})
+	good := smtptest.Start(t, smtptest.Config{})
 
 	tests := []struct {
 		name          string
@@ -387,9 +376,10 @@ func TestDialTriesHostsInOrder(t *testing.T) {
 }
 
 func TestSTARTTLS(t *testing.T) {
-	s := newFakeServer(t, "8BITMIME")
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{selfSignedCert(t)}}
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{
+		Extensions: []string{"8BITMIME"},
+		TLS:        &tls.Config{Certificates: []tls.Certificate{selfSignedCert(t)}},
+	})
 	c := dialFake(t, s)
 	if !c.TLS() || !c.Extensions().EightBitMIME || c.Extensions().StartTLS {
 		t.Fatalf("TLS=%v extensions=%+v", c.TLS(), c.Extensions())
@@ -408,10 +398,8 @@ func TestSTARTTLS(t *testing.T) {
 }
 
 func TestSTARTTLSHandshakeFailureFallsBackToCleartext(t *testing.T) {
-	s := newFakeServer(t)
 	// A server config without certificates fails every handshake.
-	s.TLS = &tls.Config{}
-	s.Start()
+	s := smtptest.Start(t, smtptest.Config{TLS: &tls.Config{}})
 	c := dialFake(t, s)
 	if c.TLS() {
 		t.Fatal("TLS after a failed handshake")

@@ -1,0 +1,380 @@
+// Package smtptest runs scripted fake SMTP servers on loopback for tests: it
+// records what clients send and answers what the test scripts, so client
+// code can be tested against faults a real server would not produce.
+package smtptest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// DefaultTimeout bounds every read, write and TLS handshake of a server
+// connection when Config.Timeout is zero, so that a client that stops
+// talking cannot hang a test.
+const DefaultTimeout = 10 * time.Second
+
+// ReplyFunc scripts a reply. verb is "GREETING" (for the banner), "EHLO",
+// "HELO", "MAIL", "RCPT", "DATA", "STARTTLS", "RSET", or "." for the end of
+// data; arg is the rest of the command line after the verb ("FROM:<a@b>",
+// "TO:<c@d>"), or for "." the received message, unstuffed. It returns the
+// full reply line, such as "550 5.1.1 no such user", or "" to keep the
+// default. A reply starting with "421" closes the connection after it is
+// sent. A ReplyFunc may block, for instance to hold a transaction open,
+// but the connection's timeout keeps running.
+type ReplyFunc func(verb, arg string) string
+
+// Config scripts a Server.
+type Config struct {
+	// Extensions are the EHLO keywords advertised, such as "PIPELINING"
+	// or "8BITMIME". STARTTLS is added by the server when TLS is set.
+	Extensions []string
+	// Reply, when set, may override the default replies; see ReplyFunc.
+	// Server.SetReply changes it while the server runs.
+	Reply ReplyFunc
+	// TLS, when set, makes the server advertise STARTTLS before the
+	// handshake and answer it with this configuration. A configuration
+	// without certificates fails every handshake, which drops the
+	// connection.
+	TLS *tls.Config
+	// Timeout bounds every read, write and TLS handshake on a
+	// connection; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Listener, when set, is served instead of a new listener on
+	// 127.0.0.1:0, for a test that brings a server back on an address its
+	// client already knows. The server closes it at cleanup.
+	Listener net.Listener
+}
+
+// Server is a running fake SMTP server. Every command is answered with a
+// default positive reply unless the script says otherwise; NOOP, QUIT and
+// unknown commands (502) are not scriptable, and DATA without an accepted
+// recipient is refused with 554. Accepted transactions, the raw command
+// lines and the connections are recorded. Its methods are safe for
+// concurrent use.
+type Server struct {
+	ln         net.Listener
+	extensions []string
+	tls        *tls.Config
+	timeout    time.Duration
+
+	mu       sync.Mutex
+	reply    ReplyFunc
+	closed   bool
+	conns    int
+	open     map[net.Conn]bool
+	commands []string
+	messages []Message
+	wg       sync.WaitGroup
+}
+
+// Message is one transaction that the server accepted.
+type Message struct {
+	// From is the MAIL argument, such as "FROM:<a@example.org> BODY=8BITMIME".
+	From string
+	// Rcpts are the arguments of the accepted RCPT commands, such as
+	// "TO:<b@example.net>", in order.
+	Rcpts []string
+	// Data is the message as the sender meant it: dot stuffing undone,
+	// without the terminating ".\r\n".
+	Data []byte
+}
+
+// Start starts a server scripted by cfg and registers its Close with
+// t.Cleanup. It listens on 127.0.0.1:0 unless cfg.Listener is set.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &Server{
+		ln:         ln,
+		extensions: append([]string(nil), cfg.Extensions...),
+		tls:        cfg.TLS,
+		timeout:    cfg.Timeout,
+		reply:      cfg.Reply,
+		open:       make(map[net.Conn]bool),
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	t.Cleanup(s.Close)
+	s.wg.Add(1)
+	go s.accept()
+	return s
+}
+
+// Addr is the server's address, host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// SetReply replaces the reply script (nil restores the defaults); it
+// applies from the next command on.
+func (s *Server) SetReply(f ReplyFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reply = f
+}
+
+// Close stops the listener, drops the open connections and waits for their
+// goroutines. Start registers it with t.Cleanup; calling it earlier, and
+// more than once, is fine.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.ln.Close()
+	for conn := range s.open {
+		conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Conns is the number of connections accepted so far.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// Commands returns the command lines received so far, on all connections,
+// without CRLF and without DATA content.
+func (s *Server) Commands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.commands...)
+}
+
+// CountCommands counts the received command lines that start with prefix,
+// ignoring case: CountCommands("EHLO"), CountCommands("MAIL FROM:<>").
+func (s *Server) CountCommands(prefix string) int {
+	n := 0
+	for _, c := range s.Commands() {
+		if len(c) >= len(prefix) && strings.EqualFold(c[:len(prefix)], prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Messages returns the transactions accepted so far, in order.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return
+		}
+		s.conns++
+		s.open[conn] = true
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.serve(conn)
+			s.mu.Lock()
+			delete(s.open, conn)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+func (s *Server) scripted(verb, arg, def string) string {
+	s.mu.Lock()
+	f := s.reply
+	s.mu.Unlock()
+	if f != nil {
+		if r := f(verb, arg); r != "" {
+			return r
+		}
+	}
+	return def
+}
+
+func (s *Server) record(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+func (s *Server) serve(conn net.Conn) {
+	defer func() { conn.Close() }()
+	extend := func() { conn.SetDeadline(time.Now().Add(s.timeout)) }
+	r := bufio.NewReader(conn)
+	w := bufio.NewWriter(conn)
+	// writeLines sends reply lines and reports whether the session goes on.
+	writeLines := func(lines ...string) bool {
+		extend()
+		for _, l := range lines {
+			w.WriteString(l + "\r\n")
+		}
+		return w.Flush() == nil && !strings.HasPrefix(lines[len(lines)-1], "421")
+	}
+	if !writeLines(s.scripted("GREETING", "", "220 fake.test ESMTP")) {
+		return
+	}
+	var from string
+	var rcpts []string
+	for {
+		extend()
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		s.record(func() { s.commands = append(s.commands, line) })
+		verb, arg, _ := strings.Cut(line, " ")
+		verb = strings.ToUpper(verb)
+		var reply string
+		switch verb {
+		case "EHLO":
+			reply = s.scripted(verb, arg, "")
+			if reply == "" {
+				kws := append([]string{"fake.test"}, s.extensions...)
+				if _, isTLS := conn.(*tls.Conn); s.tls != nil && !isTLS {
+					kws = append(kws, "STARTTLS")
+				}
+				lines := make([]string, len(kws))
+				for i, kw := range kws {
+					sep := "-"
+					if i == len(kws)-1 {
+						sep = " "
+					}
+					lines[i] = "250" + sep + kw
+				}
+				if !writeLines(lines...) {
+					return
+				}
+				continue
+			}
+		case "HELO":
+			reply = s.scripted(verb, arg, "250 fake.test")
+		case "MAIL":
+			reply = s.scripted(verb, arg, "250 2.1.0 OK")
+			if reply[0] == '2' {
+				from, rcpts = arg, nil
+			}
+		case "RCPT":
+			reply = s.scripted(verb, arg, "250 2.1.5 OK")
+			if reply[0] == '2' {
+				rcpts = append(rcpts, arg)
+			}
+		case "DATA":
+			if len(rcpts) == 0 {
+				reply = "554 5.5.1 no valid recipients"
+				break
+			}
+			reply = s.scripted(verb, arg, "354 go ahead")
+			if !strings.HasPrefix(reply, "354") {
+				break
+			}
+			if !writeLines(reply) {
+				return
+			}
+			data, ok := readData(r, extend)
+			if !ok {
+				return
+			}
+			reply = s.scripted(".", string(data), "250 2.0.0 queued")
+			if reply[0] == '2' {
+				m := Message{From: from, Rcpts: rcpts, Data: data}
+				s.record(func() { s.messages = append(s.messages, m) })
+			}
+			from, rcpts = "", nil
+		case "RSET":
+			from, rcpts = "", nil
+			reply = s.scripted(verb, arg, "250 2.0.0 OK")
+		case "NOOP":
+			reply = "250 2.0.0 OK"
+		case "QUIT":
+			writeLines("221 2.0.0 bye")
+			return
+		case "STARTTLS":
+			reply = s.scripted(verb, arg, "220 2.0.0 ready")
+			if s.tls == nil || reply[0] != '2' {
+				break
+			}
+			if !writeLines(reply) {
+				return
+			}
+			tlsConn := tls.Server(conn, s.tls)
+			extend()
+			if tlsConn.Handshake() != nil {
+				return
+			}
+			conn = tlsConn
+			r = bufio.NewReader(conn)
+			w = bufio.NewWriter(conn)
+			from, rcpts = "", nil
+			continue
+		default:
+			reply = "502 5.5.2 command not implemented"
+		}
+		if !writeLines(reply) {
+			return
+		}
+	}
+}
+
+// readData reads a DATA block up to the final dot and undoes dot stuffing
+// (RFC 5321 §4.5.2), extending the deadline for every line.
+func readData(r *bufio.Reader, extend func()) ([]byte, bool) {
+	var data []byte
+	for {
+		extend()
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return nil, false
+		}
+		if bytes.Equal(line, []byte(".\r\n")) {
+			return data, true
+		}
+		if line[0] == '.' {
+			line = line[1:]
+		}
+		data = append(data, line...)
+	}
+}
+
+// Refuse returns a script that answers verb with reply and keeps the
+// default for everything else. arg, when not "", limits it to commands
+// whose argument equals arg ignoring case; for MAIL and RCPT the path alone
+// also matches, so "TO:<b@example.net>" and "<b@example.net>" both pick
+// RCPT TO:<b@example.net>.
+func Refuse(verb, arg, reply string) ReplyFunc {
+	return func(v, a string) string {
+		if v != verb {
+			return ""
+		}
+		if arg == "" || strings.EqualFold(a, arg) {
+			return reply
+		}
+		if v == "MAIL" || v == "RCPT" {
+			if _, path, ok := strings.Cut(a, ":"); ok && strings.EqualFold(path, arg) {
+				return reply
+			}
+		}
+		return ""
+	}
+}
