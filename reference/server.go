@@ -262,6 +262,9 @@ func (s *Server) SMTPAddr() string { return s.addrs["smtp"] }
 // "pop3s") is bound to, or "" if it is not enabled.
 func (s *Server) Addr(service string) string { return s.addrs[service] }
 
+// DataDir is the server's data directory.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
 // Store is the server's mailbox store.
 func (s *Server) Store() *mailstore.Store { return s.store }
 

@@ -47,13 +47,18 @@ func newRootCommand() *cobra.Command {
 		Short: "Judge mail servers: reference server, conformance suites, load generator",
 		Long: `mailcheck judges mail servers.
 
-  mailcheck serve      run the strict reference SMTP server (durable mailboxes,
-                       outgoing queue and relay)
+  mailcheck conform    check mail servers against the RFCs (exit 1 on failures)
+  mailcheck serve      run the strict reference mail server: SMTP, POP3, IMAP,
+                       durable mailboxes, outgoing queue and relay
   mailcheck version    print the version
 
 Exit codes: 0 success, 1 the command found a failure, 2 usage error or could
 not run.`,
-		Example: `  # Run the reference server on loopback with one user
+		Example: `  # Conformance of the embedded reference server; then of your server
+  mailcheck conform
+  mailcheck conform smtp://127.0.0.1:25 --rcpt bob@example.org
+
+  # Run the reference server on loopback with one user
   mailcheck serve --domain example.org --user alice:secret --insecure-auth
 
   # Print the version
@@ -64,6 +69,6 @@ not run.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newServeCommand(), newVersionCommand(), newHashPasswordCommand())
+	root.AddCommand(newConformCommand(), newServeCommand(), newVersionCommand(), newHashPasswordCommand())
 	return root
 }

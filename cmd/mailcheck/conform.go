@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/reports"
+)
+
+type conformFlags struct {
+	protocol, from, rcpt, user, password, readback string
+	only, skip                                     []string
+	failOn                                         string
+	parallel                                       int
+	timeout                                        time.Duration
+	list, verbose, tlsSkipVerify                   bool
+	caFile, jsonFile, junitFile                    string
+}
+
+func newConformCommand() *cobra.Command {
+	var f conformFlags
+	cmd := &cobra.Command{
+		Use:   "conform [TARGET...]",
+		Short: "Check mail servers against the RFCs; exit 1 on failures",
+		Long: `conform runs the conformance suites against each TARGET and prints a verdict
+per check: pass, fail (a MUST not met), warn (a SHOULD or MAY not met), skip
+(the check does not apply, with the reason) or error (could not decide).
+
+TARGET is host:port (the protocol comes from the port — 25, 465, 587, 2525
+SMTP; 110, 995 POP3; 143, 993 IMAP — and is confirmed by the greeting) or a
+URL: smtp://host:port, smtps://host:port (implicit TLS). With no TARGET,
+conform starts the embedded reference server on loopback with a temporary
+data directory and runs every suite against it, read-back included.
+
+Checks that send mail need --rcpt, an address the server accepts; checks
+that follow a message end to end need --readback, a mailbox where mail to
+--rcpt arrives. The suite deletes only the test messages it sent (found by
+their X-Mailcheck-Nonce header), never other mail.
+
+Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
+error, or with --fail-on should also a warn); 2 could not run (usage error,
+no connection, no greeting).`,
+		Example: `  # Against the embedded reference server (everything passes)
+  mailcheck conform
+
+  # A server on this machine, with mail sent to bob and read back over POP3
+  mailcheck conform smtp://127.0.0.1:25 --rcpt bob@example.org \
+      --readback pop3://bob:secret@127.0.0.1:110 --json result.json --junit junit.xml
+
+  # Only the DATA checks, failing CI on SHOULD too
+  mailcheck conform mx.example.net:25 --only 'smtp.data.*' --fail-on should
+
+  # The catalogue: IDs, levels, RFC sections
+  mailcheck conform --list`,
+		RunE: func(cmd *cobra.Command, args []string) error { return runConform(cmd, args, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.protocol, "protocol", "", "protocol of bare host:port targets: smtp, pop3 or imap")
+	fl.StringVar(&f.from, "from", "", "reverse-path of test messages (default conform@mailcheck.invalid)")
+	fl.StringVar(&f.rcpt, "rcpt", "", "an address the server accepts, for checks that send mail")
+	fl.StringVar(&f.user, "user", "", "user for AUTH")
+	fl.StringVar(&f.password, "password", "", "password for AUTH (or in the target URL)")
+	fl.StringVar(&f.readback, "readback", "", "mailbox where mail to --rcpt arrives: pop3://user:pass@host:port or imap://…")
+	fl.StringArrayVar(&f.only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
+	fl.StringArrayVar(&f.skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
+	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
+	fl.IntVar(&f.parallel, "parallel", 8, "checks run at once")
+	fl.DurationVar(&f.timeout, "timeout", 20*time.Second, "time limit of each check")
+	fl.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, RFC sections) and exit")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing and skipped checks too")
+	fl.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "do not verify the server's TLS certificate")
+	fl.StringVar(&f.caFile, "ca", "", "PEM file of CA certificates to verify the server with")
+	fl.StringVar(&f.jsonFile, "json", "", "write the result model as JSON to this file")
+	fl.StringVar(&f.junitFile, "junit", "", "write JUnit XML to this file")
+	return cmd
+}
+
+func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
+	out := cmd.OutOrStdout()
+	if f.list {
+		return reports.WriteCatalogue(out, conformance.Catalogue())
+	}
+	failOn := conformance.FailOn(f.failOn)
+	if failOn != conformance.FailOnMust && failOn != conformance.FailOnShould {
+		return usageError{fmt.Errorf("--fail-on %q: want must or should", f.failOn)}
+	}
+	opts := conformance.Options{
+		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
+		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout,
+	}
+	if f.readback != "" {
+		rb, err := engine.ParseTarget(f.readback, "")
+		if err != nil || rb.Protocol == "smtp" || rb.User == "" {
+			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", f.readback)}
+		}
+		opts.Readback = &rb
+	}
+	if f.tlsSkipVerify || f.caFile != "" {
+		opts.TLS = &tls.Config{InsecureSkipVerify: f.tlsSkipVerify}
+		if f.caFile != "" {
+			pem, err := os.ReadFile(f.caFile)
+			if err != nil {
+				return usageError{err}
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return usageError{fmt.Errorf("--ca %s: no PEM certificates", f.caFile)}
+			}
+			opts.TLS.RootCAs = pool
+		}
+	}
+	conformance.Version = versionString()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var report *conformance.Report
+	var err error
+	if len(args) == 0 {
+		report, err = conformance.RunEmbedded(ctx, opts, nil)
+	} else {
+		report, err = conformance.Run(ctx, args, f.protocol, opts)
+	}
+	if err != nil {
+		if errors.Is(err, conformance.ErrCannotRun) {
+			return exitError{exitCannotRun, err}
+		}
+		return err
+	}
+	if err := reports.WriteText(out, report, reports.TextOptions{Color: isTerminal(out), Verbose: f.verbose}); err != nil {
+		return err
+	}
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{f.jsonFile, func(w io.Writer) error { return reports.WriteJSON(w, report) }},
+		{f.junitFile, func(w io.Writer) error { return reports.WriteJUnit(w, report) }},
+	} {
+		if w.path == "" {
+			continue
+		}
+		if err := writeFileWith(w.path, w.write); err != nil {
+			return exitError{exitCannotRun, err}
+		}
+	}
+	if report.Failed(failOn) {
+		return exitError{exitFailure, fmt.Errorf("conformance failures at the %s level", failOn)}
+	}
+	return nil
+}
+
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a terminal (for colour).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

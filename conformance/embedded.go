@@ -1,0 +1,93 @@
+package conformance
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/reference/certs"
+	"github.com/mailcheck/mailcheck/reference/smtpserver"
+	"github.com/mailcheck/mailcheck/reference/users"
+)
+
+// Embedded describes the reference server RunEmbedded starts.
+const (
+	EmbeddedDomain   = "example.org"
+	embeddedUser     = "bob"
+	embeddedPassword = "conform-pw"
+)
+
+// RunEmbedded starts the reference server on loopback with a temporary data
+// directory and runs every suite against it, with a recipient, credentials
+// and a read-back mailbox, so every check can run. The server and its data
+// are gone when it returns. smtpOptions, when not nil, adjusts the SMTP
+// server (tests use it to inject faults).
+func RunEmbedded(ctx context.Context, opts Options, smtpOptions func(*smtpserver.Options)) (*Report, error) {
+	srv, trust, err := StartEmbedded(smtpOptions)
+	if err != nil {
+		return nil, fmt.Errorf("%w: embedded reference server: %v", ErrCannotRun, err)
+	}
+	defer srv.Close()
+	defer os.RemoveAll(srv.DataDir())
+	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	readback, _ := engine.ParseTarget("pop3://"+embeddedUser+":"+embeddedPassword+"@"+srv.Addr("pop3"), "")
+	opts.Rcpt = embeddedUser + "@" + EmbeddedDomain
+	opts.User, opts.Password = embeddedUser, embeddedPassword
+	opts.Readback = &readback
+	if opts.TLS == nil {
+		opts.TLS = trust
+	}
+	return RunTargets(ctx, []Target{smtp}, opts)
+}
+
+// StartEmbedded starts the reference server RunEmbedded uses and returns it
+// with a client TLS configuration that trusts its certificate.
+func StartEmbedded(smtpOptions func(*smtpserver.Options)) (*reference.Server, *tls.Config, error) {
+	dir, err := os.MkdirTemp("", "mailcheck-conform-")
+	if err != nil {
+		return nil, nil, err
+	}
+	serverTLS, err := certs.SelfSigned("localhost")
+	if err != nil {
+		return nil, nil, err
+	}
+	leaf, err := x509.ParseCertificate(serverTLS.Certificates[0].Certificate[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	db := users.New()
+	db.Add(embeddedUser, embeddedPassword)
+	cfg := reference.Config{
+		DataDir:  dir,
+		Hostname: "mx." + EmbeddedDomain,
+		Domains:  []string{EmbeddedDomain},
+		Users:    db,
+		SMTPAddr: "127.0.0.1:0",
+		POP3Addr: "127.0.0.1:0",
+		IMAPAddr: "127.0.0.1:0",
+		TLS:      serverTLS,
+		// The read-back logs in over plain POP3 on loopback.
+		JournalBytes: 4 << 20,
+	}
+	cfg.POP3.InsecureAuth = true
+	// A short delay keeps the AUTH failure check fast; the default (1s)
+	// is for servers facing password guessers.
+	cfg.SMTP.AuthFailureDelay = 20 * time.Millisecond
+	cfg.POP3.AuthFailureDelay = 20 * time.Millisecond
+	if smtpOptions != nil {
+		smtpOptions(&cfg.SMTP)
+	}
+	srv, err := reference.Start(cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return srv, &tls.Config{RootCAs: pool, ServerName: "localhost"}, nil
+}

@@ -1,0 +1,122 @@
+// Package engine runs conformance checks: the result model (a verdict per
+// check, with the wire transcript as evidence), the line-level client the
+// checks drive, and the runner that runs them in parallel under timeouts.
+// The suites (conformance/smtpsuite, …) register checks; package
+// conformance puts targets, suites and runner together.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Level is the requirement level of what a check tests, from the RFC's own
+// wording (RFC 2119).
+type Level string
+
+// Requirement levels.
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+	May    Level = "MAY"
+)
+
+// Status is a check's verdict.
+type Status string
+
+// Verdicts. A requirement not met is Fail for MUST and Warn for SHOULD and
+// MAY; Skip means the check did not apply (with the reason); Error means it
+// could not decide (a timeout, a network error).
+const (
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	Warn  Status = "warn"
+	Skip  Status = "skip"
+	Error Status = "error"
+)
+
+// Check is one conformance check.
+type Check struct {
+	// ID is stable across releases: suites, CI filters and reports key on
+	// it. Form: protocol.area.name, e.g. "smtp.data.dot-transparency".
+	ID string
+	// Title says in a line what is checked.
+	Title string
+	// Protocol is "smtp", "pop3" or "imap".
+	Protocol string
+	// Spec is the requirement's source: "RFC 5321 §4.5.2".
+	Spec string
+	// Level is the requirement level in that source.
+	Level Level
+	// Run performs the check against t's target and records the verdict
+	// with t.Fail, t.Skip or t.Error; returning without one is a pass. A
+	// returned error is an Error verdict: the check could not decide.
+	Run func(ctx context.Context, t *T) error
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	ID         string        `json:"id"`
+	Title      string        `json:"title"`
+	Protocol   string        `json:"protocol"`
+	Level      Level         `json:"level"`
+	Spec       string        `json:"spec"`
+	Target     string        `json:"target"`
+	Status     Status        `json:"status"`
+	Message    string        `json:"message"`
+	Duration   time.Duration `json:"-"`
+	DurationMS float64       `json:"duration_ms"`
+	Transcript []Line        `json:"transcript"`
+}
+
+// T is what a running check uses: its target, options, connections and
+// verdict. Its methods are not safe for concurrent use; a check is one
+// goroutine.
+type T struct {
+	Target  Target
+	Options *Options
+	check   *Check
+	record  *Transcript
+	status  Status
+	message string
+	conns   []*Conn
+}
+
+// Fail records that the requirement is not met: Fail for a MUST, Warn for a
+// SHOULD or MAY. The first verdict stands.
+func (t *T) Fail(format string, args ...any) {
+	if t.status != "" {
+		return
+	}
+	t.status = Fail
+	if t.check.Level != Must {
+		t.status = Warn
+	}
+	t.message = fmt.Sprintf(format, args...)
+}
+
+// Skip records that the check does not apply, and why (e.g. "STARTTLS not
+// advertised").
+func (t *T) Skip(format string, args ...any) {
+	if t.status != "" {
+		return
+	}
+	t.status, t.message = Skip, fmt.Sprintf(format, args...)
+}
+
+// Pass records a pass with a message (the default pass has none).
+func (t *T) Pass(format string, args ...any) {
+	if t.status != "" {
+		return
+	}
+	t.status, t.message = Pass, fmt.Sprintf(format, args...)
+}
+
+// Note adds a line of commentary to the transcript.
+func (t *T) Note(format string, args ...any) {
+	t.record.add(DirNote, []byte(fmt.Sprintf(format, args...)))
+}
+
+// Failed reports whether a verdict other than pass was recorded.
+func (t *T) Failed() bool { return t.status != "" && t.status != Pass }

@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"crypto/tls"
+	"path"
+	"time"
+)
+
+// Options configure a conformance run. The zero value of each field is
+// usable unless stated.
+type Options struct {
+	// From is the reverse-path of the messages checks send. Default
+	// "conform@mailcheck.invalid".
+	From string
+	// Rcpt is an address the server accepts, for checks that send mail;
+	// checks that need one skip without it.
+	Rcpt string
+	// User and Password authenticate (SMTP AUTH); checks that need them
+	// skip without them.
+	User, Password string
+	// Readback is a mailbox where mail sent to Rcpt can be read, for checks
+	// that follow a message end to end (pop3:// or imap:// with user and
+	// password); those checks skip without it.
+	Readback *Target
+	// ReadbackTimeout bounds the wait for a message to arrive there.
+	// Default 10s.
+	ReadbackTimeout time.Duration
+	// Only and Skip select checks by ID glob (path.Match syntax, e.g.
+	// "smtp.data.*"). Empty Only means all.
+	Only, Skip []string
+	// Parallel bounds how many checks run at once. Default 8.
+	Parallel int
+	// Timeout bounds each check. Default 20s.
+	Timeout time.Duration
+	// ReadTimeout bounds each wait for the server within a check. Default 5s.
+	ReadTimeout time.Duration
+	// TLS configures the client side of STARTTLS and implicit TLS
+	// (certificate verification, CA pool). Default: verify against the
+	// system roots with the target's host name.
+	TLS *tls.Config
+	// ClientName is the EHLO/HELO name. Default "conform.mailcheck.test".
+	ClientName string
+}
+
+// WithDefaults returns o with zero fields defaulted.
+func (o Options) WithDefaults() Options {
+	if o.From == "" {
+		o.From = "conform@mailcheck.invalid"
+	}
+	if o.ReadbackTimeout <= 0 {
+		o.ReadbackTimeout = 10 * time.Second
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = 8
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 20 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 5 * time.Second
+	}
+	if o.ClientName == "" {
+		o.ClientName = "conform.mailcheck.test"
+	}
+	return o
+}
+
+// Selected reports whether a check ID passes the Only and Skip globs.
+func (o *Options) Selected(id string) bool {
+	match := func(globs []string) bool {
+		for _, g := range globs {
+			if ok, _ := path.Match(g, id); ok || g == id {
+				return true
+			}
+		}
+		return false
+	}
+	if len(o.Only) > 0 && !match(o.Only) {
+		return false
+	}
+	return !match(o.Skip)
+}

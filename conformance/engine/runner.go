@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// RunChecks runs checks against target: each under its own timeout, at most
+// opts.Parallel at once, each on its own connections. Results come back in
+// the order of checks.
+func RunChecks(ctx context.Context, target Target, checks []*Check, opts *Options) []Result {
+	results := make([]Result, len(checks))
+	sem := make(chan struct{}, max(opts.Parallel, 1))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				results[i] = runOne(ctx, target, c, opts)
+			case <-ctx.Done():
+				results[i] = result(target, c, Error, "not run: "+ctx.Err().Error(), 0, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Result) {
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	t := &T{Target: target, Options: opts, check: c, record: newTranscript()}
+	start := time.Now()
+	defer func() {
+		for _, conn := range t.conns {
+			conn.Close()
+		}
+		if p := recover(); p != nil {
+			t.Note("panic: %v\n%s", p, debug.Stack())
+			t.status, t.message = Error, fmt.Sprintf("check panicked: %v", p)
+		}
+		status, msg := t.status, t.message
+		if status == "" {
+			status = Pass
+		}
+		res = result(target, c, status, msg, time.Since(start), t.record.Lines())
+	}()
+	if err := c.Run(ctx, t); err != nil && (t.status == "" || t.status == Pass) {
+		t.status, t.message = Error, "could not decide: "+err.Error()
+		if ctx.Err() != nil {
+			t.message += fmt.Sprintf(" (check timeout %v)", opts.Timeout)
+		}
+	}
+	return res
+}
+
+func result(target Target, c *Check, status Status, msg string, d time.Duration, lines []Line) Result {
+	if lines == nil {
+		lines = []Line{}
+	}
+	return Result{
+		ID: c.ID, Title: c.Title, Protocol: c.Protocol, Level: c.Level, Spec: c.Spec,
+		Target: target.String(), Status: status, Message: msg,
+		Duration: d, DurationMS: float64(d.Microseconds()) / 1000, Transcript: lines,
+	}
+}

@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Target is a server to check.
+type Target struct {
+	// Raw is the target as the user gave it.
+	Raw string `json:"target"`
+	// Protocol is "smtp", "pop3" or "imap".
+	Protocol string `json:"protocol"`
+	// Addr is host:port.
+	Addr string `json:"addr"`
+	// ImplicitTLS: the connection starts with TLS (smtps, pop3s, imaps).
+	ImplicitTLS bool `json:"implicit_tls"`
+	// User and Password come from the URL's userinfo, if any.
+	User     string `json:"user,omitempty"`
+	Password string `json:"-"`
+	// FromPort is set when the protocol was guessed from a bare host:port
+	// and must be confirmed by the greeting.
+	FromPort bool `json:"-"`
+}
+
+// Host is the target's host name, for TLS server names.
+func (t Target) Host() string {
+	h, _, _ := net.SplitHostPort(t.Addr)
+	return h
+}
+
+func (t Target) String() string {
+	scheme := t.Protocol
+	if t.ImplicitTLS {
+		scheme += "s"
+	}
+	return scheme + "://" + t.Addr
+}
+
+// schemes maps URL schemes to protocol, implicit TLS and default port.
+var schemes = map[string]struct {
+	protocol string
+	tls      bool
+	port     string
+}{
+	"smtp":  {"smtp", false, "25"},
+	"smtps": {"smtp", true, "465"},
+	"pop3":  {"pop3", false, "110"},
+	"pop3s": {"pop3", true, "995"},
+	"imap":  {"imap", false, "143"},
+	"imaps": {"imap", true, "993"},
+}
+
+// portProtocols guesses the protocol of a bare host:port (confirmed later
+// by the greeting).
+var portProtocols = map[string]struct {
+	protocol string
+	tls      bool
+}{
+	"25": {"smtp", false}, "465": {"smtp", true}, "587": {"smtp", false}, "2525": {"smtp", false},
+	"110": {"pop3", false}, "995": {"pop3", true},
+	"143": {"imap", false}, "993": {"imap", true},
+}
+
+// ErrBadTarget is wrapped by ParseTarget's errors.
+var ErrBadTarget = errors.New("bad target")
+
+// ParseTarget parses "host:port", "smtp://host[:port]", "smtps://…",
+// "pop3://user:pass@host…", "pop3s://…", "imap://…" or "imaps://…".
+// protocol, when not empty, overrides what the scheme or port says.
+func ParseTarget(raw, protocol string) (Target, error) {
+	t := Target{Raw: raw}
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return t, fmt.Errorf("%w %q: %v", ErrBadTarget, raw, err)
+		}
+		s, ok := schemes[strings.ToLower(u.Scheme)]
+		if !ok {
+			return t, fmt.Errorf("%w %q: unknown scheme %q (want smtp, smtps, pop3, pop3s, imap or imaps)", ErrBadTarget, raw, u.Scheme)
+		}
+		if u.Host == "" {
+			return t, fmt.Errorf("%w %q: no host", ErrBadTarget, raw)
+		}
+		t.Protocol, t.ImplicitTLS = s.protocol, s.tls
+		t.Addr = u.Host
+		if u.Port() == "" {
+			t.Addr = net.JoinHostPort(u.Hostname(), s.port)
+		}
+		if u.User != nil {
+			t.User = u.User.Username()
+			t.Password, _ = u.User.Password()
+		}
+	} else {
+		host, port, err := net.SplitHostPort(raw)
+		if err != nil || host == "" {
+			return t, fmt.Errorf("%w %q: want host:port or a URL such as smtp://host:25", ErrBadTarget, raw)
+		}
+		t.Addr = raw
+		if p, ok := portProtocols[port]; ok {
+			t.Protocol, t.ImplicitTLS, t.FromPort = p.protocol, p.tls, true
+		}
+	}
+	if _, err := strconv.Atoi(portOf(t.Addr)); err != nil {
+		return t, fmt.Errorf("%w %q: bad port", ErrBadTarget, raw)
+	}
+	if protocol != "" {
+		switch protocol {
+		case "smtp", "pop3", "imap":
+			t.Protocol, t.FromPort = protocol, false
+		default:
+			return t, fmt.Errorf("%w: --protocol %q: want smtp, pop3 or imap", ErrBadTarget, protocol)
+		}
+	}
+	if t.Protocol == "" {
+		return t, fmt.Errorf("%w %q: cannot tell the protocol from port %s; use a URL (smtp://, pop3://, imap://) or --protocol", ErrBadTarget, raw, portOf(t.Addr))
+	}
+	return t, nil
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// ProtocolOfGreeting tells the protocol from a server's first line: "220"
+// for SMTP (RFC 5321 §4.2), "+OK" for POP3 (RFC 1939 §4), "* OK" or
+// "* PREAUTH" for IMAP (RFC 9051 §7.1).
+func ProtocolOfGreeting(line string) string {
+	switch {
+	case strings.HasPrefix(line, "220"):
+		return "smtp"
+	case strings.HasPrefix(line, "+OK"):
+		return "pop3"
+	case strings.HasPrefix(line, "* OK") || strings.HasPrefix(line, "* PREAUTH"):
+		return "imap"
+	}
+	return ""
+}

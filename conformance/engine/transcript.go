@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Direction tells who sent a transcript line.
+type Direction string
+
+// Directions: client (the checker), server, and notes from the check.
+const (
+	DirClient Direction = "C"
+	DirServer Direction = "S"
+	DirNote   Direction = "#"
+)
+
+// Line is one line of a wire transcript.
+type Line struct {
+	// At is the offset from the start of the check.
+	At   time.Duration `json:"-"`
+	AtMS float64       `json:"at_ms"`
+	Dir  Direction     `json:"dir"`
+	// Text is the line without its line end, with bytes that are not
+	// printable ASCII escaped Go-style (\r, \x80, …), so bare CR, bare LF
+	// and 8-bit octets are visible in the evidence. A line end other than
+	// CRLF is shown escaped at the end.
+	Text string `json:"text"`
+}
+
+// Transcript records what a check sent and received.
+type Transcript struct {
+	mu    sync.Mutex
+	start time.Time
+	lines []Line
+}
+
+func newTranscript() *Transcript { return &Transcript{start: time.Now()} }
+
+// add records data as one or more lines.
+func (tr *Transcript) add(dir Direction, data []byte) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	at := time.Since(tr.start)
+	for len(data) > 0 {
+		end := len(data)
+		for i, c := range data {
+			if c == '\n' {
+				end = i + 1
+				break
+			}
+		}
+		tr.lines = append(tr.lines, Line{At: at, AtMS: float64(at.Microseconds()) / 1000, Dir: dir, Text: EscapeLine(data[:end])})
+		data = data[end:]
+	}
+}
+
+// Lines returns the recorded lines.
+func (tr *Transcript) Lines() []Line {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]Line(nil), tr.lines...)
+}
+
+// EscapeLine renders a line for the transcript: a final CRLF is dropped,
+// every other control or non-ASCII byte is escaped.
+func EscapeLine(b []byte) string {
+	if n := len(b); n >= 2 && b[n-2] == '\r' && b[n-1] == '\n' {
+		b = b[:n-2]
+	}
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		switch {
+		case c == '\\':
+			out = append(out, '\\', '\\')
+		case c >= 0x20 && c < 0x7f:
+			out = append(out, c)
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		default:
+			out = append(out, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		}
+	}
+	if !utf8.Valid(out) {
+		return strconv.Quote(string(out))
+	}
+	return string(out)
+}

@@ -1,0 +1,149 @@
+package smtpsuite
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/smtpwire"
+)
+
+var dataChecks = []*engine.Check{
+	{
+		ID: "smtp.data.dot-termination", Title: "Only CRLF.CRLF ends DATA; dots inside or stuffed at the start of lines do not", Spec: "RFC 5321 §4.1.1.4, §4.5.2", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			if !needRcpt(t) {
+				return nil
+			}
+			s, err := ehloed(ctx, t)
+			if err != nil {
+				return err
+			}
+			body := testMessage(t, "dot-termination", nonce(), "..stuffed\r\na . b\r\nends with a dot.\r\n.\r\n")
+			r, ok, err := s.transaction("", smtpwire.AppendDotStuffed(nil, []byte(body)), "sending a message")
+			if !ok || err != nil {
+				return err
+			}
+			if r.Code != 250 {
+				t.Fail("the message got %s, want 250", r)
+				return nil
+			}
+			return expectInSync(t, s, "a line starting with a stuffed dot or holding a dot ended DATA early")
+		},
+	},
+	{
+		ID: "smtp.data.bare-lf-dot", Title: "A bare-LF \"\\n.\\n\" does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			if !needRcpt(t) {
+				return nil
+			}
+			s, err := ehloed(ctx, t)
+			if err != nil {
+				return err
+			}
+			// Everything after "\n.\n" is data. A server that ends DATA
+			// there runs "NOOP" as a command: the smuggled transaction.
+			n := nonce()
+			body := testMessage(t, "bare-lf-dot", n, "before\n.\nNOOP\r\nafter\r\n")
+			wire := append([]byte(body), ".\r\n"...)
+			r, ok, err := s.transaction("", wire, "sending a message")
+			if !ok || err != nil {
+				return err
+			}
+			// Rejecting the message (5xx) and keeping the bytes as data (one
+			// 250) are both right; a second reply is the fault.
+			if r.Code != 250 && r.Code/100 != 5 {
+				t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
+				return nil
+			}
+			return expectInSync(t, s, "the server ended DATA at a bare \"\\n.\\n\" and ran what followed as commands")
+		},
+	},
+	{
+		ID: "smtp.data.transparency", Title: "A line \"..x\" arrives as \".x\" (read back)", Spec: "RFC 5321 §4.5.2", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			got, sent, err := sendAndReadBack(ctx, t, "transparency", "", ".x\r\n..\r\n.\r\nplain\r\n")
+			if err != nil || got == nil {
+				return err
+			}
+			if !bytes.HasSuffix(got, []byte(sent)) {
+				t.Fail("the body read back is not the one sent: dot-stuffing was not undone exactly (sent body %q, read back %q)", lastLines(sent), lastLines(string(got)))
+			}
+			return nil
+		},
+	},
+	{
+		ID: "smtp.received.added", Title: "The server adds a Received trace header", Spec: "RFC 5321 §4.4", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			got, _, err := sendAndReadBack(ctx, t, "received", "", "body\r\n")
+			if err != nil || got == nil {
+				return err
+			}
+			header, _, _ := bytes.Cut(got, []byte("\r\n\r\n"))
+			if !bytes.HasPrefix(bytes.ToLower(header), []byte("received:")) && !bytes.Contains(bytes.ToLower(header), []byte("\nreceived:")) {
+				t.Fail("the message read back has no Received header")
+			}
+			return nil
+		},
+	},
+}
+
+// expectInSync checks that nothing more came after the final reply and the
+// session still answers NOOP with one 250.
+func expectInSync(t *engine.T, s *session, fault string) error {
+	extra, err := s.c.Quiet(300 * time.Millisecond)
+	if err != nil {
+		return err
+	}
+	if len(extra) > 0 {
+		t.Fail("%s: unrequested replies arrived", fault)
+		return nil
+	}
+	r, err := s.cmd("NOOP")
+	if err != nil {
+		return err
+	}
+	if r.Code != 250 {
+		t.Fail("%s: NOOP then got %s", fault, r)
+	}
+	return nil
+}
+
+// sendAndReadBack sends a test message with body (and MAIL parameters)
+// and reads it back; got is nil when the check was skipped or failed.
+func sendAndReadBack(ctx context.Context, t *engine.T, id, mailParams, body string) (got []byte, sent string, err error) {
+	if !needRcpt(t) {
+		return nil, "", nil
+	}
+	if t.Options.Readback == nil {
+		t.Skip("needs a read-back mailbox (--readback pop3://… or imap://…)")
+		return nil, "", nil
+	}
+	s, err := ehloed(ctx, t)
+	if err != nil {
+		return nil, "", err
+	}
+	n := nonce()
+	sent = testMessage(t, id, n, body)
+	r, ok, err := s.transaction(mailParams, smtpwire.AppendDotStuffed(nil, []byte(sent)), "sending the test message")
+	if !ok || err != nil {
+		return nil, "", err
+	}
+	if r.Code != 250 {
+		t.Fail("the test message got %s, want 250", r)
+		return nil, "", nil
+	}
+	s.cmd("QUIT")
+	got, err = readBack(ctx, t, n)
+	return got, sent, err
+}
+
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\r\n"), "\r\n")
+	if len(lines) > 4 {
+		lines = lines[len(lines)-4:]
+	}
+	return strings.Join(lines, "⏎")
+}

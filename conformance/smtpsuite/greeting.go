@@ -1,0 +1,119 @@
+package smtpsuite
+
+import (
+	"context"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/smtpwire"
+)
+
+var greetingChecks = []*engine.Check{
+	{
+		ID: "smtp.greeting.code", Title: "The greeting is a 220 reply", Spec: "RFC 5321 §3.1, §4.2", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			c, err := t.Dial(ctx)
+			if err != nil {
+				return err
+			}
+			g, err := c.ReadSMTPReply()
+			if err != nil {
+				return err
+			}
+			if g.Code != 220 {
+				t.Fail("greeting %s; a server that accepts connections greets with 220", g)
+			}
+			return nil
+		},
+	},
+	{
+		ID: "smtp.greeting.domain", Title: "The greeting names the server's domain first", Spec: "RFC 5321 §4.2 (Greeting)", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			s, err := dial(ctx, t)
+			if err != nil {
+				return err
+			}
+			first, _, _ := strings.Cut(s.greeting.Lines[0], " ")
+			if !smtpwire.IsDomain(first) && !smtpwire.IsAddressLiteral(first) {
+				t.Fail("greeting text %q does not start with a domain or address literal", s.greeting.Lines[0])
+			}
+			return nil
+		},
+	},
+	{
+		ID: "smtp.reply.multiline", Title: "Multi-line replies use code-hyphen continuation lines and one code", Spec: "RFC 5321 §4.2.1", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			s, err := dial(ctx, t)
+			if err != nil {
+				return err
+			}
+			// The EHLO reply is multi-line on any server with an extension;
+			// if its lines are not chained with "250-", the rest of it is
+			// read as the reply to the next command.
+			if err := s.c.Send("EHLO " + t.Options.ClientName); err != nil {
+				return err
+			}
+			r, err := s.c.ReadSMTPReply()
+			if err != nil {
+				t.Fail("EHLO reply is not a well-formed reply: %v", err)
+				return nil
+			}
+			if r.Code != 250 {
+				t.Skip("EHLO not accepted (%s)", r)
+				return nil
+			}
+			if len(r.Lines) == 1 {
+				t.Skip("EHLO reply has one line: no multi-line reply to judge")
+				return nil
+			}
+			n, err := s.cmd("NOOP")
+			if err != nil {
+				t.Fail("after the EHLO reply, NOOP's reply is malformed: %v", err)
+				return nil
+			}
+			if n.Code != 250 || len(n.Lines) != 1 {
+				t.Fail("NOOP's reply %q looks like the tail of the EHLO reply", n)
+			}
+			return nil
+		},
+	},
+	{
+		ID: "smtp.ehlo.accepted", Title: "EHLO with a domain gets 250", Spec: "RFC 5321 §4.1.1.1, §4.5.1", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			s, err := dial(ctx, t)
+			if err != nil {
+				return err
+			}
+			_, _, err = s.want("EHLO "+t.Options.ClientName, "EHLO is required of every server", 250)
+			return err
+		},
+	},
+	{
+		ID: "smtp.helo.accepted", Title: "HELO with a domain gets 250", Spec: "RFC 5321 §4.1.1.1, §4.5.1", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			s, err := dial(ctx, t)
+			if err != nil {
+				return err
+			}
+			_, _, err = s.want("HELO "+t.Options.ClientName, "HELO is required of every server", 250)
+			return err
+		},
+	},
+	{
+		ID: "smtp.command.case-insensitive", Title: "Command verbs and keywords are case-insensitive", Spec: "RFC 5321 §2.4", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			s, err := dial(ctx, t)
+			if err != nil {
+				return err
+			}
+			if _, ok, err := s.want("eHlO "+t.Options.ClientName, "verbs are not case sensitive", 250); !ok || err != nil {
+				return err
+			}
+			if _, ok, err := s.want("mail from:<"+t.Options.From+">", "verbs and \"FROM:\" are not case sensitive", 250); !ok || err != nil {
+				return err
+			}
+			_, _, err = s.want("rset", "verbs are not case sensitive", 250)
+			return err
+		},
+	},
+}

@@ -1,0 +1,109 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/conformance"
+)
+
+// JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one
+// testsuite per protocol, one testcase per check; fail and error verdicts
+// are failures carrying the RFC reference, message and transcript; warn
+// passes with the finding in system-out; skip is skipped.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     float64      `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     float64     `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      float64       `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitProblem `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the report as JUnit XML.
+func WriteJUnit(w io.Writer, r *conformance.Report) error {
+	root := junitSuites{Name: "mailcheck conform", Time: r.DurationMS / 1000}
+	index := map[string]int{}
+	for _, c := range r.Checks {
+		name := c.Protocol + " " + c.Target
+		i, ok := index[name]
+		if !ok {
+			i = len(root.Suites)
+			index[name] = i
+			root.Suites = append(root.Suites, junitSuite{Name: name})
+		}
+		s := &root.Suites[i]
+		tc := junitCase{Name: c.ID + ": " + c.Title, ClassName: "mailcheck." + c.Protocol, Time: c.DurationMS / 1000}
+		detail := fmt.Sprintf("%s %s (%s)\n%s\n\n%s", c.Level, c.Spec, c.ID, c.Message, transcriptText(c))
+		switch c.Status {
+		case conformance.Fail:
+			tc.Failure = &junitProblem{Message: c.Spec + ": " + c.Message, Type: string(c.Level), Body: detail}
+			s.Failures++
+		case conformance.Error:
+			tc.Error = &junitProblem{Message: c.Message, Type: "could not decide", Body: detail}
+			s.Errors++
+		case conformance.Skip:
+			tc.Skipped = &junitProblem{Message: c.Message}
+			s.Skipped++
+		case conformance.Warn:
+			tc.SystemOut = "WARN (" + string(c.Level) + " not met): " + detail
+		}
+		s.Tests++
+		s.Time += c.DurationMS / 1000
+		s.Cases = append(s.Cases, tc)
+	}
+	for _, s := range root.Suites {
+		root.Tests += s.Tests
+		root.Failures += s.Failures
+		root.Errors += s.Errors
+		root.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(root); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func transcriptText(c conformance.Result) string {
+	var b strings.Builder
+	for _, l := range c.Transcript {
+		fmt.Fprintf(&b, "%8.1fms %s: %s\n", l.AtMS, l.Dir, l.Text)
+	}
+	return b.String()
+}
