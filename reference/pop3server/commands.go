@@ -2,7 +2,6 @@ package pop3server
 
 import (
 	"bufio"
-	"crypto/tls"
 	"errors"
 	"math"
 	"strconv"
@@ -54,13 +53,13 @@ var unsupported = map[string]bool{"APOP": true, "AUTH": true, "UTF8": true, "LAN
 // TLS, with InsecureAuth, or when the server has no TLS to offer
 // (RFC 2595 §4: a server offering STLS may refuse clear-text passwords).
 func (s *session) plainLoginAllowed() bool {
-	return s.tls || s.srv.opts.InsecureAuth || s.srv.opts.TLSConfig == nil
+	return s.conn.TLS() || s.srv.opts.InsecureAuth || s.srv.opts.TLSConfig == nil
 }
 
 // stlsOffered reports whether STLS is available: TLS configured and not
 // yet active.
 func (s *session) stlsOffered() bool {
-	return s.srv.opts.TLSConfig != nil && !s.tls
+	return s.srv.opts.TLSConfig != nil && !s.conn.TLS()
 }
 
 const errPlainRefused = "[AUTH] Plain-text login refused on an unencrypted connection; use STLS first (RFC 2595 §4)"
@@ -172,7 +171,7 @@ func (s *session) authFailureDelay() {
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-s.srv.done:
+	case <-s.srv.core.Done():
 	}
 }
 
@@ -183,21 +182,15 @@ func (s *session) cmdStls(args []string) (quit bool) {
 	case s.srv.opts.TLSConfig == nil:
 		s.err("STLS not available")
 		return false
-	case s.tls:
+	case s.conn.TLS():
 		s.err("Command not permitted when TLS active")
 		return false
 	}
 	s.ok("Begin TLS negotiation")
-	if err := s.w.Flush(); err != nil {
-		return true
-	}
-	// RFC 2595 §4 and CVE-2011-0411: plaintext the client pipelined after
-	// STLS must not be executed after the handshake; drop it.
-	if n := s.r.Buffered(); n > 0 {
-		s.log.Warn("discarding plaintext pipelined after STLS", "octets", n)
-		s.r.Discard(n)
-	}
-	if !s.handshake(tls.Server(s.conn, s.srv.opts.TLSConfig)) {
+	// lineserver sends the reply, then drops any plaintext pipelined after
+	// STLS: RFC 2595 §4 and CVE-2011-0411 forbid executing it after the
+	// handshake.
+	if s.conn.StartTLS(s.srv.opts.TLSConfig) != nil {
 		return true
 	}
 	// Still AUTHORIZATION. A USER given before STLS does not carry over:

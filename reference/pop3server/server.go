@@ -5,11 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"os"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
+
+	"github.com/mailcheck/mailcheck/internal/lineserver"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
@@ -24,16 +21,7 @@ type Server struct {
 	opts    Options
 	backend Backend
 	locks   maildropLocks
-
-	idPrefix string
-	nextID   atomic.Uint64
-
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	sessions  map[*session]struct{}
-	draining  bool
-	done      chan struct{} // closed when draining starts
-	wg        sync.WaitGroup
+	core    *lineserver.Server // accept loop, connection limit, shutdown
 }
 
 // New returns a server that authenticates users and opens their maildrops
@@ -41,19 +29,19 @@ type Server struct {
 func New(backend Backend, opts Options) *Server {
 	opts = opts.withDefaults()
 	if opts.Hostname == "" {
-		opts.Hostname, _ = os.Hostname()
-		if opts.Hostname == "" {
-			opts.Hostname = "localhost"
-		}
+		opts.Hostname = lineserver.DefaultHostname()
 	}
-	return &Server{
-		idPrefix:  strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
-		opts:      opts,
-		backend:   backend,
-		listeners: make(map[net.Listener]struct{}),
-		sessions:  make(map[*session]struct{}),
-		done:      make(chan struct{}),
-	}
+	s := &Server{opts: opts, backend: backend}
+	s.core = lineserver.New(lineserver.Config{
+		MaxConnections: opts.MaxConnections,
+		IdleTimeout:    opts.IdleTimeout,
+		ReadBufferSize: readBufferSize,
+		Handler:        s.serveConn,
+		Refuse:         s.refuseBusy,
+		ErrClosed:      ErrServerClosed,
+		Logger:         opts.Logger,
+	})
+	return s
 }
 
 // Options returns the server's options with defaults filled in.
@@ -66,71 +54,7 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errNoTLSConfig
 	}
-	s.mu.Lock()
-	if s.draining {
-		s.mu.Unlock()
-		l.Close()
-		return ErrServerClosed
-	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-	}()
-	var backoff time.Duration
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			select {
-			case <-s.done:
-				return ErrServerClosed
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
-				// Out of file descriptors or a transient accept error: back
-				// off instead of spinning, and keep serving.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				s.opts.Logger.Warn("accept failed, retrying", "err", err, "backoff", backoff)
-				time.Sleep(backoff)
-				continue
-			}
-			return err
-		}
-		backoff = 0
-		s.startSession(conn)
-	}
-}
-
-func (s *Server) startSession(conn net.Conn) {
-	s.mu.Lock()
-	if s.draining {
-		s.mu.Unlock()
-		conn.Close()
-		return
-	}
-	busy := len(s.sessions) >= s.opts.MaxConnections
-	sess := newSession(s, conn)
-	if !busy {
-		s.sessions[sess] = struct{}{}
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		if busy {
-			sess.refuseBusy()
-			return
-		}
-		defer func() {
-			s.mu.Lock()
-			delete(s.sessions, sess)
-			s.mu.Unlock()
-		}()
-		sess.serve()
-	}()
+	return s.core.Serve(l)
 }
 
 // Shutdown stops accepting connections and ends every session: a command
@@ -140,61 +64,16 @@ func (s *Server) startSession(conn net.Conn) {
 // UPDATE state, so messages it marked with DELE are not deleted (RFC 1939
 // §6: only QUIT leads to UPDATE). Shutdown waits until every session has
 // ended or ctx is done; then it closes the remaining connections.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.draining {
-		s.draining = true
-		close(s.done)
-	}
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.interrupt()
-	}
-	s.mu.Unlock()
-
-	finished := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(finished)
-	}()
-	select {
-	case <-finished:
-		return nil
-	case <-ctx.Done():
-		s.Close()
-		<-finished
-		return ctx.Err()
-	}
-}
+//
+// Sessions never mark themselves busy (lineserver.Conn.SetBusy): the
+// interrupt takes effect at a session's next read, and no POP3 command
+// reads from the client once it has started (but for the STLS handshake,
+// which a shutdown cuts short), so every command already runs to its end.
+func (s *Server) Shutdown(ctx context.Context) error { return s.core.Shutdown(ctx) }
 
 // Close stops the server at once, closing every connection. Like Shutdown,
 // it deletes nothing that sessions had only marked.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	if !s.draining {
-		s.draining = true
-		close(s.done)
-	}
-	for l := range s.listeners {
-		l.Close()
-	}
-	for sess := range s.sessions {
-		sess.raw.Close()
-	}
-	s.mu.Unlock()
-	return nil
-}
-
-func (s *Server) isDraining() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Server) Close() error { return s.core.Close() }
 
 // ListenAndServe listens on the TCP address addr and serves.
 func (s *Server) ListenAndServe(addr string) error {
@@ -205,16 +84,16 @@ func (s *Server) ListenAndServe(addr string) error {
 	return s.Serve(l)
 }
 
+// serveConn runs the session of one accepted connection.
+func (s *Server) serveConn(c *lineserver.Conn) { newSession(s, c).serve() }
+
 // refuseBusy answers a connection over MaxConnections with -ERR in place of
-// the greeting (SYS/TEMP, RFC 3206: a transient condition, try again later)
-// and closes it. With implicit TLS the refusal goes over TLS, since the
-// client speaks nothing else.
-func (sess *session) refuseBusy() {
-	defer sess.raw.Close()
-	sess.raw.SetDeadline(time.Now().Add(10 * time.Second))
-	conn := sess.raw
-	if sess.srv.opts.ImplicitTLS {
-		tc := tls.Server(sess.raw, sess.srv.opts.TLSConfig)
+// the greeting (SYS/TEMP, RFC 3206: a transient condition, try again later);
+// lineserver bounds it and closes the connection. With implicit TLS the
+// refusal goes over TLS, since the client speaks nothing else.
+func (s *Server) refuseBusy(conn net.Conn) {
+	if s.opts.ImplicitTLS {
+		tc := tls.Server(conn, s.opts.TLSConfig)
 		if err := tc.Handshake(); err != nil {
 			return
 		}

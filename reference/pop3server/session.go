@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/mailcheck/mailcheck/internal/lineserver"
 )
 
 const (
@@ -53,12 +51,9 @@ func (st state) String() string {
 
 type session struct {
 	srv  *Server
-	id   string
-	raw  net.Conn // the accepted connection; never replaced
-	conn net.Conn // raw, or the TLS connection over it
-	tls  bool
-	r    *bufio.Reader
-	w    *bufio.Writer
+	conn *lineserver.Conn
+	r    *bufio.Reader // conn.Reader()
+	w    *bufio.Writer // conn.Writer()
 	msgR *bufio.Reader // reads message content for RETR and TOP, reused
 	log  *slog.Logger
 	ctx  context.Context
@@ -76,30 +71,16 @@ type session struct {
 	drop    Maildrop
 	msgs    []MessageInfo
 	deleted []bool
-
-	deadlineMu  sync.Mutex
-	interrupted bool
 }
 
-func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, raw: conn, ctx: context.Background()}
-	// Unique across restarts: the server's start time, then a counter.
-	s.id = srv.idPrefix + strconv.FormatUint(srv.nextID.Add(1), 36)
-	s.log = srv.opts.Logger.With("session", s.id, "remote", conn.RemoteAddr().String())
-	s.setConn(conn)
+func newSession(srv *Server, conn *lineserver.Conn) *session {
+	s := &session{srv: srv, conn: conn, r: conn.Reader(), w: conn.Writer(), ctx: context.Background()}
+	s.log = conn.Log()
 	return s
 }
 
-// setConn wires the buffered reader and writer of a session to conn with
-// per-operation deadlines.
-func (s *session) setConn(conn net.Conn) {
-	s.conn = conn
-	_, s.tls = conn.(*tls.Conn)
-	s.w = bufio.NewWriterSize(&deadlineWriter{sess: s}, 4096)
-	s.r = bufio.NewReaderSize(&deadlineReader{sess: s}, readBufferSize)
-}
-
-// serve runs the session to its end.
+// serve runs the session to its end; lineserver then closes the
+// connection.
 func (s *session) serve() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.ctx = ctx
@@ -108,25 +89,22 @@ func (s *session) serve() {
 		// Release the maildrop lock before the client can see the
 		// connection end, so it can log in again at once.
 		s.release()
-		s.conn.Close()
 	}()
-	if s.srv.opts.ImplicitTLS {
-		if !s.handshake(tls.Server(s.conn, s.srv.opts.TLSConfig)) {
-			return
-		}
+	if s.srv.opts.ImplicitTLS && s.conn.StartTLS(s.srv.opts.TLSConfig) != nil {
+		return
 	}
-	s.log.Debug("session start", "tls", s.tls)
+	s.log.Debug("session start", "tls", s.conn.TLS())
 	// RFC 1939 §4: the greeting is a positive response. No APOP timestamp:
 	// APOP is not offered.
 	s.ok("%s POP3 server ready", s.srv.opts.Hostname)
 	for {
-		if s.srv.isDraining() {
+		if s.conn.ShuttingDown() {
 			s.endOnShutdown()
 			return
 		}
-		line, err := s.readLine()
+		line, err := s.conn.ReadLine(maxCommandLine)
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
+			if errors.Is(err, lineserver.ErrLineTooLong) {
 				s.err("line too long (the limit is %d octets with CRLF, RFC 2449 §4)", maxCommandLine)
 				s.userArg = ""
 				continue
@@ -174,7 +152,7 @@ func (s *session) endOnShutdown() {
 func (s *session) endOnReadError(err error) {
 	var ne net.Error
 	switch {
-	case errors.Is(err, errInterrupted):
+	case errors.Is(err, lineserver.ErrInterrupted):
 		s.endOnShutdown()
 	case errors.As(err, &ne) && ne.Timeout():
 		s.log.Info("autologout: idle timeout", "state", s.state)
@@ -183,28 +161,6 @@ func (s *session) endOnReadError(err error) {
 	default:
 		s.log.Debug("read failed", "err", err, "state", s.state)
 	}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine reads one line, LF included. A line longer than maxCommandLine
-// is consumed whole and reported as errLineTooLong, so the session stays
-// in step with the client.
-func (s *session) readLine() ([]byte, error) {
-	line, err := s.r.ReadSlice('\n')
-	if err == nil && len(line) <= maxCommandLine {
-		return line, nil
-	}
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, err
-	}
-	for errors.Is(err, bufio.ErrBufferFull) {
-		_, err = s.r.ReadSlice('\n')
-	}
-	if err != nil {
-		return nil, err
-	}
-	return nil, errLineTooLong
 }
 
 // handleLine parses and runs one command line; it reports whether the
@@ -286,17 +242,4 @@ func (s *session) status(indicator, format string, args ...any) {
 		fmt.Fprintf(s.w, format, args...)
 	}
 	s.w.WriteString("\r\n")
-}
-
-// handshake runs a TLS server handshake on conn, bounded by the idle
-// timeout, and switches the session to it.
-func (s *session) handshake(conn *tls.Conn) bool {
-	conn.SetDeadline(time.Now().Add(s.srv.opts.IdleTimeout))
-	if err := conn.HandshakeContext(s.ctx); err != nil {
-		s.log.Info("TLS handshake failed", "err", err)
-		return false
-	}
-	conn.SetDeadline(time.Time{})
-	s.setConn(conn)
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/lineserver"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
@@ -135,8 +136,8 @@ func (s *session) saslLogin(initial string, hasInitial bool) (string, string, er
 // response line (at most 12288 octets, RFC 4954 §4).
 func (s *session) challenge(text string) ([]byte, error) {
 	s.w.WriteString("334 " + base64.StdEncoding.EncodeToString([]byte(text)) + "\r\n")
-	line, err := s.readLine(maxSASLLine)
-	if errors.Is(err, errLineTooLong) {
+	line, err := s.conn.ReadLine(maxSASLLine)
+	if errors.Is(err, lineserver.ErrLineTooLong) {
 		return nil, smtpwire.NewReply(500, "5.5.6", "Authentication exchange line is too long")
 	}
 	if err != nil {

@@ -1,11 +1,9 @@
 package smtpserver
 
 import (
-	"crypto/tls"
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
@@ -117,7 +115,9 @@ func (s *session) cmdMail(arg string) {
 	}
 	s.body8BitMIME = body8
 	s.state = stateMail
-	s.setInTransaction(true)
+	// A transaction is open until DATA is answered or it is reset:
+	// Shutdown lets it finish (resetTransaction clears this).
+	s.conn.SetBusy(true)
 	s.reply(250, "2.1.0", "Originator <%s> OK", s.from)
 }
 
@@ -240,16 +240,7 @@ func (s *session) cmdStartTLS(hasArgs bool) (quit bool) {
 		return false
 	}
 	s.reply(220, "2.0.0", "Ready to start TLS")
-	if err := s.w.Flush(); err != nil {
-		return true
-	}
-	// RFC 3207 §5 and CVE-2011-0411: plaintext the client pipelined after
-	// STARTTLS must not be executed after the handshake; drop it.
-	if n := s.r.Buffered(); n > 0 {
-		s.log.Warn("discarding plaintext pipelined after STARTTLS", "octets", n)
-		s.r.Discard(n)
-	}
-	if !s.handshake(tls.Server(s.conn, s.srv.opts.TLSConfig)) {
+	if !s.startTLS() {
 		return true
 	}
 	// RFC 3207 §4.2: forget everything learned before TLS.
@@ -259,16 +250,14 @@ func (s *session) cmdStartTLS(hasArgs bool) (quit bool) {
 	return false
 }
 
-// handshake runs a TLS server handshake on conn, bounded by the idle timeout,
-// and switches the session to it.
-func (s *session) handshake(conn *tls.Conn) bool {
-	conn.SetDeadline(time.Now().Add(s.srv.opts.IdleTimeout))
-	if err := conn.Handshake(); err != nil {
-		s.log.Info("TLS handshake failed", "err", err)
+// startTLS switches the session to TLS; lineserver drops any plaintext
+// pipelined after STARTTLS (RFC 3207 §5). It reports whether the session
+// can go on.
+func (s *session) startTLS() bool {
+	if s.conn.StartTLS(s.srv.opts.TLSConfig) != nil {
 		return false
 	}
-	conn.SetDeadline(time.Time{})
-	s.setConn(conn)
+	s.info.TLS = true
 	return true
 }
 

@@ -4,16 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/mailcheck/mailcheck/internal/lineserver"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
@@ -41,11 +39,9 @@ const (
 
 type session struct {
 	srv  *Server
-	conn net.Conn
-	in   *deadlineReader
-	out  *deadlineWriter
-	r    *bufio.Reader
-	w    *bufio.Writer
+	conn *lineserver.Conn
+	r    *bufio.Reader // conn.Reader()
+	w    *bufio.Writer // conn.Writer()
 	log  *slog.Logger
 	ctx  context.Context
 
@@ -60,27 +56,21 @@ type session struct {
 	messages int          // transactions completed, for message ids
 	data     bytes.Buffer // message being received, reused
 	replyTo  []byte       // scratch for formatting replies
-
-	deadlineMu    sync.Mutex
-	inTransaction bool
-	interrupted   bool
 }
 
-func newSession(srv *Server, conn net.Conn) *session {
-	s := &session{srv: srv, ctx: context.Background()}
-	// Unique across restarts: the server's start time, then a counter.
-	s.info.ID = srv.idPrefix + strconv.FormatUint(srv.nextID.Add(1), 36)
+func newSession(srv *Server, conn *lineserver.Conn) *session {
+	s := &session{srv: srv, conn: conn, r: conn.Reader(), w: conn.Writer(), ctx: context.Background()}
+	s.info.ID = conn.ID()
 	s.info.RemoteAddr = conn.RemoteAddr()
-	s.log = srv.opts.Logger.With("session", s.info.ID, "remote", conn.RemoteAddr().String())
-	s.setConn(conn)
+	s.info.TLS = conn.TLS()
+	s.log = conn.Log()
 	return s
 }
 
-// serve runs the session to its end.
+// serve runs the session to its end; lineserver closes the connection.
 func (s *session) serve() {
-	defer s.conn.Close()
 	if s.srv.opts.ImplicitTLS {
-		if !s.handshake(tls.Server(s.conn, s.srv.opts.TLSConfig)) {
+		if !s.startTLS() {
 			return
 		}
 	}
@@ -88,14 +78,16 @@ func (s *session) serve() {
 	// RFC 5321 §4.2: the greeting's text starts with the server's domain.
 	fmt.Fprintf(s.w, "220 %s ESMTP mailcheck reference server ready\r\n", s.srv.opts.Hostname)
 	for {
-		if s.srv.isDraining() && !s.transactionOpen() {
+		// False while a transaction is open (cmdMail marks the conn busy),
+		// so a shutdown lets the transaction in flight finish first.
+		if s.conn.ShuttingDown() {
 			s.reply(421, "4.3.2", "%s Service shutting down, closing connection", s.srv.opts.Hostname)
 			s.w.Flush()
 			return
 		}
-		line, err := s.readLine(maxSASLLine)
+		line, err := s.conn.ReadLine(maxSASLLine)
 		if err != nil {
-			if errors.Is(err, errLineTooLong) {
+			if errors.Is(err, lineserver.ErrLineTooLong) {
 				s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 §4.5.3.1.4)", maxCommandLine)
 				continue
 			}
@@ -115,7 +107,7 @@ func (s *session) serve() {
 func (s *session) endOnReadError(err error) {
 	var ne net.Error
 	switch {
-	case errors.Is(err, errInterrupted):
+	case errors.Is(err, lineserver.ErrInterrupted):
 		s.reply(421, "4.3.2", "%s Service shutting down, closing connection", s.srv.opts.Hostname)
 	case errors.As(err, &ne) && ne.Timeout():
 		s.reply(421, "4.4.2", "%s Idle timeout, closing connection", s.srv.opts.Hostname)
@@ -128,28 +120,6 @@ func (s *session) endOnReadError(err error) {
 		return
 	}
 	s.w.Flush()
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine reads one line, LF included. A line longer than limit is
-// consumed whole and reported as errLineTooLong, so the session stays in
-// step with the client.
-func (s *session) readLine(limit int) ([]byte, error) {
-	line, err := s.r.ReadSlice('\n')
-	if err == nil && len(line) <= limit {
-		return line, nil
-	}
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, err
-	}
-	for errors.Is(err, bufio.ErrBufferFull) {
-		_, err = s.r.ReadSlice('\n')
-	}
-	if err != nil {
-		return nil, err
-	}
-	return nil, errLineTooLong
 }
 
 // handleLine parses and runs one command line; it reports whether the
@@ -254,7 +224,7 @@ func (s *session) resetTransaction() {
 	if s.state > stateReady {
 		s.state = stateReady
 	}
-	s.setInTransaction(false)
+	s.conn.SetBusy(false)
 }
 
 func isASCII(b []byte) bool {
