@@ -191,8 +191,10 @@ func confirm(ctx context.Context, t *Target, opts *Options) error {
 	}
 	got := engine.ProtocolOfGreeting(line)
 	switch {
+	case got == "" && t.FromPort:
+		return fmt.Errorf("unrecognized greeting %q: cannot tell the protocol (use a URL or --protocol)", strings.TrimSpace(line))
 	case got == "":
-		return fmt.Errorf("unrecognized greeting %q", strings.TrimSpace(line))
+		// The scheme says the protocol; the checks judge the greeting.
 	case got != t.Protocol && t.FromPort:
 		t.Protocol = got // the greeting is the better witness than the port
 	case got != t.Protocol:

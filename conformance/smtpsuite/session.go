@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
@@ -164,8 +165,11 @@ func nonce() string {
 }
 
 // testMessage builds a message that a read-back can find by its nonce.
+// It carries every header RFC 5322 requires (Date, From), so a server has
+// no reason to add any below the trace headers.
 func testMessage(t *engine.T, id, n string, body string) string {
-	return "From: <" + t.Options.From + ">\r\n" +
+	return "Date: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
+		"From: <" + t.Options.From + ">\r\n" +
 		"To: <" + t.Options.Rcpt + ">\r\n" +
 		"Subject: mailcheck conformance " + id + "\r\n" +
 		"Message-ID: <" + n + "@mailcheck.invalid>\r\n" +

@@ -3,6 +3,7 @@ package smtpserver
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 )
@@ -33,14 +34,14 @@ func (s *session) cmdData(hasArgs bool) {
 	case s.state < stateMail:
 		s.reply(503, "5.5.1", "Bad sequence of commands: need MAIL and RCPT before DATA")
 		return
-	case s.state < stateRcpt:
+	case s.state < stateRcpt && !s.faults().DataWithoutRcpt:
 		// RFC 5321 §3.3: no accepted recipient, so no 354.
 		s.reply(503, "5.5.1", "Bad sequence of commands: no valid recipients")
 		return
 	}
 	s.w.WriteString("354 End data with <CR><LF>.<CR><LF>\r\n")
 	s.data.Reset()
-	fault, err := readData(s.r, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME)
+	fault, err := readData(s.r, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME, s.faults())
 	if err != nil {
 		s.endOnReadError(err)
 		s.conn.Close()
@@ -58,7 +59,7 @@ func (s *session) cmdData(hasArgs bool) {
 		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 §2.3.8)")
 		return
 	case dataLongLine:
-		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", maxTextLine)
+		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", textLimit(s.faults()))
 		return
 	case data8Bit:
 		// RFC 5321 §2.4 and RFC 6152 §3: 8-bit octets need BODY=8BITMIME;
@@ -70,6 +71,14 @@ func (s *session) cmdData(hasArgs bool) {
 	s.messages++
 	id := fmt.Sprintf("%s.%d", s.info.ID, s.messages)
 	header := s.receivedHeader(id)
+	if s.faults().NoReceivedHeader {
+		header = nil
+	}
+	if len(env.Recipients) == 0 {
+		// Only with the DataWithoutRcpt fault: nowhere to deliver.
+		s.reply(250, "2.0.0", "OK: queued as %s", id)
+		return
+	}
 	if err := s.srv.backend.Deliver(s.ctx, env, [][]byte{header, s.data.Bytes()}); err != nil {
 		s.replyError(err, "delivery")
 		return
@@ -82,7 +91,12 @@ func (s *session) cmdData(hasArgs bool) {
 // removing one leading dot from every other line (RFC 5321 §4.5.2). Only
 // CRLF "." CRLF ends the data: a "." line ended by a bare LF does not. It
 // returns the first fault found; an error means the connection failed.
-func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool) (dataFault, error) {
+// f, when not nil, injects faults for tests.
+func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *Faults) (dataFault, error) {
+	if f == nil {
+		f = &Faults{}
+	}
+	lineLimit := textLimit(f)
 	fault := dataOK
 	setFault := func(f dataFault) {
 		if fault == dataOK {
@@ -100,21 +114,26 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool) (da
 		if atLineStart && complete && len(chunk) == 3 && chunk[0] == '.' && chunk[1] == '\r' {
 			return fault, nil
 		}
+		if atLineStart && len(chunk) > 0 && chunk[0] == '.' && (f.DotLineEndsData || f.BareLFEndsData && string(chunk) == ".\n") {
+			return fault, nil
+		}
 		content := chunk
-		if atLineStart && len(content) > 0 && content[0] == '.' {
+		if atLineStart && len(content) > 0 && content[0] == '.' && !f.KeepStuffedDots {
 			content = content[1:]
 		}
 		// RFC 5321 §4.5.3.1.6: the limit does not count the leading dot
 		// duplicated for transparency.
 		lineLen += len(content)
-		if lineLen > maxTextLine {
+		if lineLen > lineLimit {
 			setFault(dataLongLine)
 		}
 		// A CR must be followed by LF and an LF preceded by CR.
 		body := content
 		if complete {
 			if len(body) < 2 || body[len(body)-2] != '\r' {
-				setFault(dataBareLineEnd)
+				if !f.BareLFEndsData {
+					setFault(dataBareLineEnd)
+				}
 				body = body[:len(body)-1]
 			} else {
 				body = body[:len(body)-2]
@@ -126,14 +145,20 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool) (da
 		if bytes.IndexByte(body, '\r') >= 0 {
 			setFault(dataBareLineEnd)
 		}
-		if !allow8Bit && !isASCII(body) {
+		if !allow8Bit && !isASCII(body) && !f.StripHighBit {
 			setFault(data8Bit)
 		}
 		if int64(buf.Len()+len(content)) > max {
 			setFault(dataTooBig)
 		}
 		if fault != dataTooBig {
+			start := buf.Len()
 			buf.Write(content)
+			if f.StripHighBit {
+				for i, b := range buf.Bytes()[start:] {
+					buf.Bytes()[start+i] = b & 0x7f
+				}
+			}
 		}
 		atLineStart = complete
 		if complete {
@@ -141,3 +166,5 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool) (da
 		}
 	}
 }
+
+func textLimit(f *Faults) int { return cmp.Or(f.MaxTextLine, maxTextLine) }

@@ -30,7 +30,7 @@ func FuzzReadData(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		r := bufio.NewReaderSize(bytes.NewReader(wire), readBufferSize)
-		fault, err := readData(r, &buf, 1<<20, false)
+		fault, err := readData(r, &buf, 1<<20, false, nil)
 		if err != nil {
 			t.Fatalf("readData did not find the end of %q: %v", wire, err)
 		}

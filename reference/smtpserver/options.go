@@ -52,6 +52,9 @@ type Options struct {
 	// AuthFailureDelay is slept before a 535 reply, to slow down password
 	// guessing. Default DefaultAuthFailureDelay; negative means none.
 	AuthFailureDelay time.Duration
+	// Faults inject single protocol faults, for the conformance suite's
+	// own tests. Never set outside tests.
+	Faults Faults
 	// Logger receives one line per session event of note. Default: discard.
 	Logger *slog.Logger
 }

@@ -3,12 +3,14 @@ package smtpserver
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/mailcheck/mailcheck/internal/lineserver"
@@ -53,6 +55,7 @@ type session struct {
 	rcpts        []string
 	body8BitMIME bool
 
+	lastCode int          // code of the last reply, for DropInputAfterError
 	messages int          // transactions completed, for message ids
 	data     bytes.Buffer // message being received, reused
 	replyTo  []byte       // scratch for formatting replies
@@ -76,7 +79,11 @@ func (s *session) serve() {
 	}
 	s.log.Debug("session start")
 	// RFC 5321 §4.2: the greeting's text starts with the server's domain.
-	fmt.Fprintf(s.w, "220 %s ESMTP mailcheck reference server ready\r\n", s.srv.opts.Hostname)
+	greetCode, greeting := 220, s.srv.opts.Hostname+" ESMTP mailcheck reference server ready"
+	if f := s.faults(); f.GreetingCode != 0 || f.GreetingText != "" {
+		greetCode, greeting = cmp.Or(f.GreetingCode, greetCode), cmp.Or(f.GreetingText, greeting)
+	}
+	fmt.Fprintf(s.w, "%d %s\r\n", greetCode, greeting)
 	for {
 		// False while a transaction is open (cmdMail marks the conn busy),
 		// so a shutdown lets the transaction in flight finish first.
@@ -97,6 +104,9 @@ func (s *session) serve() {
 		if quit := s.handleLine(line); quit {
 			s.w.Flush()
 			return
+		}
+		if f := s.faults(); f.DropPipelinedInput || f.DropInputAfterError && s.lastCode >= 400 {
+			s.r.Discard(s.r.Buffered())
 		}
 	}
 }
@@ -137,7 +147,10 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	}
 	verb, args, hasArgs := bytes.Cut(line, []byte(" "))
 	cmd := strings.ToUpper(string(verb))
-	limit := maxCommandLine
+	if s.faults().CaseSensitiveVerbs {
+		cmd = string(verb)
+	}
+	limit := cmp.Or(s.faults().MaxCommandLine, maxCommandLine)
 	if cmd == "MAIL" {
 		limit = maxMailLine
 	}
@@ -145,7 +158,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 		s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 §4.5.3.1.4)", limit)
 		return false
 	}
-	if cmd != "MAIL" && cmd != "RCPT" && !isASCII(line) {
+	if cmd != "MAIL" && cmd != "RCPT" && !isASCII(line) && !s.faults().Accept8BitCommands {
 		// Commands are ASCII (RFC 5321 §2.4); without SMTPUTF8 nothing
 		// else may carry 8-bit octets.
 		s.reply(500, "5.5.2", "Syntax error: 8-bit octets in a command")
@@ -166,6 +179,13 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	case "RSET":
 		s.cmdRset(hasArgs)
 	case "NOOP":
+		if s.faults().NOOPMissing {
+			s.reply(502, "5.5.1", "NOOP not implemented")
+			break
+		}
+		if s.faults().NOOPResets {
+			s.resetTransaction()
+		}
 		// RFC 5321 §4.1.1.9: a NOOP parameter is ignored.
 		s.reply(250, "2.0.0", "OK")
 	case "QUIT":
@@ -174,7 +194,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 			return false
 		}
 		s.reply(221, "2.0.0", "%s Service closing transmission channel", s.srv.opts.Hostname)
-		return true
+		return !s.faults().QUITStaysOpen
 	case "VRFY":
 		s.cmdVrfy(arg)
 	case "HELP":
@@ -187,10 +207,17 @@ func (s *session) handleLine(line []byte) (quit bool) {
 		// RFC 5321 §4.2.4: known but not implemented.
 		s.reply(502, "5.5.1", "%s not implemented", cmd)
 	default:
+		if s.faults().UnknownCommand502 {
+			s.reply(502, "5.5.1", "Command not implemented")
+			break
+		}
 		s.reply(500, "5.5.2", "Syntax error, command unrecognized")
 	}
 	return false
 }
+
+// faults returns the faults injected for tests (none in production).
+func (s *session) faults() *Faults { return &s.srv.opts.Faults }
 
 // reply queues one reply line. The enhanced status code goes on every 2xx,
 // 4xx and 5xx reply (RFC 2034 §4), except the greeting and the replies to
@@ -201,7 +228,20 @@ func (s *session) reply(code int, enhanced, format string, args ...any) {
 }
 
 func (s *session) writeReply(r *smtpwire.Reply) {
+	s.lastCode = r.Code
+	if f := s.faults(); r.Code >= 500 && (f.OmitEnhancedCodes || f.EnhancedClassMismatch) && r.Enhanced != "" {
+		faulty := *r
+		if f.OmitEnhancedCodes {
+			faulty.Enhanced = ""
+		} else {
+			faulty.Enhanced = "2" + r.Enhanced[1:]
+		}
+		r = &faulty
+	}
 	s.replyTo = r.AppendTo(s.replyTo[:0])
+	if s.faults().MultilineWithoutHyphen {
+		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte(strconv.Itoa(r.Code)+"-"), []byte(strconv.Itoa(r.Code)+" "))
+	}
 	s.w.Write(s.replyTo)
 }
 

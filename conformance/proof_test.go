@@ -1,0 +1,143 @@
+package conformance
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailcheck/mailcheck/reference/smtpserver"
+)
+
+// faultFor breaks the embedded reference server in exactly the way each
+// check exists to catch. Every check in the catalogue must have one: a
+// check that cannot be shown to fail is not done.
+var faultFor = map[string]func(o *smtpserver.Options){
+	"smtp.greeting.code":              func(o *smtpserver.Options) { o.Faults.GreetingCode = 200 },
+	"smtp.greeting.domain":            func(o *smtpserver.Options) { o.Faults.GreetingText = "Welcome! ESMTP ready" },
+	"smtp.reply.multiline":            func(o *smtpserver.Options) { o.Faults.MultilineWithoutHyphen = true },
+	"smtp.ehlo.accepted":              func(o *smtpserver.Options) { o.Faults.RefuseEHLO = true },
+	"smtp.helo.accepted":              func(o *smtpserver.Options) { o.Faults.RefuseHELO = true },
+	"smtp.command.case-insensitive":   func(o *smtpserver.Options) { o.Faults.CaseSensitiveVerbs = true },
+	"smtp.noop.ok":                    func(o *smtpserver.Options) { o.Faults.NOOPMissing = true },
+	"smtp.rset.ok":                    func(o *smtpserver.Options) { o.Faults.RSETMissing = true },
+	"smtp.vrfy.implemented":           func(o *smtpserver.Options) { o.Faults.VRFYMissing = true },
+	"smtp.quit.closes":                func(o *smtpserver.Options) { o.Faults.QUITStaysOpen = true },
+	"smtp.command.unknown":            func(o *smtpserver.Options) { o.Faults.UnknownCommand502 = true },
+	"smtp.postmaster.bare":            func(o *smtpserver.Options) { o.Faults.RefusePostmaster = true },
+	"smtp.postmaster.domain":          func(o *smtpserver.Options) { o.Faults.RefusePostmaster = true },
+	"smtp.sequence.rcpt-before-mail":  func(o *smtpserver.Options) { o.Faults.RcptWithoutMail = true },
+	"smtp.sequence.data-before-rcpt":  func(o *smtpserver.Options) { o.Faults.DataWithoutRcpt = true },
+	"smtp.sequence.rset-clears":       func(o *smtpserver.Options) { o.Faults.RSETKeeps = true },
+	"smtp.sequence.noop-keeps":        func(o *smtpserver.Options) { o.Faults.NOOPResets = true },
+	"smtp.sequence.ehlo-resets":       func(o *smtpserver.Options) { o.Faults.EHLOKeeps = true },
+	"smtp.mail.null-sender":           func(o *smtpserver.Options) { o.Faults.RefuseNullSender = true },
+	"smtp.mail.unknown-parameter":     func(o *smtpserver.Options) { o.Faults.IgnoreUnknownParameters = true },
+	"smtp.data.dot-termination":       func(o *smtpserver.Options) { o.Faults.DotLineEndsData = true },
+	"smtp.data.bare-lf-dot":           func(o *smtpserver.Options) { o.Faults.BareLFEndsData = true },
+	"smtp.data.transparency":          func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true },
+	"smtp.received.added":             func(o *smtpserver.Options) { o.Faults.NoReceivedHeader = true },
+	"smtp.8bit.without-8bitmime":      func(o *smtpserver.Options) { o.Faults.StripHighBit = true },
+	"smtp.8bitmime.preserved":         func(o *smtpserver.Options) { o.Faults.StripHighBit = true },
+	"smtp.command.8bit":               func(o *smtpserver.Options) { o.Faults.Accept8BitCommands = true },
+	"smtp.limit.command-line-512":     func(o *smtpserver.Options) { o.Faults.MaxCommandLine = 256 },
+	"smtp.limit.text-line-1000":       func(o *smtpserver.Options) { o.Faults.MaxTextLine = 512 },
+	"smtp.size.syntax":                func(o *smtpserver.Options) { o.Faults.SizeKeyword = "SIZE unlimited" },
+	"smtp.size.enforced":              func(o *smtpserver.Options) { o.Faults.IgnoreDeclaredSize = true },
+	"smtp.limit.recipients-100":       func(o *smtpserver.Options) { o.Faults.RecipientLimit = 50 },
+	"smtp.pipelining.order":           func(o *smtpserver.Options) { o.Faults.DropPipelinedInput = true },
+	"smtp.pipelining.after-reject":    func(o *smtpserver.Options) { o.Faults.DropInputAfterError = true },
+	"smtp.starttls.arguments":         func(o *smtpserver.Options) { o.Faults.STARTTLSIgnoresArguments = true },
+	"smtp.starttls.not-offered-after": func(o *smtpserver.Options) { o.Faults.STARTTLSStillOffered = true },
+	"smtp.starttls.no-injection":      func(o *smtpserver.Options) { o.Faults.STARTTLSRunsPlaintext = true },
+	"smtp.auth.success":               func(o *smtpserver.Options) { o.Faults.AuthRefusesAll = true },
+	"smtp.auth.bad-credentials":       func(o *smtpserver.Options) { o.Faults.AuthAcceptsAll = true },
+	"smtp.auth.twice":                 func(o *smtpserver.Options) { o.Faults.AuthTwice = true },
+	"smtp.auth.in-transaction":        func(o *smtpserver.Options) { o.Faults.AuthInTransaction = true },
+	"smtp.auth.cancel":                func(o *smtpserver.Options) { o.Faults.AuthCancelCode = 535 },
+	"smtp.auth.bad-base64":            func(o *smtpserver.Options) { o.Faults.AuthBadBase64Code = 535 },
+	"smtp.auth.not-before-tls":        func(o *smtpserver.Options) { o.InsecureAuth = true },
+	"smtp.enhanced.present":           func(o *smtpserver.Options) { o.Faults.OmitEnhancedCodes = true },
+	"smtp.enhanced.class":             func(o *smtpserver.Options) { o.Faults.EnhancedClassMismatch = true },
+	"smtp.smtputf8.implies-8bitmime":  func(o *smtpserver.Options) { o.Faults.AdvertiseSMTPUTF8, o.Faults.HideEightBitMIME = true, true },
+	"smtp.ehlo.keywords":              func(o *smtpserver.Options) { o.Faults.BadEHLOKeyword = true },
+	"smtp.relay.refused":              func(o *smtpserver.Options) { o.Faults.OpenRelay = true },
+}
+
+// passWith sets up the reference server for checks it would otherwise skip.
+var passWith = map[string]func(o *smtpserver.Options){
+	// The reference does not offer SMTPUTF8; offering it beside 8BITMIME is
+	// the correct case this check must pass.
+	"smtp.smtputf8.implies-8bitmime": func(o *smtpserver.Options) { o.Faults.AdvertiseSMTPUTF8 = true },
+}
+
+func runOnly(t *testing.T, id string, configure func(*smtpserver.Options)) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	report, err := RunEmbedded(ctx, Options{Only: []string{id}}, configure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Checks) != 1 {
+		t.Fatalf("%d results for %s", len(report.Checks), id)
+	}
+	return report.Checks[0]
+}
+
+func transcriptOf(r Result) string {
+	var b strings.Builder
+	for _, l := range r.Transcript {
+		b.WriteString("  " + string(l.Dir) + " " + l.Text + "\n")
+	}
+	return b.String()
+}
+
+// TestEveryCheckFailsAgainstItsFault: each check, against a reference
+// server with its one fault, gives fail (MUST) or warn (SHOULD/MAY).
+func TestEveryCheckFailsAgainstItsFault(t *testing.T) {
+	for _, c := range Catalogue() {
+		fault, ok := faultFor[c.ID]
+		if !ok {
+			t.Errorf("%s has no fault proving it can fail", c.ID)
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			want := Fail
+			if c.Level != Must {
+				want = Warn
+			}
+			if r := runOnly(t, c.ID, fault); r.Status != want {
+				t.Errorf("against its fault: %s (%s), want %s\n%s", r.Status, r.Message, want, transcriptOf(r))
+			}
+		})
+	}
+}
+
+// TestEveryCheckPassesAgainstReference: the whole catalogue passes against
+// the correct reference server; checks it would skip pass in the setup of
+// passWith.
+func TestEveryCheckPassesAgainstReference(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	report, err := RunEmbedded(ctx, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("whole SMTP suite: %d checks in %v", len(report.Checks), time.Since(start))
+	for _, r := range report.Checks {
+		if _, skips := passWith[r.ID]; skips && r.Status == Skip {
+			continue
+		}
+		if r.Status != Pass {
+			t.Errorf("%s: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+		}
+	}
+	for id, setup := range passWith {
+		if r := runOnly(t, id, setup); r.Status != Pass {
+			t.Errorf("%s with %s: %s (%s)", id, "its passing setup", r.Status, r.Message)
+		}
+	}
+}
