@@ -6,8 +6,8 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/engine"
 )
 
-// Checks returns the SMTP suite, in catalogue order.
-func Checks() []*engine.Check {
+// catalogue is the suite, in order; built once, read-only afterwards.
+var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
 		greetingChecks, commandChecks, sequenceChecks, dataChecks, eightBitChecks,
@@ -19,6 +19,10 @@ func Checks() []*engine.Check {
 		c.Protocol = "smtp"
 	}
 	return all
-}
+}()
+
+// Checks returns the SMTP suite, in catalogue order. The checks are shared:
+// callers must not modify them.
+func Checks() []*engine.Check { return catalogue }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
