@@ -95,11 +95,8 @@ var limitChecks = []*engine.Check{
 			if !needRcpt(t) {
 				return nil
 			}
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			for i := 1; i <= 100; i++ {

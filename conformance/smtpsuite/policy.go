@@ -10,11 +10,8 @@ var policyChecks = []*engine.Check{
 	{
 		ID: "smtp.relay.refused", Title: "An unauthenticated client cannot relay to a foreign domain", Spec: "RFC 5321 §3.6.2, RFC 2505 §2.6.1", Level: engine.Should,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			// .invalid never resolves (RFC 2606): nothing can be delivered

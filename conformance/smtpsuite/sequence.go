@@ -21,11 +21,8 @@ var sequenceChecks = []*engine.Check{
 	{
 		ID: "smtp.sequence.data-before-rcpt", Title: "DATA without an accepted RCPT gets 503 (or 554), never 354", Spec: "RFC 5321 §3.3, §4.1.4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			// §3.3: with no valid recipient the server MAY answer 503 or 554.
@@ -36,11 +33,8 @@ var sequenceChecks = []*engine.Check{
 	{
 		ID: "smtp.sequence.rset-clears", Title: "RSET discards the transaction", Spec: "RFC 5321 §4.1.1.5", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			if _, ok, err := s.want("RSET", "RSET", 250); !ok || err != nil {
@@ -53,11 +47,8 @@ var sequenceChecks = []*engine.Check{
 	{
 		ID: "smtp.sequence.noop-keeps", Title: "NOOP leaves the transaction as it was", Spec: "RFC 5321 §4.1.1.9", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			if _, ok, err := s.want("NOOP", "NOOP", 250); !ok || err != nil {
@@ -70,11 +61,8 @@ var sequenceChecks = []*engine.Check{
 	{
 		ID: "smtp.sequence.ehlo-resets", Title: "EHLO inside a transaction resets it", Spec: "RFC 5321 §4.1.4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "MAIL", 250); !ok || err != nil {
+			s, err := mailed(ctx, t)
+			if s == nil || err != nil {
 				return err
 			}
 			if err := s.ehlo(); err != nil {

@@ -56,6 +56,19 @@ func ehloed(ctx context.Context, t *engine.T) (*session, error) {
 	return s, nil
 }
 
+// mailed is ehloed plus an accepted MAIL FROM: a transaction is open. It
+// returns nil, with the check failed, when MAIL is refused.
+func mailed(ctx context.Context, t *engine.T) (*session, error) {
+	s, err := ehloed(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "opening a transaction", 250); !ok || err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // ehlo sends EHLO and records the extensions (RFC 5321 §4.1.1.1).
 func (s *session) ehlo() error {
 	r, err := s.cmd("EHLO " + s.t.Options.ClientName)
