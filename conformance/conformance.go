@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/imapsuite"
+	"github.com/mailcheck/mailcheck/conformance/pop3suite"
 	"github.com/mailcheck/mailcheck/conformance/smtpsuite"
 )
 
@@ -96,7 +98,10 @@ func (r *Report) Failed(level FailOn) bool {
 
 // Catalogue lists every check of every suite.
 func Catalogue() []*Check {
-	return smtpsuite.Checks()
+	var all []*Check
+	all = append(all, smtpsuite.Checks()...)
+	all = append(all, pop3suite.Checks()...)
+	return append(all, imapsuite.Checks()...)
 }
 
 // suite returns the checks for a protocol.
@@ -104,6 +109,10 @@ func suite(protocol string) ([]*Check, error) {
 	switch protocol {
 	case "smtp":
 		return smtpsuite.Checks(), nil
+	case "pop3":
+		return pop3suite.Checks(), nil
+	case "imap":
+		return imapsuite.Checks(), nil
 	}
 	return nil, fmt.Errorf("no conformance suite for %s yet", protocol)
 }
@@ -150,7 +159,13 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 				selected = append(selected, c)
 			}
 		}
-		report.Checks = append(report.Checks, engine.RunChecks(ctx, target, selected, &opts)...)
+		topts := opts
+		if target.Protocol == "pop3" {
+			// A POP3 maildrop admits one session at a time (RFC 1939 §8):
+			// its checks run one after another.
+			topts.Parallel = 1
+		}
+		report.Checks = append(report.Checks, engine.RunChecks(ctx, target, selected, &topts)...)
 	}
 	for _, c := range report.Checks {
 		report.Summary[c.Status]++

@@ -23,8 +23,9 @@ const (
 )
 
 // RunEmbedded starts the reference server on loopback with a temporary data
-// directory and runs every suite against it, with a recipient, credentials
-// and a read-back mailbox, so every check can run. The server and its data
+// directory and runs every suite against it (SMTP, POP3, IMAP), with a
+// recipient, credentials, a read-back mailbox and SMTP seeding for the
+// POP3 and IMAP checks, so every check can run. The server and its data
 // are gone when it returns. smtpOptions, when not nil, adjusts the SMTP
 // server (tests use it to inject faults).
 func RunEmbedded(ctx context.Context, opts Options, smtpOptions func(*smtpserver.Options)) (*Report, error) {
@@ -34,15 +35,18 @@ func RunEmbedded(ctx context.Context, opts Options, smtpOptions func(*smtpserver
 	}
 	defer srv.Close()
 	defer os.RemoveAll(srv.DataDir())
+	userinfo := embeddedUser + ":" + embeddedPassword + "@"
 	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
-	readback, _ := engine.ParseTarget("pop3://"+embeddedUser+":"+embeddedPassword+"@"+srv.Addr("pop3"), "")
+	pop3, _ := engine.ParseTarget("pop3://"+userinfo+srv.Addr("pop3"), "")
+	imap, _ := engine.ParseTarget("imap://"+userinfo+srv.Addr("imap"), "")
 	opts.Rcpt = embeddedUser + "@" + EmbeddedDomain
 	opts.User, opts.Password = embeddedUser, embeddedPassword
-	opts.Readback = &readback
+	opts.Readback = &pop3
+	opts.Seed = &smtp
 	if opts.TLS == nil {
 		opts.TLS = trust
 	}
-	return RunTargets(ctx, []Target{smtp}, opts)
+	return RunTargets(ctx, []Target{smtp, pop3, imap}, opts)
 }
 
 // StartEmbedded starts the reference server RunEmbedded uses and returns it

@@ -21,6 +21,7 @@ import (
 
 type conformFlags struct {
 	protocol, from, rcpt, user, password, readback string
+	seed                                           string
 	only, skip                                     []string
 	failOn                                         string
 	parallel                                       int
@@ -46,8 +47,11 @@ data directory and runs every suite against it, read-back included.
 
 Checks that send mail need --rcpt, an address the server accepts; checks
 that follow a message end to end need --readback, a mailbox where mail to
---rcpt arrives. The suite deletes only the test messages it sent (found by
-their X-Mailcheck-Nonce header), never other mail.
+--rcpt arrives. POP3 and IMAP checks that need messages send their own
+through --seed (an SMTP server delivering to --rcpt, the target's mailbox)
+and wait for them; without --seed they use the messages already there and
+skip what would delete mail. The suites delete only the test messages they
+sent (found by their X-Mailcheck-Nonce header), never other mail.
 
 Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
 error, or with --fail-on should also a warn); 2 could not run (usage error,
@@ -73,6 +77,7 @@ no connection, no greeting).`,
 	fl.StringVar(&f.user, "user", "", "user for AUTH")
 	fl.StringVar(&f.password, "password", "", "password for AUTH (or in the target URL)")
 	fl.StringVar(&f.readback, "readback", "", "mailbox where mail to --rcpt arrives: pop3://user:pass@host:port or imap://…")
+	fl.StringVar(&f.seed, "seed", "", "SMTP server that delivers to the POP3/IMAP target's mailbox (smtp://host:port): checks send their own messages to --rcpt through it")
 	fl.StringArrayVar(&f.only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
 	fl.StringArrayVar(&f.skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
@@ -106,6 +111,13 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", f.readback)}
 		}
 		opts.Readback = &rb
+	}
+	if f.seed != "" {
+		sd, err := engine.ParseTarget(f.seed, "")
+		if err != nil || sd.Protocol != "smtp" {
+			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", f.seed)}
+		}
+		opts.Seed = &sd
 	}
 	if f.tlsSkipVerify || f.caFile != "" {
 		opts.TLS = &tls.Config{InsecureSkipVerify: f.tlsSkipVerify}

@@ -22,6 +22,12 @@ type Options struct {
 	// that follow a message end to end (pop3:// or imap:// with user and
 	// password); those checks skip without it.
 	Readback *Target
+	// Seed is an SMTP server that delivers to the POP3/IMAP target's
+	// mailbox: checks that need messages send their own to Rcpt through it
+	// and wait for them to arrive. Without it they use messages already
+	// there, and checks that would delete mail skip: the suite never
+	// deletes mail it did not put there.
+	Seed *Target
 	// ReadbackTimeout bounds the wait for a message to arrive there.
 	// Default 10s.
 	ReadbackTimeout time.Duration

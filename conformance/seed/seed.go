@@ -1,0 +1,110 @@
+// Package seed puts test messages into the mailbox a POP3 or IMAP check
+// reads: it sends them over SMTP (Options.Seed) to Options.Rcpt. Each
+// message carries an X-Mailcheck-Nonce header, by which the suites find
+// their own messages and delete only those.
+package seed
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/smtpwire"
+)
+
+// ErrNoSeed is returned when no SMTP seed server was configured.
+var ErrNoSeed = errors.New("no seed server (--seed smtp://… with --rcpt)")
+
+// Nonce returns a fresh marker for a test message.
+func Nonce() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Message builds a test message marked with nonce n, with body (CRLF lines).
+func Message(t *engine.T, n, subject, body string) []byte {
+	return []byte("Date: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
+		"From: <" + t.Options.From + ">\r\n" +
+		"To: <" + t.Options.Rcpt + ">\r\n" +
+		"Subject: " + subject + "\r\n" +
+		"Message-ID: <" + n + "@mailcheck.invalid>\r\n" +
+		"X-Mailcheck-Nonce: " + n + "\r\n" +
+		"\r\n" + body)
+}
+
+// Send delivers msgs to Options.Rcpt through the seed server over one SMTP
+// session, with BODY=8BITMIME when a message holds 8-bit octets and the
+// server offers it.
+func Send(ctx context.Context, t *engine.T, msgs ...[]byte) error {
+	if t.Options.Seed == nil || t.Options.Rcpt == "" {
+		return ErrNoSeed
+	}
+	c, err := t.DialTarget(ctx, *t.Options.Seed)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	defer c.Close()
+	expect := func(line string, code int) (*smtpwire.Reply, error) {
+		if line != "" {
+			if err := c.Send(line); err != nil {
+				return nil, err
+			}
+		}
+		r, err := c.ReadSMTPReply()
+		if err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		if r.Code != code {
+			return r, fmt.Errorf("seed: %q got %s", line, r)
+		}
+		return r, nil
+	}
+	if _, err := expect("", 220); err != nil {
+		return err
+	}
+	ehlo, err := expect("EHLO "+t.Options.ClientName, 250)
+	if err != nil {
+		return err
+	}
+	eightBitOK := false
+	for _, l := range ehlo.Lines {
+		eightBitOK = eightBitOK || l == "8BITMIME"
+	}
+	for _, msg := range msgs {
+		param := ""
+		if eightBitOK && hasEightBit(msg) {
+			param = " BODY=8BITMIME"
+		}
+		if _, err := expect("MAIL FROM:<"+t.Options.From+">"+param, 250); err != nil {
+			return err
+		}
+		if _, err := expect("RCPT TO:<"+t.Options.Rcpt+">", 250); err != nil {
+			return err
+		}
+		if _, err := expect("DATA", 354); err != nil {
+			return err
+		}
+		if err := c.Write(smtpwire.AppendDotStuffed(nil, msg)); err != nil {
+			return err
+		}
+		if _, err := expect("", 250); err != nil {
+			return err
+		}
+	}
+	c.Send("QUIT")
+	return nil
+}
+
+func hasEightBit(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
