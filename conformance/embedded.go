@@ -11,7 +11,6 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/certs"
-	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reference/users"
 )
 
@@ -26,10 +25,10 @@ const (
 // directory and runs every suite against it (SMTP, POP3, IMAP), with a
 // recipient, credentials, a read-back mailbox and SMTP seeding for the
 // POP3 and IMAP checks, so every check can run. The server and its data
-// are gone when it returns. smtpOptions, when not nil, adjusts the SMTP
-// server (tests use it to inject faults).
-func RunEmbedded(ctx context.Context, opts Options, smtpOptions func(*smtpserver.Options)) (*Report, error) {
-	srv, trust, err := StartEmbedded(smtpOptions)
+// are gone when it returns. configure, when not nil, adjusts the server's
+// configuration before it starts (tests use it to inject faults).
+func RunEmbedded(ctx context.Context, opts Options, configure func(*reference.Config)) (*Report, error) {
+	srv, trust, err := StartEmbedded(configure)
 	if err != nil {
 		return nil, fmt.Errorf("%w: embedded reference server: %v", ErrCannotRun, err)
 	}
@@ -51,7 +50,7 @@ func RunEmbedded(ctx context.Context, opts Options, smtpOptions func(*smtpserver
 
 // StartEmbedded starts the reference server RunEmbedded uses and returns it
 // with a client TLS configuration that trusts its certificate.
-func StartEmbedded(smtpOptions func(*smtpserver.Options)) (*reference.Server, *tls.Config, error) {
+func StartEmbedded(configure func(*reference.Config)) (*reference.Server, *tls.Config, error) {
 	dir, err := os.MkdirTemp("", "mailcheck-conform-")
 	if err != nil {
 		return nil, nil, err
@@ -85,8 +84,8 @@ func StartEmbedded(smtpOptions func(*smtpserver.Options)) (*reference.Server, *t
 	// is for servers facing password guessers.
 	cfg.SMTP.AuthFailureDelay = 20 * time.Millisecond
 	cfg.POP3.AuthFailureDelay = 20 * time.Millisecond
-	if smtpOptions != nil {
-		smtpOptions(&cfg.SMTP)
+	if configure != nil {
+		configure(&cfg)
 	}
 	srv, err := reference.Start(cfg)
 	if err != nil {

@@ -118,5 +118,14 @@ func (t *T) Note(format string, args ...any) {
 	t.record.add(DirNote, []byte(fmt.Sprintf(format, args...)))
 }
 
+// CloseConns closes every connection the check has opened so far: a POP3
+// check does this before it cleans up, since its own open session would
+// hold the maildrop lock.
+func (t *T) CloseConns() {
+	for _, c := range t.conns {
+		c.Close()
+	}
+}
+
 // Failed reports whether a verdict other than pass was recorded.
 func (t *T) Failed() bool { return t.status != "" && t.status != Pass }

@@ -6,6 +6,11 @@ import "github.com/mailcheck/mailcheck/conformance/engine"
 
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
+	for _, group := range [][]*engine.Check{
+		basicChecks, stateChecks, listingChecks, contentChecks, updateChecks, uidlChecks, lockChecks, stlsChecks,
+	} {
+		all = append(all, group...)
+	}
 	for _, c := range all {
 		c.Protocol = "pop3"
 	}

@@ -98,16 +98,24 @@ func (s *session) cmdPass(args []string) bool {
 			s.err("[SYS/TEMP] temporary authentication failure, try again later")
 			return false
 		}
-		s.authFailureDelay()
-		s.log.Info("authentication failed", "username", name)
-		// RFC 3206: AUTH, the credentials were wrong. The text is the same
-		// for an unknown user and a wrong password.
-		s.err("[AUTH] Authentication failed")
-		return false
+		if s.faults().AcceptAnyPassword {
+			user, err = name, nil
+		} else {
+			s.authFailureDelay()
+			s.log.Info("authentication failed", "username", name)
+			// RFC 3206: AUTH, the credentials were wrong. The text is the
+			// same for an unknown user and a wrong password.
+			s.err("[AUTH] Authentication failed")
+			return s.faults().CloseAfterFailedLogin
+		}
 	}
 	// RFC 1939 §8: the exclusive-access lock. RFC 2449 §8.1.2: IN-USE.
-	if !s.srv.locks.tryLock(user) {
+	if !s.faults().NoLock && !s.srv.locks.tryLock(user) {
 		s.log.Info("maildrop locked by another session", "user", user)
+		if s.faults().InUseWithoutCode {
+			s.err("Maildrop already locked")
+			return false
+		}
 		s.err("[IN-USE] Maildrop already locked")
 		return false
 	}
@@ -202,6 +210,10 @@ func (s *session) cmdStls(args []string) (quit bool) {
 // §5 requires capabilities of the AUTHORIZATION state to be announced in
 // both, and every one here is "both" in its definition.
 func (s *session) cmdCapa(args []string) bool {
+	if s.faults().CAPAOnlyBeforeLogin && s.state == stateTransaction {
+		s.err("CAPA not available now")
+		return false
+	}
 	s.ok("Capability list follows")
 	m := newMultiline(s.w)
 	m.line("TOP") // RFC 2449 §6.1
@@ -214,11 +226,13 @@ func (s *session) cmdCapa(args []string) bool {
 	m.line("PIPELINING")     // RFC 2449 §6.6
 	m.line("RESP-CODES")     // RFC 2449 §6.4
 	m.line("AUTH-RESP-CODE") // RFC 3206
-	if s.stlsOffered() {
+	if s.stlsOffered() || s.faults().STLSStillOffered && s.srv.opts.TLSConfig != nil {
 		m.line("STLS") // RFC 2595 §4
 	}
 	m.line("IMPLEMENTATION mailcheck-reference") // RFC 2449 §6.9
-	m.end()
+	if !s.faults().CAPAUnterminated {
+		m.end()
+	}
 	return false
 }
 
@@ -227,6 +241,10 @@ func (s *session) cmdCapa(args []string) bool {
 // marked deleted are removed — only here — and the session ends.
 func (s *session) cmdQuit(args []string) (quit bool) {
 	if s.state == stateAuthorization {
+		if s.faults().QUITBeforeLoginErr {
+			s.err("not logged in")
+			return true
+		}
 		s.ok("%s POP3 server signing off", s.srv.opts.Hostname)
 		return true
 	}
@@ -236,6 +254,9 @@ func (s *session) cmdQuit(args []string) (quit bool) {
 		if s.deleted[i] {
 			uids = append(uids, m.UID)
 		}
+	}
+	if s.faults().QUITKeepsMarked {
+		uids = nil
 	}
 	var err error
 	if len(uids) > 0 {
@@ -259,7 +280,7 @@ func (s *session) cmdQuit(args []string) (quit bool) {
 // stat counts the messages not marked deleted and their octets.
 func (s *session) stat() (n int, octets int64) {
 	for i, m := range s.msgs {
-		if !s.deleted[i] {
+		if !s.deleted[i] || s.faults().DeletedStillListed {
 			n++
 			octets += m.Size
 		}
@@ -270,6 +291,13 @@ func (s *session) stat() (n int, octets int64) {
 // cmdStat handles STAT (RFC 1939 §5): "+OK nn mm", exactly.
 func (s *session) cmdStat(args []string) bool {
 	n, octets := s.stat()
+	if s.faults().STATSizeOff {
+		octets++
+	}
+	if s.faults().STATExtraText {
+		s.ok("%d %d messages", n, octets)
+		return false
+	}
 	s.ok("%d %d", n, octets)
 	return false
 }
@@ -279,14 +307,20 @@ func (s *session) cmdStat(args []string) bool {
 // marked deleted may not be referred to.
 func (s *session) message(arg string) (int, bool) {
 	n, ok := parseNumber(arg)
+	if ok && s.faults().RenumberAfterDELE {
+		n = s.renumbered(n)
+	}
 	switch {
+	case ok && s.faults().MissingMessageOK && (n < 1 || n > uint64(len(s.msgs))):
+		s.ok("")
+		return 0, false
 	case !ok:
 		s.err("syntax error: a message number is a positive decimal integer")
 		return 0, false
 	case n < 1 || n > uint64(len(s.msgs)):
 		s.err("no such message")
 		return 0, false
-	case s.deleted[n-1]:
+	case s.deleted[n-1] && !s.faults().DeletedStillListed:
 		s.err("message %d already deleted", n)
 		return 0, false
 	}
@@ -316,16 +350,16 @@ func parseNumber(s string) (uint64, bool) {
 func (s *session) cmdList(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %d", i+1, s.msgs[i].Size)
+			s.ok("%d %d", s.number(i), s.listedSize(i))
 		}
 		return false
 	}
 	n, octets := s.stat()
 	s.ok("%d messages (%d octets)", n, octets)
 	m := newMultiline(s.w)
-	for i, msg := range s.msgs {
-		if !s.deleted[i] {
-			m.line(strconv.Itoa(i+1) + " " + strconv.FormatInt(msg.Size, 10))
+	for i := range s.msgs {
+		if !s.deleted[i] || s.faults().DeletedStillListed {
+			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i), 10))
 		}
 	}
 	m.end()
@@ -337,15 +371,15 @@ func (s *session) cmdList(args []string) bool {
 func (s *session) cmdUidl(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %s", i+1, s.msgs[i].UID)
+			s.ok("%d %s", s.number(i), s.uidl(i))
 		}
 		return false
 	}
 	s.ok("unique-id listing follows")
 	m := newMultiline(s.w)
-	for i, msg := range s.msgs {
+	for i := range s.msgs {
 		if !s.deleted[i] {
-			m.line(strconv.Itoa(i+1) + " " + msg.UID)
+			m.line(strconv.Itoa(s.number(i)) + " " + s.uidl(i))
 		}
 	}
 	m.end()
@@ -358,7 +392,11 @@ func (s *session) cmdRetr(args []string) (quit bool) {
 	if !ok {
 		return false
 	}
-	return s.sendMessage(i, -1)
+	quit = s.sendMessage(i, -1)
+	if s.faults().RETRMarksDeleted {
+		s.deleted[i] = true
+	}
+	return quit
 }
 
 // cmdTop handles TOP msg n (RFC 1939 §7): the header section, the blank
@@ -372,6 +410,9 @@ func (s *session) cmdTop(args []string) (quit bool) {
 	if !ok {
 		s.err("syntax error: the number of lines is a non-negative decimal integer")
 		return false
+	}
+	if s.faults().TOPWholeMessage {
+		n = math.MaxInt64
 	}
 	return s.sendMessage(i, int64(min(n, math.MaxInt64)))
 }
@@ -405,6 +446,7 @@ func (s *session) sendMessage(i int, bodyLines int64) (quit bool) {
 	}
 	defer s.msgR.Reset(nil)
 	m := newMultiline(s.w)
+	m.noStuffing = s.faults().NoByteStuffing
 	n, err := m.copyMessage(s.msgR, bodyLines)
 	if err != nil {
 		s.log.Error("reading message failed; ending the session", "user", s.user, "uid", info.UID, "err", err)
@@ -427,19 +469,28 @@ func (s *session) cmdDele(args []string) bool {
 		return false
 	}
 	s.deleted[i] = true
-	s.ok("message %d deleted", i+1)
+	if s.faults().DeleteOnDELE {
+		s.drop.Delete([]string{s.msgs[i].UID})
+	}
+	s.ok("message %d deleted", s.number(i))
 	return false
 }
 
 // cmdNoop handles NOOP (RFC 1939 §5).
 func (s *session) cmdNoop(args []string) bool {
+	if s.faults().NOOPErr {
+		s.err("NOOP failed")
+		return false
+	}
 	s.ok("")
 	return false
 }
 
 // cmdRset handles RSET (RFC 1939 §5): every deletion mark is removed.
 func (s *session) cmdRset(args []string) bool {
-	clear(s.deleted)
+	if !s.faults().RSETKeepsMarks {
+		clear(s.deleted)
+	}
 	n, octets := s.stat()
 	s.ok("maildrop has %d messages (%d octets)", n, octets)
 	return false
