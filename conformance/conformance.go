@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailcheck/mailcheck/conformance/e2esuite"
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/imapsuite"
 	"github.com/mailcheck/mailcheck/conformance/pop3suite"
@@ -101,7 +102,8 @@ func Catalogue() []*Check {
 	var all []*Check
 	all = append(all, smtpsuite.Checks()...)
 	all = append(all, pop3suite.Checks()...)
-	return append(all, imapsuite.Checks()...)
+	all = append(all, imapsuite.Checks()...)
+	return append(all, e2esuite.All()...)
 }
 
 // suite returns the checks for a protocol.
@@ -144,6 +146,17 @@ func Run(ctx context.Context, rawTargets []string, protocol string, opts Options
 func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	opts = opts.WithDefaults()
 	report := &Report{Kind: ReportKind, Version: ReportVersion, Tool: Version, Started: time.Now().UTC(), Targets: targets, Summary: map[Status]int{}}
+	// With an SMTP target beside POP3/IMAP ones, mail for the end-to-end
+	// checks goes in through it (unless --seed says otherwise).
+	if opts.Seed == nil {
+		for i := range targets {
+			if targets[i].Protocol == "smtp" {
+				seedTarget := targets[i]
+				opts.Seed = &seedTarget
+				break
+			}
+		}
+	}
 	for i, target := range targets {
 		if err := confirm(ctx, &targets[i], &opts); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCannotRun, target.Raw, err)
@@ -153,6 +166,7 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCannotRun, err)
 		}
+		checks = append(checks, e2esuite.Checks(target.Protocol)...)
 		var selected []*Check
 		for _, c := range checks {
 			if opts.Selected(c.ID) {

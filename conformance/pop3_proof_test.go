@@ -3,6 +3,7 @@ package conformance
 import (
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/pop3server"
+	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
 // pop3Fault sets up one POP3 fault of the embedded reference server.
@@ -51,4 +52,12 @@ func init() {
 	} {
 		faultFor[id] = f
 	}
+}
+
+func init() {
+	// A server that keeps the stuffed dot alters the message between SMTP
+	// and the mailbox, whichever protocol reads it back.
+	keepDots := smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true })
+	faultFor["e2e.pop3.byte-identical"] = keepDots
+	faultFor["e2e.imap.byte-identical"] = keepDots
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -24,7 +25,14 @@ type Conn struct {
 	nc  net.Conn
 	r   *bufio.Reader
 	tls bool
+	// patience, when set, replaces Options.ReadTimeout for this
+	// connection (a server may delay a failed login on purpose).
+	patience time.Duration
 }
+
+// SetPatience makes reads on this connection wait up to d (still within
+// the check's deadline).
+func (c *Conn) SetPatience(d time.Duration) { c.patience = d }
 
 // Dial connects to the check's target (with TLS for implicit-TLS targets).
 func (t *T) Dial(ctx context.Context) (*Conn, error) {
@@ -54,7 +62,7 @@ func (t *T) DialTarget(ctx context.Context, target Target) (*Conn, error) {
 func (c *Conn) TLS() bool { return c.tls }
 
 func (c *Conn) deadline() time.Time {
-	d := time.Now().Add(c.t.Options.ReadTimeout)
+	d := time.Now().Add(cmp.Or(c.patience, c.t.Options.ReadTimeout))
 	if cd, ok := c.ctx.Deadline(); ok && cd.Before(d) {
 		return cd
 	}

@@ -19,6 +19,10 @@ import (
 // ErrNoSeed is returned when no SMTP seed server was configured.
 var ErrNoSeed = errors.New("no seed server (--seed smtp://… with --rcpt)")
 
+// ErrNo8BitMIME is returned for a message with 8-bit octets when the seed
+// server does not offer 8BITMIME (RFC 6152): it is not sent.
+var ErrNo8BitMIME = errors.New("seed: 8-bit message, and the server does not offer 8BITMIME")
+
 // Nonce returns a fresh marker for a test message.
 func Nonce() string {
 	b := make([]byte, 8)
@@ -77,7 +81,10 @@ func Send(ctx context.Context, t *engine.T, msgs ...[]byte) error {
 	}
 	for _, msg := range msgs {
 		param := ""
-		if eightBitOK && hasEightBit(msg) {
+		if hasEightBit(msg) {
+			if !eightBitOK {
+				return ErrNo8BitMIME
+			}
 			param = " BODY=8BITMIME"
 		}
 		if _, err := expect("MAIL FROM:<"+t.Options.From+">"+param, 250); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/readback"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
@@ -138,7 +139,7 @@ func sendAndReadBack(ctx context.Context, t *engine.T, id, mailParams, body stri
 		return nil, "", nil
 	}
 	s.cmd("QUIT")
-	got, err = readBack(ctx, t, n)
+	got, err = readback.Wait(ctx, t, *t.Options.Readback, n)
 	return got, sent, err
 }
 

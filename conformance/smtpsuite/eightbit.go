@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/readback"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 )
 
@@ -40,7 +41,7 @@ var eightBitChecks = []*engine.Check{
 				return nil
 			}
 			s.cmd("QUIT")
-			got, err := readBack(ctx, t, n)
+			got, err := readback.Wait(ctx, t, *t.Options.Readback, n)
 			if err != nil || got == nil {
 				return err
 			}

@@ -1,4 +1,7 @@
-package smtpsuite
+// Package readback finds a test message in a mailbox over POP3 or IMAP, by
+// the nonce in its X-Mailcheck-Nonce header, and deletes it there: only it,
+// since the suites never delete mail they did not put there.
+package readback
 
 import (
 	"bytes"
@@ -14,35 +17,23 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/engine"
 )
 
-// readBackMu serializes read-backs within a run: a POP3 maildrop admits one
+// mu serializes read-backs within a run: a POP3 maildrop admits one
 // session at a time (RFC 1939 §8), and parallel checks share the mailbox.
-var readBackMu sync.Mutex
+var mu sync.Mutex
 
-// readBack waits for the message carrying nonce n to arrive in the
-// read-back mailbox and returns it, as the mailbox stores it. It deletes
-// that message (and only it: the suite never deletes mail it did not put
-// there). A message that does not arrive in time fails the check.
-func readBack(ctx context.Context, t *engine.T, n string) ([]byte, error) {
-	target := *t.Options.Readback
+// Wait waits for the message carrying nonce n to arrive in target's mailbox
+// and returns it, as the mailbox stores it, having deleted it there. A
+// message that does not arrive within Options.ReadbackTimeout fails the
+// check (nil, nil).
+func Wait(ctx context.Context, t *engine.T, target engine.Target, n string) ([]byte, error) {
 	deadline := time.Now().Add(t.Options.ReadbackTimeout)
 	for {
-		readBackMu.Lock()
-		var msg []byte
-		var err error
-		switch target.Protocol {
-		case "pop3":
-			msg, err = readBackPOP3(ctx, t, target, n)
-		case "imap":
-			msg, err = readBackIMAP(ctx, t, target, n)
-		default:
-			err = fmt.Errorf("read-back over %s is not supported", target.Protocol)
-		}
-		readBackMu.Unlock()
+		msg, err := Once(ctx, t, target, n)
 		if err != nil || msg != nil {
 			return msg, err
 		}
 		if time.Now().After(deadline) {
-			t.Fail("the message (nonce %s) did not arrive in the read-back mailbox within %v", n, t.Options.ReadbackTimeout)
+			t.Fail("the message (nonce %s) did not arrive in %s within %v", n, target, t.Options.ReadbackTimeout)
 			return nil, nil
 		}
 		select {
@@ -51,6 +42,20 @@ func readBack(ctx context.Context, t *engine.T, n string) ([]byte, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Once looks for the message carrying nonce n once: nil when it is not
+// there (yet).
+func Once(ctx context.Context, t *engine.T, target engine.Target, n string) ([]byte, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	switch target.Protocol {
+	case "pop3":
+		return readBackPOP3(ctx, t, target, n)
+	case "imap":
+		return readBackIMAP(ctx, t, target, n)
+	}
+	return nil, fmt.Errorf("read-back over %s is not supported", target.Protocol)
 }
 
 func readBackPOP3(ctx context.Context, t *engine.T, target engine.Target, n string) ([]byte, error) {
@@ -183,10 +188,20 @@ func readBackIMAP(ctx context.Context, t *engine.T, target engine.Target, n stri
 	if _, err := c.ReadLine(); err != nil {
 		return nil, err
 	}
+	caps, _ := cmd("CAPABILITY")
+	if strings.Contains(strings.Join(caps, " "), "STARTTLS") && !c.TLS() {
+		// Credentials go out only under TLS when TLS is offered.
+		if _, err := cmd("STARTTLS"); err != nil {
+			return nil, err
+		}
+		if err := c.StartTLS(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := cmd("LOGIN " + quote(target.User) + " " + quote(target.Password)); err != nil {
 		return nil, err
 	}
-	caps, _ := cmd("CAPABILITY")
+	caps, _ = cmd("CAPABILITY")
 	if _, err := cmd("SELECT INBOX"); err != nil {
 		return nil, err
 	}
