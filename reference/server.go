@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/mailcheck/mailcheck/reference/durable"
 	"github.com/mailcheck/mailcheck/reference/imapbackend"
@@ -50,6 +49,10 @@ type Config struct {
 	// POP3Addr and POP3SAddr are the POP3 listen addresses, plain (with STLS
 	// when TLS is set) and implicit TLS; "" disables.
 	POP3Addr, POP3SAddr string
+	// IMAP carries IMAP switches: InsecureAuth (for IMAP alone) and Faults
+	// (for tests). Its Store, Authenticate, TLSConfig and Logger are set
+	// from this Config.
+	IMAP imapbackend.Options
 	// POP3 carries POP3 limits (IdleTimeout, AuthFailureDelay,
 	// MaxConnections). Its Hostname, TLSConfig, InsecureAuth and Logger are
 	// set from this Config.
@@ -173,13 +176,13 @@ func Start(cfg Config) (*Server, error) {
 	srv.add("smtp", smtpLis, func(l net.Listener) error { return srv.smtp.Serve(l) })
 
 	if cfg.IMAPAddr != "" || cfg.IMAPSAddr != "" {
-		srv.imap = imapbackend.NewServer(imapbackend.Options{
-			Store:        store,
-			Authenticate: r.Authenticate,
-			TLSConfig:    cfg.TLS,
-			InsecureAuth: cfg.InsecureAuth,
-			Logger:       cfg.Logger.With("part", "imap"),
-		})
+		iopts := cfg.IMAP
+		iopts.Store = store
+		iopts.Authenticate = r.Authenticate
+		iopts.TLSConfig = cfg.TLS
+		iopts.InsecureAuth = iopts.InsecureAuth || cfg.InsecureAuth
+		iopts.Logger = cfg.Logger.With("part", "imap")
+		srv.imap = imapbackend.NewServer(iopts)
 		for _, svc := range []struct {
 			name, addr string
 			tls        bool
@@ -301,6 +304,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		case <-ctx.Done():
 			err = ctx.Err()
+			// The connections are closed; what still runs (a relay
+			// transaction bounded by its command timeout) ends on its own.
+			// The journal closes after it, so no descriptor leaks.
+			go func() {
+				<-done
+				s.committer.Close()
+			}()
 		}
 	})
 	return err
@@ -308,8 +318,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops everything at once.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
-	defer cancel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	s.Shutdown(ctx)
 	return nil
 }

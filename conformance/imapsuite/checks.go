@@ -1,15 +1,37 @@
 // Package imapsuite is the IMAP conformance suite: RFC 9051 (IMAP4rev2)
-// and RFC 3501 (IMAP4rev1).
+// and RFC 3501 (IMAP4rev1). Each check opens its own connections and
+// logs in with the target's credentials (imap://user:password@host),
+// upgrading with STARTTLS when offered; without credentials the checks
+// that need a login skip.
+//
+// Checks run in parallel and never assume what the mailbox holds: most
+// work in a mailbox of their own (mailcheck-<nonce>), which they create,
+// fill with APPEND and delete at the end. The check that needs mail
+// delivered sends it through the seed server (Options.Seed) and deletes
+// only that message, by UID. The suite never deletes mail it did not put
+// there.
 package imapsuite
 
-import "github.com/mailcheck/mailcheck/conformance/engine"
+import (
+	"slices"
 
+	"github.com/mailcheck/mailcheck/conformance/engine"
+)
+
+// catalogue is the suite, in order; built once, read-only afterwards.
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
+	for _, group := range [][]*engine.Check{
+		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks,
+	} {
+		all = append(all, group...)
+	}
 	for _, c := range all {
 		c.Protocol = "imap"
 	}
-	return all
+	// No spare capacity: a caller appending to the shared slice gets a
+	// copy instead of writing into the catalogue.
+	return slices.Clip(all)
 }()
 
 // Checks returns the IMAP suite, in catalogue order. The checks are shared:

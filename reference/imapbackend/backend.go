@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -42,6 +43,9 @@ type Options struct {
 	InsecureAuth bool
 	// Logger receives server errors. Default: discard.
 	Logger *slog.Logger
+	// Faults break the server on purpose, for the conformance suite's
+	// tests; the zero value is the correct server.
+	Faults Faults
 }
 
 // Capabilities the backend implements, beyond what imapserver adds itself.
@@ -71,6 +75,11 @@ type Backend struct {
 
 	mu       sync.Mutex
 	trackers map[*mailstore.Mailbox]*imapserver.MailboxTracker
+
+	// For faults only: who created which mailbox, and how many times a
+	// mailbox was selected.
+	created createdBy
+	selects atomic.Uint32
 }
 
 // NewServer returns an imapserver.Server over opts.Store.
@@ -100,7 +109,7 @@ func (b *Backend) tracker(mb *mailstore.Mailbox) *imapserver.MailboxTracker {
 	var t *imapserver.MailboxTracker
 	mb.Observe(func(current []mailstore.Message) mailstore.Observer {
 		t = imapserver.NewMailboxTracker(uint32(len(current)))
-		return trackerObserver{t}
+		return trackerObserver{t: t, noFlagUpdates: b.opts.Faults.NoFlagUpdates}
 	})
 	b.trackers[mb] = t
 	return t

@@ -20,8 +20,12 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	if err != nil {
 		return err
 	}
-	seen := !s.sel.readOnly && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek }) ||
-		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek }))
+	f := s.faults()
+	seen := (!s.sel.readOnly || f.ExamineSetsSeen) && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek || f.PeekSetsSeen }) ||
+		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek || f.PeekSetsSeen }))
+	if f.BodyNoSeen && !f.PeekSetsSeen {
+		seen = false
+	}
 	var seenNow map[uint32][]string
 	if seen {
 		var unseen []uint32
@@ -41,7 +45,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	}
 	needContent := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
-	for _, t := range targets {
+	for i, t := range targets {
 		var content []byte
 		if needContent {
 			if content, err = s.sel.mb.Read(t.msg.UID); err != nil {
@@ -50,21 +54,33 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 				continue
 			}
 		}
-		rw := w.CreateMessage(s.sel.tracker.EncodeSeqNum(t.seq))
-		if err := writeFetch(rw, t.msg, content, options, seenNow); err != nil {
+		opts := *options
+		if flags, changed := seenNow[t.msg.UID]; changed {
+			// The new flags are part of the response.
+			t.msg.Flags, opts.Flags = flags, true
+		}
+		if f.UIDsNotAscending && len(targets) >= 2 && i < 2 {
+			t.msg.UID = targets[1-i].msg.UID
+		}
+		if f.UIDFetchOmitsUID {
+			opts.UID = false
+		}
+		if f.SizeOffByOne {
+			t.msg.Size++
+		}
+		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
+		if err := writeFetch(rw, t.msg, content, &opts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, options *imap.FetchOptions, seenNow map[uint32][]string) error {
+func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, options *imap.FetchOptions) error {
 	if options.UID {
 		rw.WriteUID(imap.UID(m.UID))
 	}
-	if flags, changed := seenNow[m.UID]; changed {
-		rw.WriteFlags(toIMAPFlags(flags))
-	} else if options.Flags {
+	if options.Flags {
 		rw.WriteFlags(toIMAPFlags(m.Flags))
 	}
 	if options.InternalDate {

@@ -3,6 +3,7 @@ package imapbackend
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 
@@ -61,11 +62,24 @@ func (s *session) Create(name string, _ *imap.CreateOptions) error {
 	// RFC 9051 §6.3.4: a trailing delimiter declares intent to create
 	// inferior names; the mailbox is created without it.
 	name = strings.TrimSuffix(name, string(mailstore.Delimiter))
-	return imapError(s.store().CreateMailbox(s.user, name))
+	err := s.store().CreateMailbox(s.user, name)
+	if errors.Is(err, mailstore.ErrExists) && s.faults().CreateExistingSucceeds {
+		return nil
+	}
+	if err == nil && s.faults().CreatedSessionOnly {
+		s.backend.created.add(s, name)
+	}
+	return imapError(err)
 }
 
 func (s *session) Delete(name string) error {
-	return imapError(s.store().DeleteMailbox(s.user, name))
+	err := s.store().DeleteMailbox(s.user, name)
+	switch {
+	case errors.Is(err, mailstore.ErrInbox) && s.faults().DeleteInboxSucceeds,
+		errors.Is(err, mailstore.ErrNoMailbox) && s.faults().DeleteMissingSucceeds:
+		return nil
+	}
+	return imapError(err)
 }
 
 func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
@@ -117,6 +131,9 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		candidates = append([]string{"INBOX"}, slices.Delete(candidates, i, i+1)...)
 	}
 	for _, name := range candidates {
+		if s.faults().CreatedSessionOnly && s.backend.created.hidden(s, name) {
+			continue
+		}
 		if !slices.ContainsFunc(patterns, func(p string) bool { return imapserver.MatchList(name, mailstore.Delimiter, ref, p) }) {
 			continue
 		}
@@ -182,13 +199,16 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 	}
 	if options.NumMessages {
 		n := uint32(len(msgs))
+		if s.faults().StatusCountOffByOne {
+			n++
+		}
 		data.NumMessages = &n
 	}
 	if options.UIDNext {
 		data.UIDNext = imap.UID(mb.UIDNext())
 	}
 	if options.UIDValidity {
-		data.UIDValidity = mb.UIDValidity()
+		data.UIDValidity = s.uidValidity(mb)
 	}
 	if options.NumUnseen {
 		n := uint32(len(msgs)) - count(mailstore.FlagSeen)
@@ -217,7 +237,15 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 // NO [TRYCREATE] and nothing is created.
 func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	mb, err := s.store().Mailbox(s.user, name)
+	if errors.Is(err, mailstore.ErrNoMailbox) && s.faults().AppendCreatesMailbox {
+		if err = s.store().CreateMailbox(s.user, name); err == nil {
+			mb, err = s.store().Mailbox(s.user, name)
+		}
+	}
 	if errors.Is(err, mailstore.ErrNoMailbox) {
+		if s.faults().AppendNoTryCreate {
+			return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "No such mailbox"}
+		}
 		return nil, errTryCreate
 	}
 	if err != nil {
@@ -227,11 +255,15 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if err != nil {
 		return nil, err
 	}
-	uid, err := mb.Append(r, flags, options.Time)
+	var content io.Reader = r
+	if s.faults().AppendAltersMessage {
+		content = io.MultiReader(strings.NewReader("X-Mailcheck-Fault: altered\r\n"), r)
+	}
+	uid, err := mb.Append(content, flags, options.Time)
 	if err != nil {
 		return nil, imapError(err)
 	}
-	return &imap.AppendData{UID: imap.UID(uid), UIDValidity: mb.UIDValidity()}, nil
+	return &imap.AppendData{UID: imap.UID(uid), UIDValidity: s.uidValidity(mb)}, nil
 }
 
 // storableFlags checks flags a client wants stored: system flags other than
@@ -252,13 +284,16 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
+	if f := s.faults(); f.NoMailboxUpdates || f.ExpungeDuringFetch {
+		return s.pollFaulty(w, allowExpunge)
+	}
 	return s.sel.tracker.Poll(w, allowExpunge)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP
 // delivery included.
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if s.sel == nil {
+	if s.sel == nil || s.faults().NoMailboxUpdates {
 		<-stop
 		return nil
 	}

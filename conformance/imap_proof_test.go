@@ -1,0 +1,362 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/imapsuite"
+	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/reference/imapbackend"
+)
+
+// imapProof breaks the embedded reference server in the one way an IMAP
+// check exists to catch: with a backend fault, or, for what lives in
+// go-imap's wire layer, with a proxy in front of the server that alters
+// one thing.
+type imapProof struct {
+	fault func(f *imapbackend.Faults)
+	wire  *wireFault
+	// options adjusts the run (a shorter read timeout where the fault is
+	// a server that never answers).
+	options func(o *Options)
+}
+
+// wireFault alters an IMAP conversation in a proxy.
+type wireFault struct {
+	// server rewrites the n-th line from the server (CRLF included) into
+	// the lines passed on; nil passes it unchanged.
+	server func(n int, line string) []string
+	// client sees each line from the client: forward says whether the
+	// server gets it, reply is sent to the client instead.
+	client func(line string) (forward bool, reply string)
+}
+
+func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
+
+func serverLines(f func(line string) []string) imapProof {
+	return imapProof{wire: &wireFault{server: func(_ int, line string) []string { return f(line) }}}
+}
+
+var (
+	taggedBAD    = regexp.MustCompile(`^(mc\d+) BAD `)
+	taggedOK     = regexp.MustCompile(`^mc\d+ OK`)
+	versionCaps  = regexp.MustCompile(`(?i) IMAP4rev[12]\b`)
+	selectAbsent = regexp.MustCompile(`^(\S+) SELECT mailcheck-absent-`)
+	openInbox    = regexp.MustCompile(`^(\S+) (?i:SELECT|EXAMINE) (?i:"?inbox"?)\r\n$`)
+)
+
+// imapFaultFor proves every IMAP check: against its fault it must fail
+// (MUST) or warn (SHOULD/MAY).
+var imapFaultFor = map[string]imapProof{
+	"imap.greeting.ok": {wire: &wireFault{server: func(n int, line string) []string {
+		if n == 0 {
+			return []string{"* HELLO mailcheck proxy here\r\n"}
+		}
+		return []string{line}
+	}}},
+	"imap.capability.version": serverLines(func(l string) []string {
+		if strings.HasPrefix(l, "* CAPABILITY") {
+			l = versionCaps.ReplaceAllString(l, "")
+		}
+		return []string{l}
+	}),
+	"imap.command.one-tagged-reply": serverLines(func(l string) []string {
+		if taggedOK.MatchString(l) {
+			return []string{l, l}
+		}
+		return []string{l}
+	}),
+	"imap.command.syntax-error-bad": serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
+	"imap.command.unknown-bad":      serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
+	"imap.logout.bye": serverLines(func(l string) []string {
+		if strings.HasPrefix(l, "* BYE") {
+			return nil
+		}
+		return []string{l}
+	}),
+	"imap.login.logindisabled": serverLines(func(l string) []string {
+		// The server accepts LOGIN in clear text and claims it does not.
+		if strings.Contains(l, "CAPABILITY") && !strings.Contains(l, "LOGINDISABLED") {
+			l = strings.Replace(l, "CAPABILITY", "CAPABILITY LOGINDISABLED", 1)
+		}
+		return []string{l}
+	}),
+	"imap.literal.continuation": {
+		wire: &wireFault{server: func(_ int, l string) []string {
+			if strings.HasPrefix(l, "+") {
+				return nil
+			}
+			return []string{l}
+		}},
+		options: func(o *Options) { o.ReadTimeout = time.Second },
+	},
+	"imap.select.responses": serverLines(func(l string) []string {
+		if strings.Contains(l, "[UIDNEXT ") {
+			return nil
+		}
+		return []string{l}
+	}),
+	"imap.select.read-write": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-WRITE] ", "", 1)} }),
+	"imap.examine.read-only": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-ONLY]", "[READ-WRITE]", 1)} }),
+	"imap.examine.no-seen":   backendFault(func(f *imapbackend.Faults) { f.ExamineSetsSeen = true }),
+	"imap.select.failed-deselects": {wire: &wireFault{client: func(l string) (bool, string) {
+		// The failure is the proxy's: the server keeps the mailbox
+		// selected before.
+		if m := selectAbsent.FindStringSubmatch(l); m != nil {
+			return false, m[1] + " NO [NONEXISTENT] No such mailbox\r\n"
+		}
+		return true, ""
+	}}},
+	"imap.mailbox.inbox-case-insensitive": {wire: &wireFault{client: func(l string) (bool, string) {
+		if m := openInbox.FindStringSubmatch(l); m != nil && !strings.Contains(l, "INBOX") {
+			return false, m[1] + " NO [NONEXISTENT] No such mailbox\r\n"
+		}
+		return true, ""
+	}}},
+	"imap.create.existing":          backendFault(func(f *imapbackend.Faults) { f.CreateExistingSucceeds = true }),
+	"imap.create.persists":          backendFault(func(f *imapbackend.Faults) { f.CreatedSessionOnly = true }),
+	"imap.delete.inbox":             backendFault(func(f *imapbackend.Faults) { f.DeleteInboxSucceeds = true }),
+	"imap.delete.missing":           backendFault(func(f *imapbackend.Faults) { f.DeleteMissingSucceeds = true }),
+	"imap.append.missing-mailbox":   backendFault(func(f *imapbackend.Faults) { f.AppendCreatesMailbox = true }),
+	"imap.append.trycreate":         backendFault(func(f *imapbackend.Faults) { f.AppendNoTryCreate = true }),
+	"imap.append.content-exact":     backendFault(func(f *imapbackend.Faults) { f.AppendAltersMessage = true }),
+	"imap.status.messages":          backendFault(func(f *imapbackend.Faults) { f.StatusCountOffByOne = true }),
+	"imap.uid.ascending":            backendFault(func(f *imapbackend.Faults) { f.UIDsNotAscending = true }),
+	"imap.uid.below-uidnext":        backendFault(func(f *imapbackend.Faults) { f.UIDNextTooLow = true }),
+	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerSelect = true }),
+	"imap.uidvalidity.recreate":     backendFault(func(f *imapbackend.Faults) { f.FixedUIDValidity = true }),
+	"imap.uid.fetch-includes-uid":   backendFault(func(f *imapbackend.Faults) { f.UIDFetchOmitsUID = true }),
+	"imap.uid.star-range":           backendFault(func(f *imapbackend.Faults) { f.StarRangeExact = true }),
+	"imap.flags.persist":            backendFault(func(f *imapbackend.Faults) { f.FlagsSessionOnly = true }),
+	"imap.store.fetch-response":     backendFault(func(f *imapbackend.Faults) { f.StoreNoFetch = true }),
+	"imap.store.silent":             backendFault(func(f *imapbackend.Faults) { f.StoreIgnoresSilent = true }),
+	"imap.fetch.body-sets-seen":     backendFault(func(f *imapbackend.Faults) { f.BodyNoSeen = true }),
+	"imap.fetch.peek-no-seen":       backendFault(func(f *imapbackend.Faults) { f.PeekSetsSeen = true }),
+	"imap.fetch.size-matches":       backendFault(func(f *imapbackend.Faults) { f.SizeOffByOne = true }),
+	"imap.close.expunges-silently":  backendFault(func(f *imapbackend.Faults) { f.CloseKeepsDeleted = true }),
+	"imap.expunge.renumber":         backendFault(func(f *imapbackend.Faults) { f.SeqNumsFixedAtSelect = true }),
+	"imap.expunge.not-during-fetch": backendFault(func(f *imapbackend.Faults) { f.ExpungeDuringFetch = true }),
+	"imap.consistency.count-uids":   backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
+	"imap.consistency.flags":        backendFault(func(f *imapbackend.Faults) { f.NoFlagUpdates = true }),
+	"imap.mailbox.new-mail-exists":  backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
+}
+
+// startIMAP starts the embedded reference server set up for p and returns
+// the IMAP target and options as RunEmbedded would give them (seeding
+// through its SMTP server). Behind a wire fault the server takes LOGIN in
+// clear text and the proxy hides STARTTLS, so the proxy sees plain text.
+func startIMAP(t *testing.T, p imapProof) (Target, Options) {
+	t.Helper()
+	srv, trust, err := StartEmbedded(func(c *reference.Config) {
+		if p.fault != nil {
+			p.fault(&c.IMAP.Faults)
+		}
+		c.IMAP.InsecureAuth = p.wire != nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Shutdown, not Close: it waits for everything to stop, so a
+		// long test run does not pile up open files.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		os.RemoveAll(srv.DataDir())
+	})
+	addr := srv.Addr("imap")
+	if p.wire != nil {
+		addr = startProxy(t, addr, p.wire)
+	}
+	target, err := engine.ParseTarget("imap://"+embeddedUser+":"+embeddedPassword+"@"+addr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedTarget, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	opts := Options{Rcpt: embeddedUser + "@" + EmbeddedDomain, Seed: &seedTarget, TLS: trust}
+	if p.options != nil {
+		p.options(&opts)
+	}
+	return target, opts
+}
+
+func runIMAP(t *testing.T, target Target, opts Options) *Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	report, err := RunTargets(ctx, []Target{target}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report
+}
+
+// TestIMAPChecksAllProven: every IMAP check has its fault, and every fault
+// its check.
+func TestIMAPChecksAllProven(t *testing.T) {
+	ids := map[string]bool{}
+	for _, c := range imapsuite.Checks() {
+		ids[c.ID] = true
+		if _, ok := imapFaultFor[c.ID]; !ok {
+			t.Errorf("%s has no fault proving it can fail", c.ID)
+		}
+	}
+	for id := range imapFaultFor {
+		if !ids[id] {
+			t.Errorf("imapFaultFor has %s, which is not in the catalogue", id)
+		}
+	}
+	if len(ids) < 30 {
+		t.Errorf("%d IMAP checks", len(ids))
+	}
+}
+
+// TestIMAPChecksFailAgainstTheirFaults: each check, against the reference
+// server with its one fault, gives fail (MUST) or warn (SHOULD/MAY).
+func TestIMAPChecksFailAgainstTheirFaults(t *testing.T) {
+	for _, c := range imapsuite.Checks() {
+		p, ok := imapFaultFor[c.ID]
+		if !ok {
+			continue // TestIMAPChecksAllProven reports it
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			target, opts := startIMAP(t, p)
+			opts.Only = []string{c.ID}
+			report := runIMAP(t, target, opts)
+			if len(report.Checks) != 1 {
+				t.Fatalf("%d results for %s", len(report.Checks), c.ID)
+			}
+			want := Fail
+			if c.Level != Must {
+				want = Warn
+			}
+			r := report.Checks[0]
+			t.Logf("%s: %s", r.Status, r.Message)
+			if r.Status != want {
+				t.Errorf("against its fault: %s (%s), want %s\n%s", r.Status, r.Message, want, transcriptOf(r))
+			}
+		})
+	}
+}
+
+// TestIMAPSuitePassesAgainstReference: the whole IMAP suite passes against
+// the correct reference server, and quickly.
+func TestIMAPSuitePassesAgainstReference(t *testing.T) {
+	target, opts := startIMAP(t, imapProof{})
+	opts.Only = []string{"imap.*"}
+	start := time.Now()
+	report := runIMAP(t, target, opts)
+	t.Logf("IMAP suite: %d checks in %v", len(report.Checks), time.Since(start))
+	if len(report.Checks) != len(imapsuite.Checks()) {
+		t.Errorf("%d results for %d checks", len(report.Checks), len(imapsuite.Checks()))
+	}
+	for _, r := range report.Checks {
+		if r.Status != Pass {
+			t.Errorf("%s: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+		}
+	}
+}
+
+// startProxy relays IMAP between clients and upstream, line by line,
+// altering what f says, and hiding STARTTLS so that it sees plain text.
+func startProxy(t *testing.T, upstream string, f *wireFault) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				proxyConn(c, upstream, f)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func proxyConn(client net.Conn, upstream string, f *wireFault) {
+	defer client.Close()
+	server, err := net.DialTimeout("tcp", upstream, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	var mu sync.Mutex
+	toClient := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		client.Write([]byte(s))
+	}
+	done := make(chan struct{}, 2)
+	go func() {
+		defer func() { done <- struct{}{} }()
+		r := bufio.NewReader(client)
+		for {
+			line, err := r.ReadString('\n')
+			if line != "" {
+				forward, reply := true, ""
+				if f.client != nil {
+					forward, reply = f.client(line)
+				}
+				if forward {
+					server.Write([]byte(line))
+				}
+				if reply != "" {
+					toClient(reply)
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		r := bufio.NewReader(server)
+		for n := 0; ; n++ {
+			line, err := r.ReadString('\n')
+			if line != "" {
+				if strings.Contains(line, "CAPABILITY") {
+					line = strings.Replace(line, " STARTTLS", "", 1)
+				}
+				out := []string{line}
+				if f.server != nil {
+					out = f.server(n, line)
+				}
+				for _, o := range out {
+					toClient(o)
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	<-done
+	client.Close()
+	server.Close()
+	<-done
+}

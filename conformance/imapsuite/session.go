@@ -1,0 +1,745 @@
+package imapsuite
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/seed"
+)
+
+// response is one server response (RFC 9051 §2.2.2): untagged ("*"), a
+// command continuation request ("+") or a tagged completion. Literals are
+// taken out of the text (their "{n}" markers stay) and kept in Lits, in
+// order, so the text can be parsed without tripping over their content.
+type response struct {
+	Tag  string
+	Text string // after the tag and one space; no line end
+	Lits [][]byte
+}
+
+// String is the response as shown in verdicts.
+func (r *response) String() string {
+	if r == nil {
+		return "(none)"
+	}
+	return strings.TrimSpace(r.Tag + " " + r.Text)
+}
+
+// Kind is the first word after the tag, upper case: "OK", "NO", "BAD",
+// "BYE", "PREAUTH", "CAPABILITY", "FLAGS", "SEARCH", or, for "* 3 EXISTS",
+// the word after the number ("EXISTS").
+func (r *response) Kind() string {
+	f := strings.Fields(r.Text)
+	if len(f) == 0 {
+		return ""
+	}
+	if _, err := strconv.ParseUint(f[0], 10, 32); err == nil && len(f) > 1 {
+		return strings.ToUpper(f[1])
+	}
+	return strings.ToUpper(f[0])
+}
+
+// Num is the number of "* n EXISTS", "* n EXPUNGE" or "* n FETCH"; 0 if
+// none.
+func (r *response) Num() uint32 {
+	f, _, _ := strings.Cut(r.Text, " ")
+	n, _ := strconv.ParseUint(f, 10, 32)
+	return uint32(n)
+}
+
+// Code is the response code of a status response ("UIDNEXT 7",
+// "READ-ONLY", "CAPABILITY IMAP4rev1 …"), without brackets; "" if none.
+func (r *response) Code() string {
+	_, rest, _ := strings.Cut(r.Text, " ")
+	if !strings.HasPrefix(rest, "[") {
+		return ""
+	}
+	code, _, _ := strings.Cut(rest[1:], "]")
+	return code
+}
+
+// CodeIs reports whether the response code's name is name.
+func (r *response) CodeIs(name string) bool {
+	n, _, _ := strings.Cut(r.Code(), " ")
+	return strings.EqualFold(n, name)
+}
+
+// result is what a command got: the untagged responses and the tagged one.
+type result struct {
+	Untagged []*response
+	Done     *response
+}
+
+// OK reports whether the command completed with OK.
+func (r *result) OK() bool { return r.Done.Kind() == "OK" }
+
+// Status is the tagged response's kind: "OK", "NO" or "BAD".
+func (r *result) Status() string { return r.Done.Kind() }
+
+// Of returns the untagged responses of a kind ("EXISTS", "FETCH", …).
+func (r *result) Of(kind string) []*response {
+	var out []*response
+	for _, u := range r.Untagged {
+		if u.Kind() == kind {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// session is one IMAP connection of a check.
+type session struct {
+	t        *engine.T
+	c        *engine.Conn
+	tags     int
+	greeting *response
+	caps     map[string]bool
+	authed   bool
+	selected bool
+	// broken is set once an I/O error leaves the connection unusable.
+	broken bool
+}
+
+// dial connects and reads the greeting, which must be OK or PREAUTH for the
+// check to go on.
+func dial(ctx context.Context, t *engine.T) (*session, error) {
+	c, err := t.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{t: t, c: c}
+	g, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	s.greeting = g
+	switch {
+	case g.Tag == "*" && g.Kind() == "OK":
+	case g.Tag == "*" && g.Kind() == "PREAUTH":
+		s.authed = true
+	default:
+		return nil, fmt.Errorf("greeting %q: the server does not offer service", g)
+	}
+	if g.CodeIs("CAPABILITY") {
+		s.setCaps(g.Code())
+	}
+	return s, nil
+}
+
+// login is dial plus authentication with the target's credentials, over
+// TLS when the server offers STARTTLS. Without credentials the check is
+// skipped and login returns nil.
+func login(ctx context.Context, t *engine.T) (*session, error) {
+	if t.Target.User == "" {
+		t.Skip("needs credentials (imap://user:password@host)")
+		return nil, nil
+	}
+	s, err := dial(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if s.authed {
+		return s, nil
+	}
+	return s, s.authenticate()
+}
+
+// authenticate upgrades to TLS when STARTTLS is offered (credentials never
+// go out in clear text when TLS is available) and logs in with LOGIN, or
+// AUTHENTICATE PLAIN when LOGIN is disabled.
+func (s *session) authenticate() error {
+	if s.caps == nil {
+		if err := s.capability(); err != nil {
+			return err
+		}
+	}
+	if s.has("STARTTLS") && !s.c.TLS() {
+		r, err := s.cmd("STARTTLS")
+		if err != nil {
+			return err
+		}
+		if !r.OK() {
+			return fmt.Errorf("STARTTLS answered %s", r.Done)
+		}
+		if err := s.c.StartTLS(); err != nil {
+			return err
+		}
+		// RFC 9051 §6.2.1: capabilities learnt before TLS are void.
+		if err := s.capability(); err != nil {
+			return err
+		}
+	}
+	user, pass := s.t.Target.User, s.t.Target.Password
+	var r *result
+	var err error
+	if s.has("LOGINDISABLED") {
+		if !s.has("AUTH=PLAIN") {
+			return errors.New("LOGIN is disabled (LOGINDISABLED) and neither STARTTLS nor AUTH=PLAIN is offered")
+		}
+		r, err = s.authenticatePlain(user, pass)
+	} else {
+		r, err = s.cmd("LOGIN " + quote(user) + " " + quote(pass))
+	}
+	if err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("logging in with the target's credentials: %s", r.Done)
+	}
+	s.authed = true
+	if r.Done.CodeIs("CAPABILITY") {
+		s.setCaps(r.Done.Code())
+		return nil
+	}
+	return s.capability()
+}
+
+// authenticatePlain runs AUTHENTICATE PLAIN (RFC 4616) with the initial
+// response after a continuation request.
+func (s *session) authenticatePlain(user, pass string) (*result, error) {
+	tag := s.nextTag()
+	if err := s.send(tag + " AUTHENTICATE PLAIN"); err != nil {
+		return nil, err
+	}
+	res, cont, err := s.readUntil(tag, true)
+	if err != nil || !cont {
+		return res, err
+	}
+	if err := s.send(base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))); err != nil {
+		return nil, err
+	}
+	res, _, err = s.readUntil(tag, false)
+	return res, err
+}
+
+// capability asks for the capabilities and records them.
+func (s *session) capability() error {
+	r, err := s.cmd("CAPABILITY")
+	if err != nil {
+		return err
+	}
+	caps := r.Of("CAPABILITY")
+	if !r.OK() || len(caps) == 0 {
+		return fmt.Errorf("CAPABILITY answered %s", r.Done)
+	}
+	s.setCaps(caps[0].Text)
+	return nil
+}
+
+// setCaps records the capabilities of "CAPABILITY cap…" (a CAPABILITY
+// response or response code).
+func (s *session) setCaps(list string) {
+	s.caps = make(map[string]bool)
+	for i, c := range strings.Fields(list) {
+		if i > 0 {
+			s.caps[strings.ToUpper(c)] = true
+		}
+	}
+}
+
+func (s *session) has(capability string) bool { return s.caps[strings.ToUpper(capability)] }
+
+// uidExpunge reports whether UID EXPUNGE is available (RFC 4315 UIDPLUS,
+// part of IMAP4rev2): without it the suite does not delete single
+// messages in mailboxes it does not own.
+func (s *session) uidExpunge() bool { return s.has("UIDPLUS") || s.has("IMAP4REV2") }
+
+func (s *session) nextTag() string {
+	s.tags++
+	return "mc" + strconv.Itoa(s.tags)
+}
+
+func (s *session) send(line string) error {
+	if err := s.c.Send(line); err != nil {
+		s.broken = true
+		return err
+	}
+	return nil
+}
+
+// cmd sends a tagged command and reads up to its tagged response.
+func (s *session) cmd(line string) (*result, error) {
+	tag := s.nextTag()
+	if err := s.send(tag + " " + line); err != nil {
+		return nil, err
+	}
+	res, _, err := s.readUntil(tag, false)
+	if err != nil {
+		return res, err
+	}
+	verb, _, _ := strings.Cut(strings.ToUpper(line), " ")
+	switch verb {
+	case "SELECT", "EXAMINE":
+		// RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected.
+		s.selected = res.OK()
+	case "CLOSE", "UNSELECT":
+		s.selected = s.selected && !res.OK()
+	}
+	return res, nil
+}
+
+// cmdf is cmd with formatting.
+func (s *session) cmdf(format string, args ...any) (*result, error) {
+	return s.cmd(fmt.Sprintf(format, args...))
+}
+
+// readUntil reads responses up to the tagged one for tag; with stopAtCont
+// it stops early at a continuation request and reports it.
+func (s *session) readUntil(tag string, stopAtCont bool) (*result, bool, error) {
+	res := &result{}
+	for {
+		r, err := s.read()
+		if err != nil {
+			return res, false, err
+		}
+		switch r.Tag {
+		case tag:
+			res.Done = r
+			return res, false, nil
+		case "+":
+			if stopAtCont {
+				return res, true, nil
+			}
+			return res, false, fmt.Errorf("unexpected continuation request %q", r)
+		default:
+			res.Untagged = append(res.Untagged, r)
+		}
+	}
+}
+
+var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\+?\}\r\n$`)
+
+// read reads one response, literals included.
+func (s *session) read() (*response, error) {
+	var text strings.Builder
+	var lits [][]byte
+	chunk, err := s.c.ReadLine()
+	for {
+		if err != nil {
+			s.broken = true
+			return nil, err
+		}
+		m := literalAtEnd.FindSubmatch(chunk)
+		if m == nil {
+			text.Write(bytes.TrimRight(chunk, "\r\n"))
+			break
+		}
+		text.Write(chunk[:len(chunk)-2])
+		n, _ := strconv.Atoi(string(m[1]))
+		lit := make([]byte, 0, n)
+		var rest []byte
+		for len(lit) < n && err == nil {
+			var more []byte
+			if more, err = s.c.ReadLine(); err == nil {
+				need := n - len(lit)
+				if len(more) > need {
+					lit, rest = append(lit, more[:need]...), more[need:]
+				} else {
+					lit = append(lit, more...)
+				}
+			}
+		}
+		lits = append(lits, lit)
+		if err != nil {
+			continue
+		}
+		if rest != nil {
+			chunk = rest
+		} else {
+			chunk, err = s.c.ReadLine()
+		}
+	}
+	line := text.String()
+	tag, rest, _ := strings.Cut(line, " ")
+	return &response{Tag: tag, Text: rest, Lits: lits}, nil
+}
+
+// logout ends the session politely (best effort).
+func (s *session) logout() {
+	if !s.broken {
+		s.cmd("LOGOUT")
+	}
+	s.c.Close()
+}
+
+// quote makes an IMAP quoted string.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// scratch creates a mailbox of the check's own, with a name no one else
+// uses; drop deletes it.
+func (s *session) scratch() (string, error) {
+	name := "mailcheck-" + seed.Nonce()
+	r, err := s.cmd("CREATE " + name)
+	if err != nil {
+		return "", err
+	}
+	if !r.OK() {
+		return "", fmt.Errorf("CREATE %s answered %s: the check needs a mailbox of its own", name, r.Done)
+	}
+	return name, nil
+}
+
+// absentName is a mailbox name that does not exist.
+func absentName() string { return "mailcheck-absent-" + seed.Nonce() }
+
+// drop deletes a mailbox the check created, on this session or, if it is
+// broken, on a new one.
+func drop(ctx context.Context, t *engine.T, s *session, name string) {
+	if s == nil || s.broken || !s.authed {
+		var err error
+		if s, err = login(ctx, t); s == nil || err != nil {
+			t.Note("could not log in to delete mailbox %s: %v", name, err)
+			return
+		}
+		defer s.logout()
+	}
+	if s.selected {
+		if s.has("UNSELECT") || s.has("IMAP4REV2") {
+			s.cmd("UNSELECT")
+		} else {
+			s.cmd("CLOSE")
+		}
+	}
+	if r, err := s.cmd("DELETE " + name); err != nil || !r.OK() {
+		t.Note("could not delete mailbox %s", name)
+	}
+}
+
+// appendMsg appends msg to mailbox with a synchronizing literal. flags is
+// "" or a parenthesized list. A refusal comes back as the result, before
+// or after the literal was sent.
+func (s *session) appendMsg(mailbox, flags string, msg []byte) (*result, error) {
+	tag := s.nextTag()
+	line := tag + " APPEND " + mailbox
+	if flags != "" {
+		line += " " + flags
+	}
+	if err := s.send(line + " {" + strconv.Itoa(len(msg)) + "}"); err != nil {
+		return nil, err
+	}
+	res, cont, err := s.readUntil(tag, true)
+	if err != nil || !cont {
+		return res, err
+	}
+	if err := s.c.Write(append(slices.Clip(msg), "\r\n"...)); err != nil {
+		s.broken = true
+		return nil, err
+	}
+	more, _, err := s.readUntil(tag, false)
+	if more != nil {
+		more.Untagged = append(res.Untagged, more.Untagged...)
+	}
+	return more, err
+}
+
+// add appends msg to mailbox; a refusal is an error.
+func (s *session) add(mailbox string, msg []byte) error {
+	r, err := s.appendMsg(mailbox, "", msg)
+	if err != nil {
+		return err
+	}
+	if !r.OK() {
+		return fmt.Errorf("APPEND to %s answered %s", mailbox, r.Done)
+	}
+	return nil
+}
+
+// must runs a command the check depends on; a refusal is an error.
+func (s *session) must(line string) (*result, error) {
+	r, err := s.cmd(line)
+	if err != nil {
+		return nil, err
+	}
+	if !r.OK() {
+		return nil, fmt.Errorf("%s answered %s", line, r.Done)
+	}
+	return r, nil
+}
+
+// fill creates a scratch mailbox holding n test messages and returns its
+// name and the messages.
+func (s *session) fill(n int) (string, [][]byte, error) {
+	name, err := s.scratch()
+	if err != nil {
+		return "", nil, err
+	}
+	var msgs [][]byte
+	for i := range n {
+		msg := seed.Message(s.t, seed.Nonce(), fmt.Sprintf("mailcheck IMAP test message %d", i+1), fmt.Sprintf("Test message %d.\r\n", i+1))
+		if err := s.add(name, msg); err != nil {
+			return name, nil, err
+		}
+		msgs = append(msgs, msg)
+	}
+	return name, msgs, nil
+}
+
+// selection is what SELECT or EXAMINE reported.
+type selection struct {
+	res            *result
+	exists         int64 // -1 if not sent
+	uidValidity    uint32
+	uidNext        uint32
+	flags          []string
+	hasFlags       bool
+	permanentFlags []string
+	hasPermanent   bool
+}
+
+// open selects (or examines) a mailbox and parses what the server said; a
+// refusal is an error.
+func (s *session) open(name string, examine bool) (*selection, error) {
+	verb := "SELECT"
+	if examine {
+		verb = "EXAMINE"
+	}
+	r, err := s.cmd(verb + " " + name)
+	if err != nil {
+		return nil, err
+	}
+	if !r.OK() {
+		return nil, fmt.Errorf("%s %s answered %s", verb, name, r.Done)
+	}
+	return parseSelection(r), nil
+}
+
+func parseSelection(r *result) *selection {
+	sel := &selection{res: r, exists: -1}
+	for _, u := range r.Untagged {
+		switch {
+		case u.Kind() == "EXISTS":
+			sel.exists = int64(u.Num())
+		case u.Kind() == "FLAGS":
+			sel.flags, sel.hasFlags = parseList(strings.TrimSpace(strings.TrimPrefix(u.Text, strings.Fields(u.Text)[0]))), true
+		case u.CodeIs("UIDVALIDITY"):
+			sel.uidValidity = codeNumber(u.Code())
+		case u.CodeIs("UIDNEXT"):
+			sel.uidNext = codeNumber(u.Code())
+		case u.CodeIs("PERMANENTFLAGS"):
+			_, list, _ := strings.Cut(u.Code(), " ")
+			sel.permanentFlags, sel.hasPermanent = parseList(list), true
+		}
+	}
+	return sel
+}
+
+// permanent reports whether flag can be stored permanently: listed in
+// PERMANENTFLAGS, or PERMANENTFLAGS absent (RFC 9051 §6.3.2: then all
+// flags can be changed permanently).
+func (sel *selection) permanent(flag string) bool {
+	if !sel.hasPermanent {
+		return true
+	}
+	return hasFlag(sel.permanentFlags, flag) || !strings.HasPrefix(flag, `\`) && hasFlag(sel.permanentFlags, `\*`)
+}
+
+func codeNumber(code string) uint32 {
+	_, v, _ := strings.Cut(code, " ")
+	n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+	return uint32(n)
+}
+
+// parseList splits "(\Seen $Work)" into its items.
+func parseList(s string) []string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
+	return strings.Fields(s)
+}
+
+func hasFlag(flags []string, flag string) bool {
+	return slices.ContainsFunc(flags, func(f string) bool { return strings.EqualFold(f, flag) })
+}
+
+// fetched is one FETCH response, parsed.
+type fetched struct {
+	seq      uint32
+	uid      uint32 // 0 if absent
+	flags    []string
+	hasFlags bool
+	size     int64 // -1 if absent
+	body     []byte
+	hasBody  bool // BODY[] (or RFC822) present
+}
+
+// parseFetch parses "* n FETCH (…)". Item values are atoms, numbers,
+// quoted strings, parenthesized lists or literals.
+func parseFetch(r *response) (*fetched, error) {
+	f := &fetched{seq: r.Num(), size: -1}
+	_, items, ok := strings.Cut(r.Text, "(")
+	if !ok || !strings.HasSuffix(items, ")") {
+		return nil, fmt.Errorf("malformed FETCH response %q", r)
+	}
+	items = items[:len(items)-1]
+	lit := 0
+	for i := 0; i < len(items); {
+		for i < len(items) && items[i] == ' ' {
+			i++
+		}
+		if i >= len(items) {
+			break
+		}
+		// The item name runs to a space outside brackets.
+		start, depth := i, 0
+		for i < len(items) && (items[i] != ' ' || depth > 0) {
+			switch items[i] {
+			case '[':
+				depth++
+			case ']':
+				depth--
+			}
+			i++
+		}
+		name := strings.ToUpper(items[start:i])
+		for i < len(items) && items[i] == ' ' {
+			i++
+		}
+		if i >= len(items) {
+			return nil, fmt.Errorf("FETCH item %s without a value in %q", name, r)
+		}
+		var value string
+		var data []byte
+		switch items[i] {
+		case '(':
+			start, depth, quoted := i, 0, false
+			for ; i < len(items); i++ {
+				c := items[i]
+				switch {
+				case quoted && c == '\\':
+					i++
+				case c == '"':
+					quoted = !quoted
+				case !quoted && c == '(':
+					depth++
+				case !quoted && c == ')':
+					depth--
+				}
+				if depth == 0 && !quoted {
+					i++
+					break
+				}
+			}
+			value = items[start:i]
+		case '{', '~':
+			end := strings.IndexByte(items[i:], '}')
+			if end < 0 || lit >= len(r.Lits) {
+				return nil, fmt.Errorf("bad literal in FETCH response %q", r)
+			}
+			i += end + 1
+			data = r.Lits[lit]
+			lit++
+		case '"':
+			start := i
+			for i++; i < len(items) && items[i] != '"'; i++ {
+				if items[i] == '\\' {
+					i++
+				}
+			}
+			i++
+			value = items[start:min(i, len(items))]
+		default:
+			start := i
+			for i < len(items) && items[i] != ' ' {
+				i++
+			}
+			value = items[start:i]
+		}
+		switch {
+		case name == "UID":
+			n, _ := strconv.ParseUint(value, 10, 32)
+			f.uid = uint32(n)
+		case name == "FLAGS":
+			f.flags, f.hasFlags = parseList(value), true
+		case name == "RFC822.SIZE":
+			f.size, _ = strconv.ParseInt(value, 10, 64)
+		case name == "BODY[]" || name == "RFC822" || name == "BINARY[]":
+			f.body, f.hasBody = data, true
+			if data == nil && value != "NIL" {
+				f.body = []byte(strings.Trim(value, `"`))
+			}
+		}
+	}
+	return f, nil
+}
+
+// fetches parses every FETCH response of a result.
+func fetches(r *result) ([]*fetched, error) {
+	var out []*fetched
+	for _, u := range r.Of("FETCH") {
+		f, err := parseFetch(u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fetchOne runs a FETCH (or UID FETCH) that must answer for one message.
+func (s *session) fetchOne(line string) (*fetched, *result, error) {
+	r, err := s.cmd(line)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !r.OK() {
+		return nil, r, fmt.Errorf("%s answered %s", line, r.Done)
+	}
+	fs, err := fetches(r)
+	if err != nil {
+		return nil, r, err
+	}
+	if len(fs) == 0 {
+		return nil, r, nil
+	}
+	return fs[len(fs)-1], r, nil
+}
+
+// searchNums parses the numbers of "* SEARCH …".
+func searchNums(r *result) []uint32 {
+	var out []uint32
+	for _, u := range r.Of("SEARCH") {
+		for _, f := range strings.Fields(u.Text)[1:] {
+			if n, err := strconv.ParseUint(f, 10, 32); err == nil {
+				out = append(out, uint32(n))
+			}
+		}
+	}
+	return out
+}
+
+// uids returns the UIDs of the selected mailbox, in sequence order.
+func (s *session) uids() ([]uint32, error) {
+	r, err := s.cmd("UID SEARCH ALL")
+	if err != nil {
+		return nil, err
+	}
+	if !r.OK() {
+		return nil, fmt.Errorf("UID SEARCH ALL answered %s", r.Done)
+	}
+	return searchNums(r), nil
+}
+
+// isLoopback reports whether the target is on this machine, where nothing
+// on the network can see a password sent in clear text.
+func isLoopback(ctx context.Context, t *engine.T) bool {
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", t.Target.Host())
+	if err != nil || len(ips) == 0 {
+		return false
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
+}

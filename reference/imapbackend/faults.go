@@ -1,0 +1,193 @@
+package imapbackend
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/mailcheck/mailcheck/reference/mailstore"
+)
+
+// Faults break the backend in one way each, so that every check of the IMAP
+// conformance suite (conformance/imapsuite) can be shown to fail against a
+// server with the fault it exists to catch. The zero value is the correct
+// server; only tests set faults. Each field names the check it is for.
+//
+// Faults in go-imap's wire layer (syntax errors, tagged replies, BYE,
+// continuation requests, LOGINDISABLED) are not here: the suite's proofs
+// inject those with a proxy in front of the server.
+type Faults struct {
+	// ExamineSetsSeen: FETCH BODY[] sets \Seen in a mailbox opened with
+	// EXAMINE (imap.examine.no-seen).
+	ExamineSetsSeen bool
+	// CreateExistingSucceeds: CREATE of a mailbox that exists answers OK
+	// (imap.create.existing).
+	CreateExistingSucceeds bool
+	// CreatedSessionOnly: a mailbox is listed only to the session that
+	// created it, as if CREATE were not persisted (imap.create.persists).
+	CreatedSessionOnly bool
+	// DeleteInboxSucceeds: DELETE INBOX answers OK (and deletes nothing)
+	// (imap.delete.inbox).
+	DeleteInboxSucceeds bool
+	// DeleteMissingSucceeds: DELETE of a mailbox that does not exist
+	// answers OK (imap.delete.missing).
+	DeleteMissingSucceeds bool
+	// AppendCreatesMailbox: APPEND to a missing mailbox creates it and
+	// succeeds (imap.append.missing-mailbox).
+	AppendCreatesMailbox bool
+	// AppendNoTryCreate: APPEND to a missing mailbox answers NO without
+	// the [TRYCREATE] response code (imap.append.trycreate).
+	AppendNoTryCreate bool
+	// AppendAltersMessage: APPEND stores the message with a header field
+	// added in front (imap.append.content-exact).
+	AppendAltersMessage bool
+	// StatusCountOffByOne: STATUS reports one message more than the
+	// mailbox holds (imap.status.messages).
+	StatusCountOffByOne bool
+	// UIDsNotAscending: FETCH reports the UIDs of the first two messages
+	// it answers for swapped (imap.uid.ascending).
+	UIDsNotAscending bool
+	// UIDNextTooLow: SELECT reports UIDNEXT one lower than it is, which is
+	// the highest UID in use while the newest message is there
+	// (imap.uid.below-uidnext).
+	UIDNextTooLow bool
+	// UIDValidityPerSelect: every SELECT and EXAMINE reports a new
+	// UIDVALIDITY, with the same UIDs (imap.uidvalidity.stable).
+	UIDValidityPerSelect bool
+	// FixedUIDValidity: every mailbox reports UIDVALIDITY 1, so a mailbox
+	// deleted and created again reuses both UIDVALIDITY and its UIDs
+	// (imap.uidvalidity.recreate).
+	FixedUIDValidity bool
+	// UIDFetchOmitsUID: FETCH responses never carry UID, not even those
+	// to UID FETCH (imap.uid.fetch-includes-uid).
+	UIDFetchOmitsUID bool
+	// StarRangeExact: a UID range "n:*" with n above the highest UID
+	// matches nothing (imap.uid.star-range).
+	StarRangeExact bool
+	// SeqNumsFixedAtSelect: sequence numbers stay as they were at SELECT:
+	// an EXPUNGE does not renumber the messages after it
+	// (imap.expunge.renumber).
+	SeqNumsFixedAtSelect bool
+	// FlagsSessionOnly: STORE answers with the new flags but never writes
+	// them to the mailbox, so the next session does not see them
+	// (imap.flags.persist).
+	FlagsSessionOnly bool
+	// StoreNoFetch: STORE without .SILENT answers no FETCH
+	// (imap.store.fetch-response).
+	StoreNoFetch bool
+	// StoreIgnoresSilent: STORE answers FETCH even with .SILENT
+	// (imap.store.silent).
+	StoreIgnoresSilent bool
+	// BodyNoSeen: FETCH BODY[] does not set \Seen
+	// (imap.fetch.body-sets-seen).
+	BodyNoSeen bool
+	// PeekSetsSeen: FETCH BODY.PEEK[] sets \Seen (imap.fetch.peek-no-seen).
+	PeekSetsSeen bool
+	// SizeOffByOne: RFC822.SIZE is one more than the size of BODY[]
+	// (imap.fetch.size-matches).
+	SizeOffByOne bool
+	// CloseKeepsDeleted: CLOSE does not expunge the messages marked
+	// \Deleted (imap.close.expunges-silently).
+	CloseKeepsDeleted bool
+	// ExpungeDuringFetch: expunges by other sessions are announced in the
+	// responses to FETCH, STORE and SEARCH (imap.expunge.not-during-fetch).
+	ExpungeDuringFetch bool
+	// NoMailboxUpdates: a session with a mailbox selected is never told of
+	// changes to it: no EXISTS, EXPUNGE or FETCH FLAGS, not even for its
+	// own EXPUNGE (imap.consistency.count-uids, imap.mailbox.new-mail-exists).
+	NoMailboxUpdates bool
+	// NoFlagUpdates: flag changes are not announced to the other sessions
+	// that have the mailbox selected (imap.consistency.flags).
+	NoFlagUpdates bool
+}
+
+// faults returns the backend's faults.
+func (s *session) faults() *Faults { return &s.backend.opts.Faults }
+
+// createdBy records, for Faults.CreatedSessionOnly, which session created
+// which mailbox.
+type createdBy struct {
+	mu    sync.Mutex
+	names map[string]*session // user + "\x00" + name → creator
+}
+
+func (c *createdBy) add(s *session, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names == nil {
+		c.names = make(map[string]*session)
+	}
+	c.names[s.user+"\x00"+name] = s
+}
+
+// hidden reports whether name was created by a session other than s.
+func (c *createdBy) hidden(s *session, name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	creator, ok := c.names[s.user+"\x00"+name]
+	return ok && creator != s
+}
+
+// expungeLog records, for Faults.ExpungeDuringFetch, the expunges a
+// selected session has not yet been told of, in the order the tracker will
+// tell them.
+type expungeLog struct {
+	mu   sync.Mutex
+	seqs []uint32
+}
+
+func (l *expungeLog) NumMessages(uint32) {}
+
+func (l *expungeLog) FlagsChanged(uint32, uint32, []string, any) {}
+
+func (l *expungeLog) Expunged(seq uint32) {
+	l.mu.Lock()
+	l.seqs = append(l.seqs, seq)
+	l.mu.Unlock()
+}
+
+func (l *expungeLog) take() []uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seqs := l.seqs
+	l.seqs = nil
+	return seqs
+}
+
+var _ mailstore.Observer = (*expungeLog)(nil)
+
+// pollFaulty is Poll with Faults.NoMailboxUpdates or
+// Faults.ExpungeDuringFetch.
+func (s *session) pollFaulty(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	if s.faults().NoMailboxUpdates {
+		return nil
+	}
+	if err := s.sel.tracker.Poll(w, allowExpunge); err != nil {
+		return err
+	}
+	if s.sel.expunges == nil {
+		return nil
+	}
+	pending := s.sel.expunges.take()
+	if allowExpunge || len(pending) == 0 {
+		return nil
+	}
+	// imapserver holds these back during FETCH, STORE and SEARCH, as it
+	// must; the fault writes them anyway, on the raw connection between
+	// two responses (each response is flushed whole). The tracker still
+	// sends them again later.
+	var b []byte
+	for _, seq := range pending {
+		b = append(b, "* "+strconv.FormatUint(uint64(seq), 10)+" EXPUNGE\r\n"...)
+	}
+	_, err := s.conn.NetConn().Write(b)
+	return err
+}
+
+// isCloseExpunge reports whether Expunge runs for CLOSE: imapserver gives
+// CLOSE an ExpungeWriter without a connection, since CLOSE expunges
+// silently.
+func isCloseExpunge(w *imapserver.ExpungeWriter) bool {
+	return w != nil && *w == (imapserver.ExpungeWriter{})
+}
