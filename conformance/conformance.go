@@ -135,7 +135,9 @@ func Run(ctx context.Context, rawTargets []string, protocol string, opts Options
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCannotRun, err)
 		}
-		if t.User != "" && opts.User == "" {
+		// An smtp:// URL's login is for SMTP AUTH; POP3 and IMAP targets
+		// keep theirs.
+		if t.Protocol == "smtp" && t.User != "" && opts.User == "" {
 			opts.User, opts.Password = t.User, t.Password
 		}
 		targets = append(targets, t)

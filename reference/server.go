@@ -95,6 +95,7 @@ type Server struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
+	stopping  chan struct{} // closed when Shutdown starts
 }
 
 // Start opens the store and the queue, starts the queue runner and starts
@@ -157,6 +158,7 @@ func Start(cfg Config) (*Server, error) {
 	srv := &Server{cfg: cfg, committer: committer, store: store, queue: q, smtp: smtpserver.New(r, sopts)}
 
 	srv.addrs = make(map[string]string)
+	srv.stopping = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.cancel = cancel
 	fail := func(err error) (*Server, error) {
@@ -240,7 +242,13 @@ func (s *Server) add(name string, l net.Listener, serve func(net.Listener) error
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := serve(l); err != nil && !errors.Is(err, smtpserver.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		err := serve(l)
+		select {
+		case <-s.stopping:
+			return // listeners closed by Shutdown: whatever Serve says is expected
+		default:
+		}
+		if err != nil && !errors.Is(err, smtpserver.ErrServerClosed) && !errors.Is(err, pop3server.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.cfg.Logger.Error("listener failed", "service", name, "err", err)
 		}
 	}()
@@ -279,6 +287,7 @@ func (s *Server) Queue() *queue.Queue { return s.queue }
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.stopOnce.Do(func() {
+		close(s.stopping)
 		err = s.smtp.Shutdown(ctx)
 		if s.imap != nil {
 			// IMAP has no transaction to finish: close at once.
