@@ -1,8 +1,9 @@
 module github.com/mailcheck/mailcheck
 
-go 1.26
+go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/emersion/go-imap/v2 v2.0.0-beta.8
 	github.com/emersion/go-message v0.18.2
 	github.com/spf13/cobra v1.10.2

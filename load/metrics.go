@@ -1,0 +1,217 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mailcheck/mailcheck/internal/smtpwire"
+)
+
+// Phase is a measured step of an SMTP session.
+type Phase string
+
+// The phases, in protocol order. PhaseTransaction is MAIL to the final 250.
+const (
+	PhaseConnect     Phase = "connect"
+	PhaseGreeting    Phase = "greeting"
+	PhaseEHLO        Phase = "ehlo"
+	PhaseSTARTTLS    Phase = "starttls"
+	PhaseAuth        Phase = "auth"
+	PhaseMail        Phase = "mail"
+	PhaseRcpt        Phase = "rcpt"
+	PhaseData        Phase = "data"
+	PhaseEndOfData   Phase = "end_of_data"
+	PhaseTransaction Phase = "transaction"
+)
+
+// Phases lists the phases in order.
+var Phases = []Phase{PhaseConnect, PhaseGreeting, PhaseEHLO, PhaseSTARTTLS, PhaseAuth, PhaseMail, PhaseRcpt, PhaseData, PhaseEndOfData, PhaseTransaction}
+
+// Histograms hold microseconds from 1 µs to one hour with three
+// significant digits, the HdrHistogram norm.
+const (
+	histLowest  = 1
+	histHighest = int64(time.Hour / time.Microsecond)
+	histDigits  = 3
+)
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histLowest, histHighest, histDigits)
+}
+
+// shard is one set of histograms: sessions record into the shard of their
+// number, under its lock. One histogram per session and phase would cost
+// 10,000 sessions × 10 phases × ~200 KB; shards keep memory flat while
+// lock contention stays nil (far fewer sessions share a shard than cores
+// run them). Merged at the end, the result is the same.
+type shard struct {
+	mu          sync.Mutex
+	phases      map[Phase]*hdrhistogram.Histogram
+	uncorrected *hdrhistogram.Histogram // open loop: transaction from actual start
+	interval    *hdrhistogram.Histogram // transaction latencies since the last interval (HdrHistogram log)
+}
+
+// metrics is the state of a run's measurements.
+type metrics struct {
+	start  time.Time
+	shards []*shard
+
+	started, accepted, failed, late, bytes atomic.Int64
+	sessionErrors                          atomic.Int64
+
+	errMu  sync.Mutex
+	errors map[string]*ErrorClass
+
+	seriesMu sync.Mutex
+	series   []Second
+}
+
+func newMetrics(nshards int) *metrics {
+	m := &metrics{start: time.Now(), errors: map[string]*ErrorClass{}}
+	for range nshards {
+		s := &shard{phases: map[Phase]*hdrhistogram.Histogram{}, uncorrected: newHistogram(), interval: newHistogram()}
+		for _, p := range Phases {
+			s.phases[p] = newHistogram()
+		}
+		m.shards = append(m.shards, s)
+	}
+	return m
+}
+
+func (m *metrics) shard(session int) *shard { return m.shards[session%len(m.shards)] }
+
+func micros(d time.Duration) int64 { return max(d.Microseconds(), 1) }
+
+// record adds one latency of a phase.
+func (s *shard) record(p Phase, d time.Duration) {
+	s.mu.Lock()
+	s.phases[p].RecordValue(min(micros(d), histHighest))
+	s.mu.Unlock()
+}
+
+// recordTransaction adds a transaction's latency from when it was due
+// (corrected) and from when it started (uncorrected).
+func (s *shard) recordTransaction(corrected, uncorrected time.Duration) {
+	s.mu.Lock()
+	s.phases[PhaseTransaction].RecordValue(min(micros(corrected), histHighest))
+	s.uncorrected.RecordValue(min(micros(uncorrected), histHighest))
+	s.interval.RecordValue(min(micros(corrected), histHighest))
+	s.mu.Unlock()
+}
+
+// merged returns the merged histogram of a phase ("" for the uncorrected
+// transaction).
+func (m *metrics) merged(p Phase) *hdrhistogram.Histogram {
+	h := newHistogram()
+	for _, s := range m.shards {
+		s.mu.Lock()
+		if p == "" {
+			h.Merge(s.uncorrected)
+		} else {
+			h.Merge(s.phases[p])
+		}
+		s.mu.Unlock()
+	}
+	return h
+}
+
+// takeInterval merges and resets the interval histograms.
+func (m *metrics) takeInterval() *hdrhistogram.Histogram {
+	h := newHistogram()
+	for _, s := range m.shards {
+		s.mu.Lock()
+		h.Merge(s.interval)
+		s.interval.Reset()
+		s.mu.Unlock()
+	}
+	return h
+}
+
+// ErrorClass counts failures of one kind, with the first example.
+type ErrorClass struct {
+	Class   string `json:"class"`
+	Phase   Phase  `json:"phase"`
+	Count   int64  `json:"count"`
+	Example string `json:"example"`
+}
+
+// fail records a failure in phase: an SMTP reply (by code and enhanced
+// code) or a network error (by cause).
+func (m *metrics) fail(p Phase, err error) {
+	class := string(p) + " " + classify(err)
+	m.errMu.Lock()
+	defer m.errMu.Unlock()
+	c := m.errors[class]
+	if c == nil {
+		c = &ErrorClass{Class: class, Phase: p, Example: err.Error()}
+		m.errors[class] = c
+	}
+	c.Count++
+}
+
+// classify names the kind of an error: "reply 452 4.5.3", or a network
+// cause (refused, reset, timeout, closed, tls, …).
+func classify(err error) string {
+	var r *smtpwire.Reply
+	var ne net.Error
+	switch {
+	case errors.As(err, &r):
+		s := fmt.Sprintf("reply %d", r.Code)
+		if r.Enhanced != "" {
+			s += " " + r.Enhanced
+		}
+		return s
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "network refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "network reset"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "network timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrUnexpectedEOF):
+		return "network closed"
+	case errors.Is(err, smtpwire.ErrMalformedReply):
+		return "protocol malformed reply"
+	}
+	return "other"
+}
+
+func (m *metrics) errorClasses() []ErrorClass {
+	m.errMu.Lock()
+	defer m.errMu.Unlock()
+	out := make([]ErrorClass, 0, len(m.errors))
+	for _, c := range m.errors {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Class < out[j].Class
+	})
+	return out
+}
+
+// Second is one second of the per-second series.
+type Second struct {
+	T        int   `json:"t"` // seconds since the start
+	Started  int64 `json:"started"`
+	Accepted int64 `json:"accepted"`
+	Failed   int64 `json:"failed"`
+	Bytes    int64 `json:"bytes"`
+}
+
+// tick appends the counts of the second that just ended.
+func (m *metrics) tick(t int, last *Second) {
+	now := Second{T: t, Started: m.started.Load(), Accepted: m.accepted.Load(), Failed: m.failed.Load(), Bytes: m.bytes.Load()}
+	m.seriesMu.Lock()
+	m.series = append(m.series, Second{T: t, Started: now.Started - last.Started, Accepted: now.Accepted - last.Accepted, Failed: now.Failed - last.Failed, Bytes: now.Bytes - last.Bytes})
+	m.seriesMu.Unlock()
+	*last = now
+}

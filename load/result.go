@@ -1,0 +1,227 @@
+package load
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// ResultKind identifies a load result among the JSON files `mailcheck
+// report` reads; ResultVersion changes only when a field changes meaning.
+const (
+	ResultKind    = "mailcheck.load"
+	ResultVersion = 1
+)
+
+// Percentiles reported for each phase (HdrHistogram takes 0-100).
+var Percentiles = []float64{50, 90, 99, 99.9, 99.99}
+
+// Latency summarises one phase, in milliseconds.
+type Latency struct {
+	Count int64              `json:"count"`
+	Min   float64            `json:"min_ms"`
+	Mean  float64            `json:"mean_ms"`
+	Max   float64            `json:"max_ms"`
+	P     map[string]float64 `json:"percentiles_ms"` // "50", "90", "99", "99.9", "99.99"
+	// Histogram is the phase's HdrHistogram (µs), V2-compressed and base64,
+	// so results of several generators merge exactly.
+	Histogram string `json:"histogram"`
+}
+
+// Settings echo the options of a run.
+type Settings struct {
+	Target             string  `json:"target"`
+	Sessions           int     `json:"sessions"`
+	Rate               float64 `json:"rate,omitempty"`
+	Messages           int64   `json:"messages,omitempty"`
+	DurationS          float64 `json:"duration_s,omitempty"`
+	MessagesPerSession int     `json:"messages_per_session,omitempty"`
+	RampS              float64 `json:"ramp_s,omitempty"`
+	Pipelining         string  `json:"pipelining"`
+	SizeMin            int     `json:"size_min"`
+	SizeMax            int     `json:"size_max"`
+	Rcpts              int     `json:"rcpts"`
+	Segment            int     `json:"segment"`
+	Segments           int     `json:"segments"`
+	Model              string  `json:"model"` // "closed" or "open"
+}
+
+// Result is the documented outcome of a run (ResultVersion).
+type Result struct {
+	Kind     string    `json:"kind"`
+	Version  int       `json:"version"`
+	Tool     string    `json:"tool"`
+	Settings Settings  `json:"settings"`
+	Started  time.Time `json:"started"`
+	Elapsed  float64   `json:"elapsed_s"`
+	// Started messages, accepted (250 after DATA) and failed ones.
+	Sent     int64 `json:"sent"`
+	Accepted int64 `json:"accepted"`
+	Failed   int64 `json:"failed"`
+	// Late counts open-loop messages that could not start on time (no
+	// session was free when they were due).
+	Late   int64   `json:"late"`
+	MsgsPS float64 `json:"msgs_per_s"`
+	MBPS   float64 `json:"mb_per_s"`
+	Bytes  int64   `json:"bytes"`
+	// Phases: latency per phase. In open loop "transaction" is measured
+	// from when each message was due (corrected for coordinated omission);
+	// TransactionUncorrected is from when it was sent.
+	Phases                 map[Phase]*Latency `json:"phases"`
+	TransactionUncorrected *Latency           `json:"transaction_uncorrected"`
+	Errors                 []ErrorClass       `json:"errors"`
+	Series                 []Second           `json:"series"`
+}
+
+// Tool is the version recorded in results; cmd/mailcheck sets it.
+var Tool = "(devel)"
+
+func (r *run) result() *Result {
+	o := r.opts
+	elapsed := time.Since(r.m.start).Seconds()
+	res := &Result{
+		Kind: ResultKind, Version: ResultVersion, Tool: Tool, Started: r.m.start.UTC(), Elapsed: elapsed,
+		Sent: r.m.started.Load(), Accepted: r.m.accepted.Load(), Failed: r.m.failed.Load(), Late: r.m.late.Load(),
+		Bytes: r.m.bytes.Load(), Phases: map[Phase]*Latency{}, Errors: r.m.errorClasses(),
+		Settings: Settings{
+			Target: o.Target.String(), Sessions: o.Sessions, Rate: o.Rate, Messages: o.Messages, DurationS: o.Duration.Seconds(),
+			MessagesPerSession: o.MessagesPerSession, RampS: o.Ramp.Seconds(), Pipelining: string(o.Pipelining),
+			SizeMin: o.Size.Min, SizeMax: o.Size.Max, Rcpts: o.Rcpts, Segment: o.Segment, Segments: o.Segments, Model: "closed",
+		},
+	}
+	if o.Rate > 0 {
+		res.Settings.Model = "open"
+	}
+	for _, p := range Phases {
+		if h := r.m.merged(p); h.TotalCount() > 0 {
+			res.Phases[p] = summarize(h)
+		}
+	}
+	if h := r.m.merged(""); h.TotalCount() > 0 {
+		res.TransactionUncorrected = summarize(h)
+	}
+	r.m.seriesMu.Lock()
+	res.Series = append([]Second{}, r.m.series...)
+	r.m.seriesMu.Unlock()
+	res.finish()
+	return res
+}
+
+// finish computes the rates from the counts.
+func (res *Result) finish() {
+	if res.Elapsed > 0 {
+		res.MsgsPS = float64(res.Accepted) / res.Elapsed
+		res.MBPS = float64(res.Bytes) / res.Elapsed / 1e6
+	}
+	if res.Errors == nil {
+		res.Errors = []ErrorClass{}
+	}
+}
+
+func summarize(h *hdrhistogram.Histogram) *Latency {
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	l := &Latency{Count: h.TotalCount(), Min: ms(h.Min()), Mean: h.Mean() / 1000, Max: ms(h.Max()), P: map[string]float64{}}
+	for _, p := range Percentiles {
+		l.P[fmt.Sprint(p)] = ms(h.ValueAtPercentile(p))
+	}
+	if enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase); err == nil {
+		l.Histogram = string(enc)
+	}
+	return l
+}
+
+// Merge combines the results of the segments of one distributed run into
+// one: counts add up, histograms merge exactly, the series add second by
+// second, and the elapsed time is the longest segment's.
+func Merge(parts []*Result) (*Result, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("load: nothing to merge")
+	}
+	out := *parts[0]
+	out.Phases = map[Phase]*Latency{}
+	out.Errors = nil
+	out.Series = nil
+	out.Sent, out.Accepted, out.Failed, out.Late, out.Bytes, out.Elapsed = 0, 0, 0, 0, 0, 0
+	hists := map[Phase]*hdrhistogram.Histogram{}
+	errs := map[string]*ErrorClass{}
+	series := map[int]*Second{}
+	for _, p := range parts {
+		if p.Kind != ResultKind {
+			return nil, fmt.Errorf("load: cannot merge a %q result", p.Kind)
+		}
+		out.Sent += p.Sent
+		out.Accepted += p.Accepted
+		out.Failed += p.Failed
+		out.Late += p.Late
+		out.Bytes += p.Bytes
+		out.Elapsed = max(out.Elapsed, p.Elapsed)
+		if p.Started.Before(out.Started) {
+			out.Started = p.Started
+		}
+		for phase, l := range p.Phases {
+			if err := mergeInto(hists, phase, l); err != nil {
+				return nil, err
+			}
+		}
+		if p.TransactionUncorrected != nil {
+			if err := mergeInto(hists, uncorrectedKey, p.TransactionUncorrected); err != nil {
+				return nil, err
+			}
+		}
+		for _, e := range p.Errors {
+			if c := errs[e.Class]; c != nil {
+				c.Count += e.Count
+			} else {
+				e := e
+				errs[e.Class] = &e
+			}
+		}
+		for _, s := range p.Series {
+			if c := series[s.T]; c != nil {
+				c.Started += s.Started
+				c.Accepted += s.Accepted
+				c.Failed += s.Failed
+				c.Bytes += s.Bytes
+			} else {
+				s := s
+				series[s.T] = &s
+			}
+		}
+	}
+	for phase, h := range hists {
+		if phase == uncorrectedKey {
+			out.TransactionUncorrected = summarize(h)
+		} else {
+			out.Phases[phase] = summarize(h)
+		}
+	}
+	for _, e := range errs {
+		out.Errors = append(out.Errors, *e)
+	}
+	for _, s := range series {
+		out.Series = append(out.Series, *s)
+	}
+	slices.SortFunc(out.Series, func(a, b Second) int { return a.T - b.T })
+	slices.SortFunc(out.Errors, func(a, b ErrorClass) int { return cmp.Compare(b.Count, a.Count) })
+	out.Settings.Segment, out.Settings.Segments = 0, len(parts)
+	out.finish()
+	return &out, nil
+}
+
+// uncorrectedKey keys the uncorrected transaction histogram while merging.
+const uncorrectedKey Phase = "transaction_uncorrected"
+
+func mergeInto(hists map[Phase]*hdrhistogram.Histogram, phase Phase, l *Latency) error {
+	h, err := hdrhistogram.Decode([]byte(l.Histogram))
+	if err != nil {
+		return fmt.Errorf("load: %s histogram: %w", phase, err)
+	}
+	if hists[phase] == nil {
+		hists[phase] = newHistogram()
+	}
+	hists[phase].Merge(h)
+	return nil
+}
