@@ -24,15 +24,11 @@ var contentChecks = []*engine.Check{
 	{
 		ID: "pop3.top.lines", Title: "TOP n k sends the header, the blank line and k body lines", Spec: "RFC 1939 §7 (TOP)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "one\r\ntwo\r\nthree\r\nfour\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "one\r\ntwo\r\nthree\r\nfour\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			if _, ok, err := s.want("TOP "+strconv.Itoa(nums[0])+" 2", true, "TOP of an existing message"); !ok || err != nil {
 				return err
 			}
@@ -50,15 +46,11 @@ var contentChecks = []*engine.Check{
 }
 
 func stuffingCheck(ctx context.Context, t *engine.T, format string) error {
-	nonces, err := seeded(ctx, t, dotBody)
-	if nonces == nil || err != nil {
+	s, nums, nonces, err := seededSession(ctx, t, dotBody)
+	if s == nil || err != nil {
 		return err
 	}
 	defer cleanup(ctx, t, nonces)
-	s, nums, err := loginFind(ctx, t, nonces)
-	if err != nil {
-		return err
-	}
 	cmd := strings.Replace(format, "%d", strconv.Itoa(nums[0]), 1)
 	if _, ok, err := s.want(cmd, true, "an existing message"); !ok || err != nil {
 		return err

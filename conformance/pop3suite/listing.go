@@ -58,15 +58,11 @@ var listingChecks = []*engine.Check{
 	{
 		ID: "pop3.list.matches-retr", Title: "LIST's size equals the octets RETR sends (before stuffing)", Spec: "RFC 1939 §5 (LIST, RETR)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, ".\r\n..\r\n.x\r\nplain\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, ".\r\n..\r\n.x\r\nplain\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			n := strconv.Itoa(nums[0])
 			st, err := s.cmd("LIST " + n)
 			if err != nil {

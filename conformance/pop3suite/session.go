@@ -265,6 +265,21 @@ func loginFind(ctx context.Context, t *engine.T, nonces []string) (*session, []i
 	return s, nums, nil
 }
 
+// seededSession seeds messages with the bodies, logs in and finds them. s
+// is nil when the check was skipped; the caller cleans up the nonces.
+func seededSession(ctx context.Context, t *engine.T, bodies ...string) (s *session, nums []int, nonces []string, err error) {
+	nonces, err = seeded(ctx, t, bodies...)
+	if nonces == nil || err != nil {
+		return nil, nil, nil, err
+	}
+	s, nums, err = loginFind(ctx, t, nonces)
+	if err != nil {
+		cleanup(ctx, t, nonces)
+		return nil, nil, nil, err
+	}
+	return s, nums, nonces, nil
+}
+
 // capa returns the CAPA listing (upper-cased keywords → parameters), or nil
 // when CAPA is not supported.
 func (s *session) capa() (map[string]string, error) {

@@ -11,15 +11,11 @@ var updateChecks = []*engine.Check{
 	{
 		ID: "pop3.dele.marks", Title: "After DELE the message is gone from STAT and LIST and RETR refuses it", Spec: "RFC 1939 §5 (DELE)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "marked\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "marked\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			n := strconv.Itoa(nums[0])
 			before, _, err := s.stat()
 			if err != nil {
@@ -46,15 +42,11 @@ var updateChecks = []*engine.Check{
 	{
 		ID: "pop3.dele.numbers-stable", Title: "Message numbers do not change after DELE", Spec: "RFC 1939 §5 (DELE)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "first\r\n", "second\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "first\r\n", "second\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			lo, hi := strconv.Itoa(min(nums[0], nums[1])), strconv.Itoa(max(nums[0], nums[1]))
 			// The higher-numbered message must keep its number, seen through
 			// its unique-id (or its size, without UIDL).
@@ -85,15 +77,11 @@ var updateChecks = []*engine.Check{
 	{
 		ID: "pop3.rset.unmarks", Title: "RSET unmarks every message marked deleted", Spec: "RFC 1939 §5 (RSET)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "kept by RSET\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "kept by RSET\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			n := strconv.Itoa(nums[0])
 			s.cmd("DELE " + n)
 			if _, ok, err := s.want("RSET", true, "RSET"); !ok || err != nil {
@@ -107,15 +95,11 @@ var updateChecks = []*engine.Check{
 	{
 		ID: "pop3.update.drop-keeps", Title: "A connection dropped after DELE deletes nothing", Spec: "RFC 1939 §6", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "survives a dropped connection\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "survives a dropped connection\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			if _, ok, err := s.want("DELE "+strconv.Itoa(nums[0]), true, "DELE"); !ok || err != nil {
 				return err
 			}
@@ -150,15 +134,11 @@ var updateChecks = []*engine.Check{
 	{
 		ID: "pop3.mode.download-and-keep", Title: "Download-and-keep: RETR, QUIT; the message is still there next session", Spec: "RFC 1939 §5, §6", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			nonces, err := seeded(ctx, t, "kept\r\n")
-			if nonces == nil || err != nil {
+			s, nums, nonces, err := seededSession(ctx, t, "kept\r\n")
+			if s == nil || err != nil {
 				return err
 			}
 			defer cleanup(ctx, t, nonces)
-			s, nums, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
 			if _, ok, err := s.want("RETR "+strconv.Itoa(nums[0]), true, "RETR"); !ok || err != nil {
 				return err
 			}
@@ -186,15 +166,11 @@ var updateChecks = []*engine.Check{
 // deleteAndCheck marks the first of two seeded messages (retrieving it
 // first when retr is set), QUITs, and checks that exactly it is gone.
 func deleteAndCheck(ctx context.Context, t *engine.T, retr bool) error {
-	nonces, err := seeded(ctx, t, "deleted\r\n", "kept\r\n")
-	if nonces == nil || err != nil {
+	s, nums, nonces, err := seededSession(ctx, t, "deleted\r\n", "kept\r\n")
+	if s == nil || err != nil {
 		return err
 	}
 	defer cleanup(ctx, t, nonces)
-	s, nums, err := loginFind(ctx, t, nonces)
-	if err != nil {
-		return err
-	}
 	n := strconv.Itoa(nums[0])
 	if retr {
 		if _, ok, err := s.want("RETR "+n, true, "RETR"); !ok || err != nil {
