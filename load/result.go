@@ -135,7 +135,8 @@ func summarize(h *hdrhistogram.Histogram) *Latency {
 
 // Merge combines the results of the segments of one distributed run into
 // one: counts add up, histograms merge exactly, the series add second by
-// second, and the elapsed time is the longest segment's.
+// second, and the elapsed time is the longest segment's. The settings are
+// the whole run's: the segments' sessions, rates and messages add up.
 func Merge(parts []*Result) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("load: nothing to merge")
@@ -145,6 +146,7 @@ func Merge(parts []*Result) (*Result, error) {
 	out.Errors = nil
 	out.Series = nil
 	out.Sent, out.Accepted, out.Failed, out.Late, out.Bytes, out.Elapsed = 0, 0, 0, 0, 0, 0
+	out.Settings.Sessions, out.Settings.Rate, out.Settings.Messages = 0, 0, 0
 	hists := map[Phase]*hdrhistogram.Histogram{}
 	errs := map[string]*ErrorClass{}
 	series := map[int]*Second{}
@@ -152,6 +154,9 @@ func Merge(parts []*Result) (*Result, error) {
 		if p.Kind != ResultKind {
 			return nil, fmt.Errorf("load: cannot merge a %q result", p.Kind)
 		}
+		out.Settings.Sessions += p.Settings.Sessions
+		out.Settings.Rate += p.Settings.Rate
+		out.Settings.Messages += p.Settings.Messages
 		out.Sent += p.Sent
 		out.Accepted += p.Accepted
 		out.Failed += p.Failed

@@ -30,7 +30,8 @@ type run struct {
 
 	tickets  chan time.Time // open loop: due times
 	stopOnce sync.Once
-	stop     chan struct{} // closed to end the run
+	stop     chan struct{} // closed to end the run: no message starts
+	done     chan struct{} // closed when every session has ended
 }
 
 func (r *run) end() { r.stopOnce.Do(func() { close(r.stop) }) }
@@ -44,22 +45,53 @@ func (r *run) stopped() bool {
 	}
 }
 
-// next claims the next message: its sequence number, and when it was due.
-// It reports false when the run is over.
+// next claims the next message: its sequence number, and when it was due
+// (open loop: it waits for that). It reports false when the run is over.
 func (r *run) next(ctx context.Context) (int64, time.Time, bool) {
 	if r.opts.nothing {
 		return 0, time.Time{}, false
 	}
 	var due time.Time
 	if r.tickets != nil {
+		var ok bool
 		select {
-		case due = <-r.tickets:
+		case due, ok = <-r.tickets:
+			if !ok {
+				return 0, time.Time{}, false
+			}
 		case <-r.stop:
 			return 0, time.Time{}, false
 		case <-ctx.Done():
 			return 0, time.Time{}, false
 		}
 	}
+	return r.claim(ctx, due)
+}
+
+// claimReady is next without waiting: in open loop it claims a message
+// only when one is due already.
+func (r *run) claimReady(ctx context.Context) (int64, time.Time, bool) {
+	if r.opts.nothing {
+		return 0, time.Time{}, false
+	}
+	var due time.Time
+	if r.tickets != nil {
+		var ok bool
+		select {
+		case due, ok = <-r.tickets:
+			if !ok {
+				return 0, time.Time{}, false
+			}
+		default:
+			return 0, time.Time{}, false
+		}
+	}
+	return r.claim(ctx, due)
+}
+
+// claim numbers a message due at due (zero in closed loop: due when it
+// starts).
+func (r *run) claim(ctx context.Context, due time.Time) (int64, time.Time, bool) {
 	if r.stopped() || ctx.Err() != nil {
 		return 0, time.Time{}, false
 	}
@@ -69,13 +101,18 @@ func (r *run) next(ctx context.Context) (int64, time.Time, bool) {
 		r.end()
 		return 0, time.Time{}, false
 	}
-	if r.tickets == nil {
-		due = time.Now()
-	} else if time.Since(due) > time.Millisecond {
+	if !due.IsZero() && time.Since(due) > time.Millisecond {
 		// Open loop: no session was free when it was due.
 		r.m.late.Add(1)
 	}
 	return seq, due, true
+}
+
+// failOne counts a failed message and ends the run once MaxErrors are.
+func (r *run) failOne() {
+	if n := r.m.failed.Add(1); r.opts.MaxErrors > 0 && n >= r.opts.MaxErrors {
+		r.end()
+	}
 }
 
 // Run drives the load until a limit is reached or ctx is done (Ctrl-C):
@@ -93,7 +130,8 @@ func Run(ctx context.Context, opts Options, progress func(Progress), hdrLog func
 	}
 	id := make([]byte, 6)
 	rand.Read(id)
-	r := &run{opts: opts, m: newMetrics(4 * runtime.GOMAXPROCS(0)), rcpts: rcpts, runID: hex.EncodeToString(id), stop: make(chan struct{})}
+	r := &run{opts: opts, m: newMetrics(min(opts.Sessions, 4*runtime.GOMAXPROCS(0), maxShards)), rcpts: rcpts, runID: hex.EncodeToString(id),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)
@@ -103,7 +141,11 @@ func Run(ctx context.Context, opts Options, progress func(Progress), hdrLog func
 		r.tickets = make(chan time.Time, opts.Sessions)
 		go r.schedule(ctx)
 	}
-	go r.watch(ctx, progress, hdrLog)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		r.watch(progress, hdrLog)
+	}()
 
 	var wg sync.WaitGroup
 	for i := range opts.Sessions {
@@ -126,6 +168,8 @@ func Run(ctx context.Context, opts Options, progress func(Progress), hdrLog func
 	}
 	wg.Wait()
 	r.end()
+	close(r.done)
+	<-watched // no callback after Run returns
 	return r.result(), nil
 }
 
@@ -139,24 +183,36 @@ func (s *session) loop(ctx context.Context) {
 	var c *conn
 	onConn := 0
 	quit := func() {
-		c.write([]byte("QUIT\r\n"))
-		c.expect(221)
+		if c.write(quitCommand) == nil {
+			c.check(221)
+		}
 		c.nc.Close()
 		c = nil
 	}
 	for {
-		seq, due, ok := s.run.next(ctx)
-		if !ok {
-			if c != nil {
-				quit()
+		var t txn
+		if s.carried {
+			t, s.carried = s.carry, false
+			if ctx.Err() != nil {
+				// The run ended before it could go again: it never left.
+				s.run.m.started.Add(-1)
+				break
 			}
-			return
+		} else {
+			var ok bool
+			if t.seq, t.due, ok = s.run.next(ctx); !ok {
+				break
+			}
 		}
 		if c == nil {
 			var err error
 			if c, err = s.dial(ctx); err != nil {
-				s.run.m.failed.Add(1)
-				s.run.countError()
+				if errors.Is(err, errRunOver) {
+					// The run ended while connecting: the message never left.
+					s.run.m.started.Add(-1)
+					break
+				}
+				s.run.failOne()
 				select {
 				case <-time.After(backoff):
 				case <-ctx.Done():
@@ -167,32 +223,21 @@ func (s *session) loop(ctx context.Context) {
 			}
 			backoff, onConn = 10*time.Millisecond, 0
 		}
-		err := s.send(c, seq, due)
-		onConn++
-		switch {
-		case err == nil:
-		case errors.Is(err, errTransaction):
-			s.run.countError()
-		default:
-			// The connection is gone.
-			s.run.m.failed.Add(1)
-			s.run.countError()
+		if !s.transactions(ctx, c, t, &onConn) {
 			c.nc.Close()
 			c = nil
-			continue
-		}
-		if o.MessagesPerSession > 0 && onConn >= o.MessagesPerSession {
+		} else if o.MessagesPerSession > 0 && onConn >= o.MessagesPerSession {
 			quit()
 		}
 	}
-}
-
-// countError ends the run once MaxErrors failures are counted.
-func (r *run) countError() {
-	if r.opts.MaxErrors > 0 && r.m.failed.Load() >= r.opts.MaxErrors {
-		r.end()
+	if c != nil {
+		quit()
 	}
 }
+
+// earlyTicket is how early the scheduler issues a ticket rather than
+// sleeping for it.
+const earlyTicket = 200 * time.Microsecond
 
 // schedule issues due times at the global rate (open loop), ramping up
 // over Ramp. Tickets carry when each message was due, so a backlog shows in
@@ -217,7 +262,13 @@ func (r *run) schedule(ctx context.Context) {
 	defer timer.Stop()
 	for k := 0.0; ; k++ {
 		due := start.Add(dueAt(k))
-		if wait := time.Until(due); wait > 0 {
+		// Go's timers fire up to a millisecond late when the process is
+		// idle (the poller waits in whole milliseconds), which would add
+		// to every corrected latency: wait with a timer until shortly
+		// before, then sleep precisely, unless it is due so soon that a
+		// sleep would cost more than it is worth (then the message may
+		// start a little early, and is measured from its start).
+		if wait := time.Until(due) - timerSlack; wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
@@ -226,6 +277,9 @@ func (r *run) schedule(ctx context.Context) {
 			case <-r.stop:
 				return
 			}
+		}
+		if time.Until(due) > earlyTicket {
+			sleepUntil(due)
 		}
 		select {
 		case r.tickets <- due:
@@ -238,27 +292,43 @@ func (r *run) schedule(ctx context.Context) {
 }
 
 // watch feeds the per-second series, the progress display and the
-// HdrHistogram interval log.
-func (r *run) watch(ctx context.Context, progress func(Progress), hdrLog func(*hdrhistogram.Histogram)) {
+// HdrHistogram interval log, until every session has ended: then it adds
+// the last, partial second, so the series and the log hold every message.
+func (r *run) watch(progress func(Progress), hdrLog func(*hdrhistogram.Histogram)) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var last Second
+	interval := func(t int, end time.Time) {
+		if hdrLog == nil {
+			return
+		}
+		h := r.m.takeInterval()
+		if end.IsZero() {
+			end = r.m.start.Add(time.Duration(t) * time.Second)
+		} else if h.TotalCount() == 0 {
+			return
+		}
+		h.SetStartTimeMs(r.m.start.Add(time.Duration(t-1) * time.Second).UnixMilli())
+		h.SetEndTimeMs(end.UnixMilli())
+		hdrLog(h)
+	}
 	for t := 1; ; t++ {
 		select {
 		case <-tick.C:
-		case <-r.stop:
-			return
-		case <-ctx.Done():
+		case <-r.done:
+			before := last
+			r.m.tick(t, &last)
+			if last.Started == before.Started && last.Accepted == before.Accepted && last.Failed == before.Failed && last.Bytes == before.Bytes {
+				r.m.seriesMu.Lock()
+				r.m.series = r.m.series[:len(r.m.series)-1] // nothing happened
+				r.m.seriesMu.Unlock()
+			}
+			interval(t, time.Now())
 			return
 		}
 		before := last.Accepted
 		r.m.tick(t, &last)
-		if hdrLog != nil {
-			h := r.m.takeInterval()
-			h.SetStartTimeMs(r.m.start.Add(time.Duration(t-1) * time.Second).UnixMilli())
-			h.SetEndTimeMs(r.m.start.Add(time.Duration(t) * time.Second).UnixMilli())
-			hdrLog(h)
-		}
+		interval(t, time.Time{})
 		if progress != nil {
 			p := Progress{Elapsed: time.Since(r.m.start), Started: last.Started, Accepted: last.Accepted, Failed: last.Failed,
 				Rate: float64(last.Accepted - before), Total: r.opts.Messages}

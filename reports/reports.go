@@ -1,6 +1,7 @@
 // Package reports renders mailcheck results for people and for CI: a text
 // summary for the terminal, the JSON result model, and JUnit XML as GitLab,
-// Jenkins and GitHub test reporters read it.
+// Jenkins and GitHub test reporters read it, for conformance reports; a
+// text summary and the JSON result model for load results.
 package reports
 
 import (

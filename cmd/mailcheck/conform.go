@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -119,25 +117,15 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		}
 		opts.Seed = &sd
 	}
-	if f.tlsSkipVerify || f.caFile != "" {
-		opts.TLS = &tls.Config{InsecureSkipVerify: f.tlsSkipVerify}
-		if f.caFile != "" {
-			pem, err := os.ReadFile(f.caFile)
-			if err != nil {
-				return usageError{err}
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return usageError{fmt.Errorf("--ca %s: no PEM certificates", f.caFile)}
-			}
-			opts.TLS.RootCAs = pool
-		}
+	tlsConfig, err := clientTLS(f.tlsSkipVerify, f.caFile)
+	if err != nil {
+		return usageError{err}
 	}
+	opts.TLS = tlsConfig
 	conformance.Version = versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var report *conformance.Report
-	var err error
 	if len(args) == 0 {
 		report, err = conformance.RunEmbedded(ctx, opts, nil)
 	} else {

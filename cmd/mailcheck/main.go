@@ -48,6 +48,10 @@ func newRootCommand() *cobra.Command {
 		Long: `mailcheck judges mail servers.
 
   mailcheck conform    check mail servers against the RFCs (exit 1 on failures)
+  mailcheck load       drive SMTP load, measure msgs/s and latency percentiles
+                       (exit 1 on a breached --threshold)
+  mailcheck report     print saved JSON results; merge the results and
+                       HdrHistogram logs of several load generators
   mailcheck serve      run the strict reference mail server: SMTP, POP3, IMAP,
                        durable mailboxes, outgoing queue and relay
   mailcheck version    print the version
@@ -57,6 +61,13 @@ not run.`,
 		Example: `  # Conformance of the embedded reference server; then of your server
   mailcheck conform
   mailcheck conform smtp://127.0.0.1:25 --rcpt bob@example.org
+
+  # Load the embedded reference server for 10 seconds; then your server
+  mailcheck load
+  mailcheck load smtp://127.0.0.1:25 --sessions 50 --duration 60s --to bob@example.org
+
+  # Merge the results of several load generators
+  mailcheck report seg-*.json
 
   # Run the reference server on loopback with one user
   mailcheck serve --domain example.org --user alice:secret --insecure-auth
@@ -69,6 +80,6 @@ not run.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newConformCommand(), newServeCommand(), newVersionCommand(), newHashPasswordCommand())
+	root.AddCommand(newConformCommand(), newLoadCommand(), newReportCommand(), newServeCommand(), newVersionCommand(), newHashPasswordCommand())
 	return root
 }

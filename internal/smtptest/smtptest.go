@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -29,6 +30,31 @@ const DefaultTimeout = 10 * time.Second
 // but the connection's timeout keeps running.
 type ReplyFunc func(verb, arg string) string
 
+// Hangup is how a server ends a connection instead of replying.
+type Hangup int
+
+// The ways to hang up.
+const (
+	// HangupNone replies as usual.
+	HangupNone Hangup = iota
+	// HangupClose closes the connection without a reply: the client
+	// reads EOF.
+	HangupClose
+	// HangupReset resets the connection (TCP RST, SO_LINGER 0): the
+	// client reads ECONNRESET.
+	HangupReset
+	// HangupSilent keeps the connection open but never answers again: it
+	// reads and discards whatever comes until the client leaves, the
+	// server closes or the connection's timeout runs out, so the client
+	// times out.
+	HangupSilent
+)
+
+// HangupFunc is asked before each scriptable reply, with the same verb and
+// arg as a ReplyFunc (before it), whether to hang up instead of replying.
+// It may block like a ReplyFunc.
+type HangupFunc func(verb, arg string) Hangup
+
 // Config scripts a Server.
 type Config struct {
 	// Extensions are the EHLO keywords advertised, such as "PIPELINING"
@@ -37,6 +63,9 @@ type Config struct {
 	// Reply, when set, may override the default replies; see ReplyFunc.
 	// Server.SetReply changes it while the server runs.
 	Reply ReplyFunc
+	// Hangup, when set, may end a connection instead of a reply; see
+	// HangupFunc.
+	Hangup HangupFunc
 	// TLS, when set, makes the server advertise STARTTLS before the
 	// handshake and answer it with this configuration. A configuration
 	// without certificates fails every handshake, which drops the
@@ -65,6 +94,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	reply    ReplyFunc
+	hangup   HangupFunc
 	closed   bool
 	conns    int
 	open     map[net.Conn]bool
@@ -103,6 +133,7 @@ func Start(t testing.TB, cfg Config) *Server {
 		tls:        cfg.TLS,
 		timeout:    cfg.Timeout,
 		reply:      cfg.Reply,
+		hangup:     cfg.Hangup,
 		open:       make(map[net.Conn]bool),
 	}
 	if s.timeout <= 0 {
@@ -200,10 +231,29 @@ func (s *Server) accept() {
 	}
 }
 
-func (s *Server) scripted(verb, arg, def string) string {
+// scripted returns the reply to verb, or "" after hanging up on conn (raw
+// is the TCP connection under it).
+func (s *Server) scripted(conn, raw net.Conn, verb, arg, def string) string {
 	s.mu.Lock()
-	f := s.reply
+	f, h := s.reply, s.hangup
 	s.mu.Unlock()
+	if h != nil {
+		switch h(verb, arg) {
+		case HangupClose:
+			conn.Close()
+			return ""
+		case HangupReset:
+			if tc, ok := raw.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			raw.Close()
+			return ""
+		case HangupSilent:
+			conn.SetDeadline(time.Now().Add(s.timeout))
+			io.Copy(io.Discard, conn)
+			return ""
+		}
+	}
 	if f != nil {
 		if r := f(verb, arg); r != "" {
 			return r
@@ -212,6 +262,9 @@ func (s *Server) scripted(verb, arg, def string) string {
 	return def
 }
 
+// ehloDefault stands for the default EHLO reply, which the server builds.
+const ehloDefault = "250 (default)"
+
 func (s *Server) record(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,6 +272,7 @@ func (s *Server) record(f func()) {
 }
 
 func (s *Server) serve(conn net.Conn) {
+	raw := conn
 	defer func() { conn.Close() }()
 	extend := func() { conn.SetDeadline(time.Now().Add(s.timeout)) }
 	r := bufio.NewReader(conn)
@@ -231,7 +285,8 @@ func (s *Server) serve(conn net.Conn) {
 		}
 		return w.Flush() == nil && !strings.HasPrefix(lines[len(lines)-1], "421")
 	}
-	if !writeLines(s.scripted("GREETING", "", "220 fake.test ESMTP")) {
+	greeting := s.scripted(conn, raw, "GREETING", "", "220 fake.test ESMTP")
+	if greeting == "" || !writeLines(greeting) {
 		return
 	}
 	var from string
@@ -249,8 +304,11 @@ func (s *Server) serve(conn net.Conn) {
 		var reply string
 		switch verb {
 		case "EHLO":
-			reply = s.scripted(verb, arg, "")
+			reply = s.scripted(conn, raw, verb, arg, ehloDefault)
 			if reply == "" {
+				return
+			}
+			if reply == ehloDefault {
 				kws := append([]string{"fake.test"}, s.extensions...)
 				if _, isTLS := conn.(*tls.Conn); s.tls != nil && !isTLS {
 					kws = append(kws, "STARTTLS")
@@ -269,15 +327,15 @@ func (s *Server) serve(conn net.Conn) {
 				continue
 			}
 		case "HELO":
-			reply = s.scripted(verb, arg, "250 fake.test")
+			reply = s.scripted(conn, raw, verb, arg, "250 fake.test")
 		case "MAIL":
-			reply = s.scripted(verb, arg, "250 2.1.0 OK")
-			if reply[0] == '2' {
+			reply = s.scripted(conn, raw, verb, arg, "250 2.1.0 OK")
+			if reply != "" && reply[0] == '2' {
 				from, rcpts = arg, nil
 			}
 		case "RCPT":
-			reply = s.scripted(verb, arg, "250 2.1.5 OK")
-			if reply[0] == '2' {
+			reply = s.scripted(conn, raw, verb, arg, "250 2.1.5 OK")
+			if reply != "" && reply[0] == '2' {
 				rcpts = append(rcpts, arg)
 			}
 		case "DATA":
@@ -285,7 +343,10 @@ func (s *Server) serve(conn net.Conn) {
 				reply = "554 5.5.1 no valid recipients"
 				break
 			}
-			reply = s.scripted(verb, arg, "354 go ahead")
+			reply = s.scripted(conn, raw, verb, arg, "354 go ahead")
+			if reply == "" {
+				return
+			}
 			if !strings.HasPrefix(reply, "354") {
 				break
 			}
@@ -296,23 +357,23 @@ func (s *Server) serve(conn net.Conn) {
 			if !ok {
 				return
 			}
-			reply = s.scripted(".", string(data), "250 2.0.0 queued")
-			if reply[0] == '2' {
+			reply = s.scripted(conn, raw, ".", string(data), "250 2.0.0 queued")
+			if reply != "" && reply[0] == '2' {
 				m := Message{From: from, Rcpts: rcpts, Data: data}
 				s.record(func() { s.messages = append(s.messages, m) })
 			}
 			from, rcpts = "", nil
 		case "RSET":
 			from, rcpts = "", nil
-			reply = s.scripted(verb, arg, "250 2.0.0 OK")
+			reply = s.scripted(conn, raw, verb, arg, "250 2.0.0 OK")
 		case "NOOP":
 			reply = "250 2.0.0 OK"
 		case "QUIT":
 			writeLines("221 2.0.0 bye")
 			return
 		case "STARTTLS":
-			reply = s.scripted(verb, arg, "220 2.0.0 ready")
-			if s.tls == nil || reply[0] != '2' {
+			reply = s.scripted(conn, raw, verb, arg, "220 2.0.0 ready")
+			if s.tls == nil || reply == "" || reply[0] != '2' {
 				break
 			}
 			if !writeLines(reply) {
@@ -331,7 +392,7 @@ func (s *Server) serve(conn net.Conn) {
 		default:
 			reply = "502 5.5.2 command not implemented"
 		}
-		if !writeLines(reply) {
+		if reply == "" || !writeLines(reply) {
 			return
 		}
 	}

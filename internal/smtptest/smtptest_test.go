@@ -1,9 +1,13 @@
 package smtptest
 
 import (
+	"errors"
+	"io"
 	"net"
 	"net/textproto"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -101,5 +105,51 @@ func TestCloseDropsIdleConnections(t *testing.T) {
 	}
 	if _, _, err := c.ReadResponse(0); err == nil {
 		t.Error("connection still open after Close")
+	}
+}
+
+func TestHangup(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    Hangup
+		want func(err error) bool
+	}{
+		{"close", HangupClose, func(err error) bool { return errors.Is(err, io.EOF) }},
+		{"reset", HangupReset, func(err error) bool { return errors.Is(err, syscall.ECONNRESET) }},
+		{"silent", HangupSilent, func(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Start(t, Config{Hangup: func(verb, arg string) Hangup {
+				if verb == "MAIL" {
+					return tc.h
+				}
+				return HangupNone
+			}})
+			conn, err := net.DialTimeout("tcp", s.Addr(), 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			c := textproto.NewConn(conn)
+			exchange(t, c, "", 220)
+			exchange(t, c, "EHLO client.test", 250)
+			if err := c.PrintfLine("MAIL FROM:<a@example.org>"); err != nil {
+				t.Fatal(err)
+			}
+			if tc.h == HangupSilent {
+				// The connection stays open, and NOOP gets no reply either.
+				if err := c.PrintfLine("NOOP"); err != nil {
+					t.Fatal(err)
+				}
+				conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			}
+			if _, _, err := c.ReadResponse(250); !tc.want(err) {
+				t.Errorf("after MAIL: %v", err)
+			}
+			if s.CountCommands("MAIL") != 1 {
+				t.Errorf("commands %q", s.Commands())
+			}
+		})
 	}
 }
