@@ -216,7 +216,9 @@ func TestErrorClasses(t *testing.T) {
 				if o.Pipelining != pipelining {
 					t.Skip("not with pipelining")
 				}
-				res := runBounded(t, o, o.Duration+o.Timeout+5*time.Second, nil, nil)
+				// On time: the duration, then at most a timeout for the
+				// messages in flight (and slack for a loaded machine).
+				res := runBounded(t, o, o.Duration+o.Timeout+2*time.Second, nil, nil)
 				checkOnlyClass(t, res, tc.class, tc.phase, tc.sample)
 				if res.Accepted != 0 || res.Failed == 0 || (o.Messages > 0 && res.Sent != o.Messages) {
 					t.Errorf("sent %d accepted %d failed %d", res.Sent, res.Accepted, res.Failed)
@@ -422,9 +424,10 @@ func TestSegmentShares(t *testing.T) {
 
 // TestMessagesPerSessionAndPipelining: with pipelining, the data of one
 // message and the commands of the next share a write, and the server
-// still sees every message whole; a session reconnects after its share.
+// still sees every message whole, its size announced (SIZE); a session
+// reconnects after its share.
 func TestMessagesPerSessionAndPipelining(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Config{Extensions: []string{"PIPELINING"}})
+	srv := smtptest.Start(t, smtptest.Config{Extensions: []string{"PIPELINING", "SIZE 1000000"}})
 	res := runBounded(t, Options{Target: targetOf(t, srv.Addr()), Sessions: 2, Messages: 100, MessagesPerSession: 10,
 		To: "load@example.test", StartTLS: "off", Size: SizeSpec{100, 5000}}, 20*time.Second, nil, nil)
 	if res.Accepted != 100 || res.Settings.Pipelining != "auto" {
@@ -444,5 +447,23 @@ func TestMessagesPerSessionAndPipelining(t *testing.T) {
 	}
 	if bytes != res.Bytes {
 		t.Errorf("the server got %d octets, the result says %d", bytes, res.Bytes)
+	}
+}
+
+// TestNoSizeUnlessAnnounced: MAIL carries SIZE= only when the server
+// announced SIZE (RFC 1870 §6).
+func TestNoSizeUnlessAnnounced(t *testing.T) {
+	for _, pipelining := range []Pipelining{PipeliningOff, PipeliningOn} {
+		srv := smtptest.Start(t, smtptest.Config{})
+		res := runBounded(t, Options{Target: targetOf(t, srv.Addr()), Messages: 3, Pipelining: pipelining,
+			To: "load@example.test", StartTLS: "off"}, 10*time.Second, nil, nil)
+		if res.Accepted != 3 {
+			t.Fatalf("%s: accepted %d: %+v", pipelining, res.Accepted, res.Errors)
+		}
+		for _, m := range srv.Messages() {
+			if m.From != "FROM:<load@mailcheck.invalid>" {
+				t.Errorf("%s: MAIL %s", pipelining, m.From)
+			}
+		}
 	}
 }

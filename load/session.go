@@ -24,6 +24,7 @@ type conn struct {
 	wv         net.Buffers // what WriteTo consumes
 	raw        []byte      // a reply off the fast path, reused
 	pipelining bool
+	sizeParam  bool // the server announced SIZE (RFC 1870): MAIL says it
 	timeout    time.Duration
 	deadline   time.Time // of the connection, for reads and writes
 }
@@ -197,6 +198,7 @@ func (s *session) dial(ctx context.Context) (*conn, error) {
 	}
 	_, advertised := ext["PIPELINING"]
 	c.pipelining = o.Pipelining == PipeliningOn || o.Pipelining == PipeliningAuto && advertised
+	_, c.sizeParam = ext["SIZE"]
 	return c, nil
 }
 
@@ -259,11 +261,16 @@ func (s *session) prepare(t *txn) {
 	s.hdr[s.cur] = t.body.header
 }
 
-func (s *session) appendMail(w []byte, t *txn) []byte {
+// appendMail appends t's MAIL command, with its size when the server
+// takes it.
+func (s *session) appendMail(w []byte, t *txn, size bool) []byte {
 	w = append(w, "MAIL FROM:<"...)
 	w = append(w, s.run.opts.From...)
-	w = append(w, "> SIZE="...)
-	w = strconv.AppendInt(w, int64(t.body.size), 10)
+	w = append(w, '>')
+	if size {
+		w = append(w, " SIZE="...)
+		w = strconv.AppendInt(w, int64(t.body.size), 10)
+	}
 	return append(w, "\r\n"...)
 }
 
@@ -274,10 +281,10 @@ func (s *session) appendRcpt(w []byte, t *txn, i int) []byte {
 }
 
 // commands prepares message t and appends its MAIL, RCPT and DATA
-// commands to w.
-func (s *session) commands(w []byte, t *txn) []byte {
+// commands for c to w.
+func (s *session) commands(w []byte, c *conn, t *txn) []byte {
 	s.prepare(t)
-	w = s.appendMail(w, t)
+	w = s.appendMail(w, t, c.sizeParam)
 	for i := range s.run.opts.Rcpts {
 		w = s.appendRcpt(w, t, i)
 	}
@@ -360,7 +367,7 @@ func (s *session) transactions(ctx context.Context, c *conn, t txn, onConn *int)
 			c.out, s.tail = t.body.appendTo(c.out[:0], s.tail[:0])
 			if c.pipelining && (o.MessagesPerSession == 0 || *onConn < o.MessagesPerSession) {
 				if next.seq, next.due, chained = s.run.claimReady(ctx); chained {
-					s.tail = s.commands(s.tail, &next)
+					s.tail = s.commands(s.tail, c, &next)
 				}
 			}
 			c.out = append(c.out, s.tail)
@@ -412,7 +419,7 @@ func (s *session) transactions(ctx context.Context, c *conn, t txn, onConn *int)
 func (s *session) pipelinedCommands(c *conn, t *txn, written bool) (ok, alive bool) {
 	o := &s.run.opts
 	if !written {
-		s.tail = s.commands(s.tail[:0], t)
+		s.tail = s.commands(s.tail[:0], c, t)
 		c.out = append(c.out[:0], s.tail)
 		t.start = time.Now()
 		if err := c.flush(); err != nil {
@@ -486,7 +493,7 @@ func (s *session) commandsOneByOne(c *conn, t *txn) (ok, alive bool) {
 		return true, nil
 	}
 	t.start = time.Now()
-	s.tail = s.appendMail(s.tail[:0], t)
+	s.tail = s.appendMail(s.tail[:0], t, c.sizeParam)
 	if alive, err := step(PhaseMail, s.tail, 250); err != nil {
 		if alive {
 			s.failed(t, PhaseMail, err)
