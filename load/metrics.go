@@ -68,7 +68,10 @@ type metrics struct {
 	shards []*shard
 
 	started, accepted, failed, late, bytes atomic.Int64
-	sessionErrors                          atomic.Int64
+	// lastDone is when the latest message was accepted, in nanoseconds
+	// since start: the end of the interval rates are computed over.
+	lastDone      atomic.Int64
+	sessionErrors atomic.Int64
 
 	errMu  sync.Mutex
 	errors map[string]*ErrorClass
@@ -208,4 +211,15 @@ func (m *metrics) tick(t int, last *Second) {
 	m.series = append(m.series, Second{T: t, Started: now.Started - last.Started, Accepted: now.Accepted - last.Accepted, Failed: now.Failed - last.Failed, Bytes: now.Bytes - last.Bytes})
 	m.seriesMu.Unlock()
 	*last = now
+}
+
+// done records an acceptance at t.
+func (m *metrics) done(t time.Time) {
+	at := int64(t.Sub(m.start))
+	for {
+		last := m.lastDone.Load()
+		if at <= last || m.lastDone.CompareAndSwap(last, at) {
+			return
+		}
+	}
 }

@@ -57,6 +57,10 @@ type Result struct {
 	Settings Settings  `json:"settings"`
 	Started  time.Time `json:"started"`
 	Elapsed  float64   `json:"elapsed_s"`
+	// Active is from the start to the last accepted message: the interval
+	// msgs_per_s and mb_per_s are computed over, so the drain after
+	// --duration (sessions finishing and saying QUIT) does not dilute them.
+	Active float64 `json:"active_s"`
 	// Started messages, accepted (250 after DATA) and failed ones.
 	Sent     int64 `json:"sent"`
 	Accepted int64 `json:"accepted"`
@@ -84,7 +88,8 @@ func (r *run) result() *Result {
 	elapsed := time.Since(r.m.start).Seconds()
 	res := &Result{
 		Kind: ResultKind, Version: ResultVersion, Tool: Tool, Started: r.m.start.UTC(), Elapsed: elapsed,
-		Sent: r.m.started.Load(), Accepted: r.m.accepted.Load(), Failed: r.m.failed.Load(), Late: r.m.late.Load(),
+		Active: time.Duration(r.m.lastDone.Load()).Seconds(),
+		Sent:   r.m.started.Load(), Accepted: r.m.accepted.Load(), Failed: r.m.failed.Load(), Late: r.m.late.Load(),
 		Bytes: r.m.bytes.Load(), Phases: map[Phase]*Latency{}, Errors: r.m.errorClasses(),
 		Settings: Settings{
 			Target: o.Target.String(), Sessions: o.Sessions, Rate: o.Rate, Messages: o.Messages, DurationS: o.Duration.Seconds(),
@@ -112,9 +117,13 @@ func (r *run) result() *Result {
 
 // finish computes the rates from the counts.
 func (res *Result) finish() {
-	if res.Elapsed > 0 {
-		res.MsgsPS = float64(res.Accepted) / res.Elapsed
-		res.MBPS = float64(res.Bytes) / res.Elapsed / 1e6
+	over := res.Active
+	if over <= 0 {
+		over = res.Elapsed
+	}
+	if over > 0 {
+		res.MsgsPS = float64(res.Accepted) / over
+		res.MBPS = float64(res.Bytes) / over / 1e6
 	}
 	if res.Errors == nil {
 		res.Errors = []ErrorClass{}
@@ -163,6 +172,7 @@ func Merge(parts []*Result) (*Result, error) {
 		out.Late += p.Late
 		out.Bytes += p.Bytes
 		out.Elapsed = max(out.Elapsed, p.Elapsed)
+		out.Active = max(out.Active, p.Active)
 		if p.Started.Before(out.Started) {
 			out.Started = p.Started
 		}

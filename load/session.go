@@ -384,6 +384,7 @@ func (s *session) transactions(ctx context.Context, c *conn, t txn, onConn *int)
 				s.record(&t, end)
 				s.run.m.accepted.Add(1)
 				s.run.m.bytes.Add(int64(t.body.size))
+				s.run.m.done(end)
 			case closing(err):
 				s.failed(&t, PhaseEndOfData, err)
 				if chained {
