@@ -131,49 +131,13 @@ var flagChecks = []*engine.Check{
 	{
 		ID: "imap.fetch.body-sets-seen", Title: "FETCH BODY[] sets \\Seen", Spec: "RFC 9051 §6.4.5", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			return withMailbox(ctx, t, 1, func(s *session, name string, _ [][]byte) error {
-				if _, err := s.open(name, false); err != nil {
-					return err
-				}
-				if ok, err := s.unseenFirst(); !ok || err != nil {
-					return err
-				}
-				if _, err := s.must("FETCH 1 (BODY[])"); err != nil {
-					return err
-				}
-				flags, err := s.flagsOf(1)
-				if err != nil {
-					return err
-				}
-				if !hasFlag(flags, `\Seen`) {
-					t.Fail("after FETCH BODY[] the message lacks \\Seen (flags: %s)", strings.Join(flags, " "))
-				}
-				return nil
-			})
+			return seenAfterFetch(ctx, t, "BODY[]", true)
 		},
 	},
 	{
 		ID: "imap.fetch.peek-no-seen", Title: "FETCH BODY.PEEK[] leaves \\Seen unset", Spec: "RFC 9051 §6.4.5", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			return withMailbox(ctx, t, 1, func(s *session, name string, _ [][]byte) error {
-				if _, err := s.open(name, false); err != nil {
-					return err
-				}
-				if ok, err := s.unseenFirst(); !ok || err != nil {
-					return err
-				}
-				if _, err := s.must("FETCH 1 (BODY.PEEK[])"); err != nil {
-					return err
-				}
-				flags, err := s.flagsOf(1)
-				if err != nil {
-					return err
-				}
-				if hasFlag(flags, `\Seen`) {
-					t.Fail("FETCH BODY.PEEK[] set \\Seen")
-				}
-				return nil
-			})
+			return seenAfterFetch(ctx, t, "BODY.PEEK[]", false)
 		},
 	},
 	{
@@ -226,4 +190,29 @@ var flagChecks = []*engine.Check{
 			})
 		},
 	},
+}
+
+// seenAfterFetch fetches item from an unseen message of the check's own
+// mailbox and fails the check unless \Seen is then set exactly when
+// wantSeen (RFC 9051 §6.4.5: BODY[] sets it, BODY.PEEK[] does not).
+func seenAfterFetch(ctx context.Context, t *engine.T, item string, wantSeen bool) error {
+	return withMailbox(ctx, t, 1, func(s *session, name string, _ [][]byte) error {
+		if _, err := s.open(name, false); err != nil {
+			return err
+		}
+		if ok, err := s.unseenFirst(); !ok || err != nil {
+			return err
+		}
+		if _, err := s.must("FETCH 1 (" + item + ")"); err != nil {
+			return err
+		}
+		flags, err := s.flagsOf(1)
+		if err != nil {
+			return err
+		}
+		if seen := hasFlag(flags, `\Seen`); seen != wantSeen {
+			t.Fail("after FETCH %s the message has \\Seen=%v, want %v (flags: %s)", item, seen, wantSeen, strings.Join(flags, " "))
+		}
+		return nil
+	})
 }
