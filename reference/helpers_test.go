@@ -189,3 +189,23 @@ func writeFile(t testing.TB, dir, name, content string) string {
 	}
 	return p
 }
+
+// deliverTo sends msg from carol@example.net to bob@example.org over SMTP.
+func deliverTo(t testing.TB, srv *Server, msg string) {
+	t.Helper()
+	s := dialSMTP(t, srv.SMTPAddr())
+	s.cmd("EHLO client.example", 250)
+	s.sendMessage("carol@example.net", []string{"bob@example.org"}, msg)
+}
+
+// runPython runs a client script with a time limit; the script prints "ok"
+// when every assertion held.
+func runPython(t testing.TB, python, what, script string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, append([]string{script}, args...)...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok") {
+		t.Fatalf("%s: %v\n%s", what, err, out)
+	}
+}

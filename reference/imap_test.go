@@ -37,9 +37,7 @@ func TestIMAPIdleSeesSMTPDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: while idling\r\n\r\nhi\r\n")
+	deliverTo(t, srv, "Subject: while idling\r\n\r\nhi\r\n")
 	select {
 	case n := <-exists:
 		if n != 1 {
@@ -59,9 +57,7 @@ func TestIMAPIdleSeesSMTPDelivery(t *testing.T) {
 func TestInteropPythonImaplib(t *testing.T) {
 	python := needTool(t, "python3")
 	srv := startReference(t, "example.org", nil, "bob:pw")
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: for imaplib\r\n\r\n.dotted\r\nbody\r\n")
+	deliverTo(t, srv, "Subject: for imaplib\r\n\r\n.dotted\r\nbody\r\n")
 	host, port, _ := strings.Cut(srv.Addr("imap"), ":")
 	script := writeFile(t, t.TempDir(), "read.py", `
 import imaplib, sys
@@ -81,20 +77,13 @@ assert b"MESSAGES 1" in data[0], data
 m.logout()
 print("ok")
 `)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, script, host, port).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok") {
-		t.Fatalf("imaplib: %v\n%s", err, out)
-	}
+	runPython(t, python, "imaplib", script, host, port)
 }
 
 func TestInteropCurlIMAP(t *testing.T) {
 	curl := needTool(t, "curl")
 	srv := startReference(t, "example.org", nil, "bob:pw")
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: for curl\r\n\r\ncurl body\r\n")
+	deliverTo(t, srv, "Subject: for curl\r\n\r\ncurl body\r\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, curl, "-sS", "--max-time", "20", "--user", "bob:pw",

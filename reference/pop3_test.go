@@ -134,10 +134,8 @@ func TestPOP3DeleteShowsInIMAP(t *testing.T) {
 // after a restart of the server on the same data.
 func TestPOP3UIDLStableAcrossRestart(t *testing.T) {
 	srv := startReference(t, "example.org", nil, "bob:pw")
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: a\r\n\r\nbody\r\n")
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: b\r\n\r\nbody\r\n")
+	deliverTo(t, srv, "Subject: a\r\n\r\nbody\r\n")
+	deliverTo(t, srv, "Subject: b\r\n\r\nbody\r\n")
 	p := dialPOP3(t, srv.Addr("pop3"), "bob", "pw")
 	before := p.multi("UIDL")
 	p.ok("DELE 1")
@@ -159,10 +157,8 @@ func TestPOP3UIDLStableAcrossRestart(t *testing.T) {
 func TestInteropPythonPoplib(t *testing.T) {
 	python := needTool(t, "python3")
 	srv := startReference(t, "example.org", nil, "bob:pw")
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: poplib\r\n\r\n.\r\n..\r\n.x\r\n")
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: keep\r\n\r\nkept\r\n")
+	deliverTo(t, srv, "Subject: poplib\r\n\r\n.\r\n..\r\n.x\r\n")
+	deliverTo(t, srv, "Subject: keep\r\n\r\nkept\r\n")
 	host, port, _ := strings.Cut(srv.Addr("pop3"), ":")
 	script := writeFile(t, t.TempDir(), "pop.py", `
 import poplib, sys
@@ -183,20 +179,13 @@ assert p.stat()[0] == 1
 p.quit()
 print("ok")
 `)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, script, host, port).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok") {
-		t.Fatalf("poplib: %v\n%s", err, out)
-	}
+	runPython(t, python, "poplib", script, host, port)
 }
 
 func TestInteropCurlPOP3(t *testing.T) {
 	curl := needTool(t, "curl")
 	srv := startReference(t, "example.org", nil, "bob:pw")
-	s := dialSMTP(t, srv.SMTPAddr())
-	s.cmd("EHLO client.example", 250)
-	s.sendMessage("carol@example.net", []string{"bob@example.org"}, "Subject: curl pop3\r\n\r\n.leading\r\nbody\r\n")
+	deliverTo(t, srv, "Subject: curl pop3\r\n\r\n.leading\r\nbody\r\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	list, err := exec.CommandContext(ctx, curl, "-sS", "--max-time", "20", "--user", "bob:pw", "pop3://"+srv.Addr("pop3")+"/").CombinedOutput()

@@ -22,20 +22,26 @@ func replySample(s *session, t *engine.T) ([]*smtpwire.Reply, error) {
 	return out, nil
 }
 
+// enhancedSample is replySample on a server offering ENHANCEDSTATUSCODES;
+// nil (and the check skipped) otherwise.
+func enhancedSample(ctx context.Context, t *engine.T) ([]*smtpwire.Reply, error) {
+	s, err := ehloed(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if !s.has("ENHANCEDSTATUSCODES") {
+		t.Skip("ENHANCEDSTATUSCODES not advertised")
+		return nil, nil
+	}
+	return replySample(s, t)
+}
+
 var extensionChecks = []*engine.Check{
 	{
 		ID: "smtp.enhanced.present", Title: "With ENHANCEDSTATUSCODES, 2xx/4xx/5xx replies carry an enhanced code", Spec: "RFC 2034 §4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if !s.has("ENHANCEDSTATUSCODES") {
-				t.Skip("ENHANCEDSTATUSCODES not advertised")
-				return nil
-			}
-			replies, err := replySample(s, t)
-			if err != nil {
+			replies, err := enhancedSample(ctx, t)
+			if replies == nil || err != nil {
 				return err
 			}
 			for _, r := range replies {
@@ -50,16 +56,8 @@ var extensionChecks = []*engine.Check{
 	{
 		ID: "smtp.enhanced.class", Title: "An enhanced code's class matches the reply code", Spec: "RFC 3463 §2, RFC 2034 §4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
-			if !s.has("ENHANCEDSTATUSCODES") {
-				t.Skip("ENHANCEDSTATUSCODES not advertised")
-				return nil
-			}
-			replies, err := replySample(s, t)
-			if err != nil {
+			replies, err := enhancedSample(ctx, t)
+			if replies == nil || err != nil {
 				return err
 			}
 			for _, r := range replies {
