@@ -104,18 +104,13 @@ var updateChecks = []*engine.Check{
 				return err
 			}
 			s.c.Close() // no QUIT: the session never enters UPDATE
-			again, err := login(ctx, t)
-			if again == nil || err != nil {
-				return err
-			}
-			found, err := again.find(nonces)
-			if err != nil {
+			found, err := nextSession(ctx, t, nonces)
+			if found == nil || err != nil {
 				return err
 			}
 			if found[0] == 0 {
 				t.Fail("the message marked in a session that ended without QUIT was deleted")
 			}
-			again.cmd("QUIT")
 			return nil
 		},
 	},
@@ -146,18 +141,13 @@ var updateChecks = []*engine.Check{
 				return err
 			}
 			s.cmd("QUIT")
-			again, err := login(ctx, t)
-			if again == nil || err != nil {
-				return err
-			}
-			found, err := again.find(nonces)
-			if err != nil {
+			found, err := nextSession(ctx, t, nonces)
+			if found == nil || err != nil {
 				return err
 			}
 			if found[0] == 0 {
 				t.Fail("a message retrieved without DELE was gone in the next session")
 			}
-			again.cmd("QUIT")
 			return nil
 		},
 	},
@@ -187,13 +177,8 @@ func deleteAndCheck(ctx context.Context, t *engine.T, retr bool) error {
 		return err
 	}
 	s.c.Close()
-	again, err := login(ctx, t)
-	if again == nil || err != nil {
-		return err
-	}
-	defer again.cmd("QUIT")
-	found, err := again.find(nonces)
-	if err != nil {
+	found, err := nextSession(ctx, t, nonces)
+	if found == nil || err != nil {
 		return err
 	}
 	switch {
@@ -203,4 +188,15 @@ func deleteAndCheck(ctx context.Context, t *engine.T, retr bool) error {
 		t.Fail("QUIT removed a message that was not marked")
 	}
 	return nil
+}
+
+// nextSession logs in anew and returns the message numbers of the nonces
+// there (0 for one gone); nil when the check was skipped.
+func nextSession(ctx context.Context, t *engine.T, nonces []string) ([]int, error) {
+	again, err := login(ctx, t)
+	if again == nil || err != nil {
+		return nil, err
+	}
+	defer again.cmd("QUIT")
+	return again.find(nonces)
 }
