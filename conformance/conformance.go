@@ -239,3 +239,29 @@ func confirm(ctx context.Context, t *Target, opts *Options) error {
 
 // Version is the tool version recorded in reports; cmd/mailcheck sets it.
 var Version = "(devel)"
+
+// MergeReports combines the reports of several runs (say, one per target,
+// run from different jobs) into one: targets and checks in the order
+// given, the summary recounted, the earliest start, and the durations
+// added up. The tool is the first report's.
+func MergeReports(reports []*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("conformance: no reports to merge")
+	}
+	out := &Report{Kind: ReportKind, Version: ReportVersion, Tool: reports[0].Tool, Started: reports[0].Started, Summary: map[Status]int{}}
+	for _, r := range reports {
+		if r.Kind != ReportKind {
+			return nil, fmt.Errorf("conformance: cannot merge a %q report", r.Kind)
+		}
+		if r.Started.Before(out.Started) {
+			out.Started = r.Started
+		}
+		out.DurationMS += r.DurationMS
+		out.Targets = append(out.Targets, r.Targets...)
+		out.Checks = append(out.Checks, r.Checks...)
+	}
+	for _, c := range out.Checks {
+		out.Summary[c.Status]++
+	}
+	return out, nil
+}

@@ -243,18 +243,43 @@ func (t Threshold) Measure(res *Result) (float64, bool) {
 	return float64(h.ValueAtPercentile(t.percentile)) / 1000, true
 }
 
+// Outcome is a threshold judged against a result.
+type Outcome struct {
+	Threshold Threshold
+	// Actual is the measured value (milliseconds for latencies); NaN when
+	// there was nothing to measure.
+	Actual float64
+	Met    bool
+	// Message says what was measured, e.g. "p99<50ms: transaction p99 is
+	// 73.214ms".
+	Message string
+}
+
+// Evaluate judges every threshold against res, in the order given. A
+// latency of a phase that measured nothing is not met.
+func Evaluate(res *Result, thresholds []Threshold) []Outcome {
+	out := make([]Outcome, 0, len(thresholds))
+	for _, t := range thresholds {
+		actual, ok := t.Measure(res)
+		o := Outcome{Threshold: t, Actual: actual}
+		if ok {
+			o.Met = t.holds(actual)
+			o.Message = t.Expr + ": " + t.describe(actual)
+		} else {
+			o.Message = fmt.Sprintf("%s: no %s latency was measured", t.Expr, t.Phase)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // Check evaluates the thresholds against res and returns the breached
 // ones, in the order given.
 func Check(res *Result, thresholds []Threshold) []Breach {
 	var out []Breach
-	for _, t := range thresholds {
-		actual, ok := t.Measure(res)
-		switch {
-		case !ok:
-			out = append(out, Breach{Threshold: t, Actual: actual,
-				Message: fmt.Sprintf("%s: no %s latency was measured", t.Expr, t.Phase)})
-		case !t.holds(actual):
-			out = append(out, Breach{Threshold: t, Actual: actual, Message: t.Expr + ": " + t.describe(actual)})
+	for _, o := range Evaluate(res, thresholds) {
+		if !o.Met {
+			out = append(out, Breach{Threshold: o.Threshold, Actual: o.Actual, Message: o.Message})
 		}
 	}
 	return out

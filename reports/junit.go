@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/load"
 )
 
 // JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one
@@ -52,7 +53,64 @@ type junitProblem struct {
 
 // WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *conformance.Report) error {
-	root := junitSuites{Name: "mailcheck conform", Time: r.DurationMS / 1000}
+	return WriteCombinedJUnit(w, r, nil)
+}
+
+// LoadJudgement is a load run judged by thresholds, for JUnit.
+type LoadJudgement struct {
+	// Name names the run (its file, or its target).
+	Name     string
+	Result   *load.Result
+	Outcomes []load.Outcome
+}
+
+// WriteCombinedJUnit writes JUnit XML for a conformance report (nil for
+// none; one testsuite per protocol and target) and load runs (one
+// testsuite each, one testcase per threshold: a breached threshold is a
+// failure).
+func WriteCombinedJUnit(w io.Writer, r *conformance.Report, loads []LoadJudgement) error {
+	root := junitSuites{Name: "mailcheck"}
+	if r != nil {
+		root.Name = "mailcheck conform"
+		addConformanceSuites(&root, r)
+	}
+	for _, l := range loads {
+		s := junitSuite{Name: "load " + l.Name, Time: l.Result.Elapsed}
+		for _, o := range l.Outcomes {
+			tc := junitCase{Name: "threshold " + o.Threshold.Expr, ClassName: "mailcheck.load", Time: 0}
+			if o.Met {
+				tc.SystemOut = o.Message
+			} else {
+				tc.Failure = &junitProblem{Message: o.Message, Type: "threshold breached",
+					Body: fmt.Sprintf("%s\n\n%d accepted, %d failed, %.1f msgs/s", o.Message, l.Result.Accepted, l.Result.Failed, l.Result.MsgsPS)}
+				s.Failures++
+			}
+			s.Tests++
+			s.Cases = append(s.Cases, tc)
+		}
+		root.Time += l.Result.Elapsed
+		root.Suites = append(root.Suites, s)
+	}
+	for _, s := range root.Suites {
+		root.Tests += s.Tests
+		root.Failures += s.Failures
+		root.Errors += s.Errors
+		root.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(root); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func addConformanceSuites(root *junitSuites, r *conformance.Report) {
+	root.Time += r.DurationMS / 1000
 	index := map[string]int{}
 	for _, c := range r.Checks {
 		name := c.Protocol + " " + c.Target
@@ -82,22 +140,6 @@ func WriteJUnit(w io.Writer, r *conformance.Report) error {
 		s.Time += c.DurationMS / 1000
 		s.Cases = append(s.Cases, tc)
 	}
-	for _, s := range root.Suites {
-		root.Tests += s.Tests
-		root.Failures += s.Failures
-		root.Errors += s.Errors
-		root.Skipped += s.Skipped
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(root); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
 }
 
 func transcriptText(c conformance.Result) string {

@@ -25,7 +25,7 @@ type conformFlags struct {
 	parallel                                       int
 	timeout                                        time.Duration
 	list, verbose, tlsSkipVerify                   bool
-	caFile, jsonFile, junitFile                    string
+	caFile, jsonFile, junitFile, htmlFile          string
 }
 
 func newConformCommand() *cobra.Command {
@@ -87,6 +87,7 @@ no connection, no greeting).`,
 	fl.StringVar(&f.caFile, "ca", "", "PEM file of CA certificates to verify the server with")
 	fl.StringVar(&f.jsonFile, "json", "", "write the result model as JSON to this file")
 	fl.StringVar(&f.junitFile, "junit", "", "write JUnit XML to this file")
+	fl.StringVar(&f.htmlFile, "html", "", "write a self-contained HTML report to this file")
 	return cmd
 }
 
@@ -146,6 +147,9 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	}{
 		{f.jsonFile, func(w io.Writer) error { return reports.WriteJSON(w, report) }},
 		{f.junitFile, func(w io.Writer) error { return reports.WriteJUnit(w, report) }},
+		{f.htmlFile, func(w io.Writer) error {
+			return reports.WriteHTML(w, []reports.Run{{Conformance: report}}, reports.HTMLOptions{Tool: versionString()})
+		}},
 	} {
 		if w.path == "" {
 			continue

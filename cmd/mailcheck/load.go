@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,8 @@ type loadFlags struct {
 	duration, ramp, timeout              time.Duration
 	pipelining, size, from, to, starttls string
 	user, password, caFile, segment      string
-	jsonFile, hdrLog                     string
+	procs                                string
+	jsonFile, hdrLog, htmlFile           string
 	thresholds                           []string
 	tlsSkipVerify, quiet                 bool
 }
@@ -77,6 +79,10 @@ Progress goes to stderr: bars on a terminal, else one line every 5 seconds
 (none with --quiet). The summary goes to stdout: settings, counts, msgs/s
 and MB/s, latency percentiles per phase, errors by class with the first
 example.
+
+On a loopback target the generator runs on half the CPUs (--procs auto):
+the server under test needs the others, and a generator spinning on all of
+them would lower the numbers it measures. --procs N sets the number.
 
 Several generators (--segment i/n) each take their share of --rate and
 --messages; ` + "`mailcheck report seg-*.json`" + ` merges their results exactly.
@@ -140,8 +146,10 @@ accepted). Failed messages alone do not exit 1: use --threshold errors<1.`,
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "limit of each wait for the server")
 	fl.StringVar(&f.segment, "segment", "", "this generator's share of a distributed run: i/n (1-based), or k8s/n to take i from $"+segmentIndexEnv+" (0-based, as a Kubernetes Indexed Job sets it)")
 	fl.StringVar(&f.jsonFile, "json", "", "write the result model as JSON to this file")
+	fl.StringVar(&f.htmlFile, "html", "", "write a self-contained HTML report (charts of throughput and latency) to this file")
 	fl.StringVar(&f.hdrLog, "hdr-log", "", "write the HdrHistogram interval log of the transaction latency (µs, one interval per second) to this file")
 	fl.StringArrayVar(&f.thresholds, "threshold", nil, "pass condition, repeatable: "+load.ThresholdSyntax)
+	fl.StringVar(&f.procs, "procs", "auto", "CPUs the generator runs on (GOMAXPROCS): a number, or auto: half of them when TARGET is on this machine (loopback, the server needs the rest), all otherwise or when $GOMAXPROCS is set")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	return cmd
 }
@@ -170,6 +178,9 @@ func loadOptions(cmd *cobra.Command, f loadFlags) (load.Options, []load.Threshol
 		return bad("--pipelining %q: want auto, on or off", f.pipelining)
 	case f.starttls != "auto" && f.starttls != "on" && f.starttls != "off":
 		return bad("--starttls %q: want auto, on or off", f.starttls)
+	}
+	if _, err := generatorProcs(f.procs, "", true, false, 1); err != nil {
+		return o, nil, usageError{err}
 	}
 	if f.messages == 0 && !cmd.Flags().Changed("duration") {
 		o.Duration = defaultLoadDuration
@@ -351,6 +362,15 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 		}
 	}
 
+	_, envSet := os.LookupEnv("GOMAXPROCS")
+	procs, err := generatorProcs(f.procs, opts.Target.Addr, len(args) == 0, envSet, runtime.NumCPU())
+	if err != nil {
+		return usageError{err}
+	}
+	if procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -375,6 +395,12 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 		jsonOut.abandon()
 		return usageError{err}
 	}
+	htmlOut, err := createOut(f.htmlFile)
+	if err != nil {
+		jsonOut.abandon()
+		hdrOut.abandon()
+		return usageError{err}
+	}
 	var hdrLog *load.HdrLog
 	var onInterval func(*hdrhistogram.Histogram)
 	if hdrOut != nil {
@@ -397,6 +423,7 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 	if err != nil {
 		jsonOut.abandon()
 		hdrOut.abandon()
+		htmlOut.abandon()
 		return usageError{err}
 	}
 	interrupted := ctx.Err() != nil
@@ -414,6 +441,9 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 	}
 	if hdrOut != nil {
 		writeErr = errors.Join(writeErr, hdrLog.Close(res), hdrOut.f.Close())
+	}
+	if htmlOut != nil {
+		writeErr = errors.Join(writeErr, reports.WriteHTML(htmlOut.f, []reports.Run{{Load: res}}, reports.HTMLOptions{Tool: versionString()}), htmlOut.f.Close())
 	}
 	if writeErr != nil {
 		return exitError{exitCannotRun, writeErr}

@@ -133,7 +133,7 @@ func TestReportMergesSegments(t *testing.T) {
 		t.Errorf("segments accepted %d and %d, want 51 and 50", a.Accepted, b.Accepted)
 	}
 	out, err := runCommand(t, "", "report", dir+"/seg-1.json", dir+"/seg-2.json", "--json", dir+"/merged.json",
-		"--hdr-log-merge", dir+"/seg-1.hlog", dir+"/seg-2.hlog", "-o", dir+"/merged.hlog")
+		"--hdr-log-merge", dir+"/seg-1.hlog", dir+"/seg-2.hlog", "--hdr-log-out", dir+"/merged.hlog", "-o", dir+"/merged.html")
 	if err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
@@ -145,6 +145,9 @@ func TestReportMergesSegments(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	if html, err := os.ReadFile(dir + "/merged.html"); err != nil || !strings.Contains(string(html), "merged from 2 segments") {
+		t.Errorf("HTML report of the merged segments: %v", err)
 	}
 	// The merged log is itself a log report reads.
 	back, err := runCommand(t, "", "report", "--hdr-log-merge", dir+"/merged.hlog")

@@ -1,0 +1,211 @@
+package reports
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+
+	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/load"
+)
+
+// A Run is one result in an HTML report: a conformance report or a load
+// result (exactly one of the two).
+type Run struct {
+	// Label names the run in headings and comparisons: its file name, or
+	// "baseline".
+	Label       string
+	Conformance *conformance.Report
+	Load        *load.Result
+}
+
+// HTMLOptions configure WriteHTML.
+type HTMLOptions struct {
+	// Title heads the page; "mailcheck report" when empty.
+	Title string
+	// Tool is the mailcheck version writing the report, shown at the
+	// foot of the page (each run shows the version that made it).
+	Tool string
+	// Baselines are the runs the others are compared with: at most one
+	// conformance report and one load result. Without a baseline, several
+	// runs of a kind are compared with the first of them.
+	Baselines []Run
+	// Tolerance is the relative difference (0.1 = 10%) beyond which a
+	// load metric counts as a regression or an improvement; 0 means 10%.
+	Tolerance float64
+}
+
+//go:embed html.tmpl
+var htmlTemplateText string
+
+//go:embed html.css
+var htmlCSS string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"status": statusLabel,
+	"add":    func(a, b int) int { return a + b },
+}).Parse(htmlTemplateText))
+
+type pageView struct {
+	Title, Tool string
+	CSS         template.CSS
+	Contents    []keyValue // anchor, heading
+	Comparisons []comparisonView
+	Sections    []sectionView
+}
+
+// sectionView is one run's section: conformance or load.
+type sectionView struct {
+	Baseline    bool
+	Conformance *conformanceView
+	Load        *loadView
+}
+
+// WriteHTML writes one self-contained HTML page for the runs: inline CSS
+// and SVG charts, no scripts, fonts, stylesheets or images from anywhere
+// else, so it opens offline and can be attached to a CI job or mailed.
+// The same runs give the same bytes (no clock, no map order).
+func WriteHTML(w io.Writer, runs []Run, opts HTMLOptions) error {
+	page, err := buildPage(runs, opts)
+	if err != nil {
+		return err
+	}
+	return htmlTemplate.Execute(w, page)
+}
+
+// Regressions lists what got worse in each run compared with its
+// reference run (the baseline of its kind, or else the first run of its
+// kind), as WriteHTML marks it.
+func Regressions(runs []Run, opts HTMLOptions) ([]string, error) {
+	page, err := buildPage(runs, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range page.Comparisons {
+		out = append(out, c.Regressions...)
+	}
+	return out, nil
+}
+
+func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("reports: no runs")
+	}
+	if opts.Tolerance <= 0 {
+		opts.Tolerance = defaultTolerance
+	}
+	page := &pageView{Title: opts.Title, Tool: opts.Tool, CSS: template.CSS(htmlCSS)}
+	if page.Title == "" {
+		page.Title = "mailcheck report"
+	}
+	var baseConf, baseLoad *Run
+	for i := range opts.Baselines {
+		b := &opts.Baselines[i]
+		if err := b.valid(); err != nil {
+			return nil, err
+		}
+		switch {
+		case b.Conformance != nil && baseConf == nil:
+			baseConf = b
+		case b.Load != nil && baseLoad == nil:
+			baseLoad = b
+		default:
+			return nil, errors.New("reports: more than one baseline of a kind")
+		}
+	}
+	var confs, loads []Run
+	for _, r := range runs {
+		if err := r.valid(); err != nil {
+			return nil, err
+		}
+		if r.Conformance != nil {
+			confs = append(confs, r)
+		} else {
+			loads = append(loads, r)
+		}
+	}
+
+	// Comparisons first: with several runs they are the point of the page.
+	refConfs := confs
+	if baseConf != nil {
+		refConfs = append([]Run{*baseConf}, confs...)
+	}
+	if len(refConfs) > 1 {
+		reps, labels := make([]*conformance.Report, len(refConfs)), make([]string, len(refConfs))
+		for i, r := range refConfs {
+			reps[i], labels[i] = r.Conformance, r.Label
+		}
+		page.Comparisons = append(page.Comparisons, compareConformance(reps, labels))
+	}
+	refLoads := loads
+	if baseLoad != nil {
+		refLoads = append([]Run{*baseLoad}, loads...)
+	}
+	if len(refLoads) > 1 {
+		res, labels := make([]*load.Result, len(refLoads)), make([]string, len(refLoads))
+		for i, r := range refLoads {
+			res[i], labels[i] = r.Load, r.Label
+		}
+		page.Comparisons = append(page.Comparisons, compareLoads(res, labels, opts.Tolerance))
+	}
+	for _, c := range page.Comparisons {
+		page.Contents = append(page.Contents, keyValue{c.Anchor, "Comparison: " + c.Heading})
+	}
+
+	n := 0
+	addConf := func(r Run, baseline bool) {
+		n++
+		v := newConformanceView(r.Conformance, r.Label, "run-"+strconv.Itoa(n))
+		page.Sections = append(page.Sections, sectionView{Baseline: baseline, Conformance: &v})
+		page.Contents = append(page.Contents, keyValue{v.Anchor, v.Heading + labelSuffix(r.Label, baseline)})
+	}
+	addLoad := func(r Run, baseline bool, ref *Run) {
+		n++
+		var refRes *load.Result
+		refLabel := ""
+		if ref != nil {
+			refRes, refLabel = ref.Load, ref.Label
+		}
+		v := newLoadView(r.Load, r.Label, "run-"+strconv.Itoa(n), refRes, refLabel)
+		page.Sections = append(page.Sections, sectionView{Baseline: baseline, Load: &v})
+		page.Contents = append(page.Contents, keyValue{v.Anchor, v.Heading + labelSuffix(r.Label, baseline)})
+	}
+	for _, r := range confs {
+		addConf(r, false)
+	}
+	for i, r := range loads {
+		ref := baseLoad
+		if ref == nil && i > 0 {
+			ref = &loads[0]
+		}
+		addLoad(r, false, ref)
+	}
+	if baseConf != nil {
+		addConf(*baseConf, true)
+	}
+	if baseLoad != nil {
+		addLoad(*baseLoad, true, nil)
+	}
+	return page, nil
+}
+
+func labelSuffix(label string, baseline bool) string {
+	switch {
+	case baseline:
+		return " (baseline: " + label + ")"
+	case label != "":
+		return " (" + label + ")"
+	}
+	return ""
+}
+
+func (r Run) valid() error {
+	if (r.Conformance == nil) == (r.Load == nil) {
+		return fmt.Errorf("reports: run %q: want a conformance report or a load result", r.Label)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package reports
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/engine"
+)
+
+// The conformance section of the HTML report: target, time, tool; counts
+// by protocol and verdict; every check, failures first, each with its
+// message and wire transcript in a collapsed <details>.
+
+type conformanceView struct {
+	Anchor, Label, Heading  string
+	Tool, Started, Duration string
+	Targets                 []string
+	Verdict, VerdictClass   string
+	Statuses                []conformance.Status // the columns of Counts
+	Counts                  []protocolCounts
+	Checks                  []checkView
+}
+
+type protocolCounts struct {
+	Protocol string
+	Counts   []int // by Statuses
+	Total    int
+}
+
+type checkView struct {
+	conformance.Result
+	Duration string
+	Lines    []transcriptLine
+	// Omitted lines of a long transcript (the JSON result has them all).
+	Omitted, OmittedAt int
+}
+
+type transcriptLine struct {
+	Class, Who, Text, At string
+}
+
+// Transcripts longer than this keep their head and tail: a check that
+// sends 10,000 RCPTs still makes a report that opens.
+const (
+	transcriptHead = 800
+	transcriptTail = 200
+)
+
+func newConformanceView(r *conformance.Report, label, anchor string) conformanceView {
+	v := conformanceView{
+		Anchor: anchor, Label: label, Tool: r.Tool,
+		Started:  r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration: strconv.FormatFloat(r.DurationMS/1000, 'f', 2, 64) + " s",
+		Statuses: statusOrder,
+	}
+	var protos []string
+	for _, t := range r.Targets {
+		v.Targets = append(v.Targets, redactTarget(t.Raw))
+		if !slices.Contains(protos, t.Protocol) {
+			protos = append(protos, t.Protocol)
+		}
+	}
+	switch len(v.Targets) {
+	case 0:
+		v.Heading = "Conformance"
+	case 1:
+		v.Heading = "Conformance: " + v.Targets[0]
+	default:
+		v.Heading = fmt.Sprintf("Conformance: %d targets (%s)", len(v.Targets), strings.Join(protos, ", "))
+	}
+	if r.Failed(conformance.FailOnMust) {
+		v.Verdict, v.VerdictClass = "FAIL: a MUST is not met, or a check could not decide", "fail"
+	} else {
+		v.Verdict, v.VerdictClass = "PASS: every MUST is met", "pass"
+	}
+	byProto := map[string]*protocolCounts{}
+	protos = protos[:0]
+	total := &protocolCounts{Protocol: "all", Counts: make([]int, len(statusOrder))}
+	for _, c := range r.Checks {
+		pc := byProto[c.Protocol]
+		if pc == nil {
+			pc = &protocolCounts{Protocol: c.Protocol, Counts: make([]int, len(statusOrder))}
+			byProto[c.Protocol] = pc
+			protos = append(protos, c.Protocol)
+		}
+		if i := slices.Index(statusOrder, c.Status); i >= 0 {
+			pc.Counts[i]++
+			total.Counts[i]++
+		}
+		pc.Total++
+		total.Total++
+	}
+	for _, p := range protos {
+		v.Counts = append(v.Counts, *byProto[p])
+	}
+	if len(protos) > 1 {
+		v.Counts = append(v.Counts, *total)
+	}
+	for _, c := range byAttention(r.Checks) {
+		c.Target = redactTarget(c.Target)
+		c.Message = visible(c.Message)
+		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms"}
+		lines := c.Transcript
+		if len(lines) > transcriptHead+transcriptTail {
+			cv.Omitted, cv.OmittedAt = len(lines)-transcriptHead-transcriptTail, transcriptHead
+			lines = append(slices.Clip(lines[:transcriptHead]), lines[len(lines)-transcriptTail:]...)
+		}
+		cv.Lines = make([]transcriptLine, len(lines))
+		for i, l := range lines {
+			cv.Lines[i] = transcriptLine{Text: visible(l.Text), At: strconv.FormatFloat(l.AtMS, 'f', 1, 64)}
+			switch l.Dir {
+			case engine.DirClient:
+				cv.Lines[i].Class, cv.Lines[i].Who = "c", "C: "
+			case engine.DirServer:
+				cv.Lines[i].Class, cv.Lines[i].Who = "s", "S: "
+			default:
+				cv.Lines[i].Class, cv.Lines[i].Who = "n", "# "
+			}
+		}
+		v.Checks = append(v.Checks, cv)
+	}
+	return v
+}
+
+// redactTarget hides the password of a target URL (pop3://bob:secret@…
+// becomes pop3://bob:xxxxx@…): a report is made to be passed around.
+func redactTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return u.String()
+}
+
+// statusLabel is a verdict as the table shows it.
+func statusLabel(s conformance.Status) string { return strings.ToUpper(string(s)) }
+
+// visible makes text safe to show as evidence: control characters (but
+// tab), DEL and octets that are not UTF-8 become Go-style escapes (\x1b,
+// \xff), as the engine writes them in transcripts, so a hand-made or
+// hostile result cannot hide text or move the cursor of whoever reads
+// it. html/template then escapes the markup characters.
+func visible(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 && r != '\t' || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0: // C1 controls
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
