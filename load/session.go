@@ -96,9 +96,15 @@ func (c *conn) write(b []byte) error {
 	return err
 }
 
+// vectorWriter writes several buffers in one system call (rawConn).
+type vectorWriter interface{ writeBuffers([][]byte) error }
+
 // flush writes c.out in one system call (writev).
 func (c *conn) flush() error {
 	c.arm()
+	if vw, ok := c.nc.(vectorWriter); ok {
+		return vw.writeBuffers(c.out)
+	}
 	c.wv = c.out
 	_, err := c.wv.WriteTo(c.nc)
 	return err
@@ -150,6 +156,7 @@ func (s *session) dial(ctx context.Context) (*conn, error) {
 		return nil, s.phaseError(PhaseConnect, err)
 	}
 	s.shard.record(PhaseConnect, time.Since(t0))
+	nc = newRawConn(nc)
 	c := &conn{nc: nc, r: bufio.NewReaderSize(nc, readBufferSize), timeout: o.Timeout}
 	fail := func(p Phase, err error) (*conn, error) {
 		nc.Close()
