@@ -93,12 +93,21 @@ var ErrMalformedReply = errors.New("malformed SMTP reply")
 // client buffer forever.
 const MaxReplyLines = 1000
 
+// MaxReplyOctets bounds a whole reply, CRLFs included: a reply is held in
+// memory until its last line, and MaxReplyLines lines as long as the
+// reader's buffer (a conformance client's is 64 KiB) would be 64 MB per
+// reply. 64 KiB is 128 lines of the longest reply line RFC 5321
+// §4.5.3.1.5 allows (512 octets), far above what servers send (an EHLO
+// listing is under 1 KiB).
+const MaxReplyOctets = 64 << 10
+
 // ReadReply reads one possibly multi-line reply. When enhanced is true, a
 // leading "d.d.d " on each line is split off into Reply.Enhanced (RFC 2034).
 // Each raw line (without CRLF) is passed to onLine when it is not nil, so a
 // caller can keep a transcript.
 func ReadReply(r *bufio.Reader, enhanced bool, onLine func(line []byte)) (*Reply, error) {
 	reply := &Reply{}
+	octets := 0
 	for n := 0; ; n++ {
 		if n >= MaxReplyLines {
 			return nil, fmt.Errorf("%w: more than %d lines", ErrMalformedReply, MaxReplyLines)
@@ -109,6 +118,9 @@ func ReadReply(r *bufio.Reader, enhanced bool, onLine func(line []byte)) (*Reply
 				return nil, fmt.Errorf("%w: line longer than %d octets", ErrMalformedReply, r.Size())
 			}
 			return nil, err
+		}
+		if octets += len(line); octets > MaxReplyOctets {
+			return nil, fmt.Errorf("%w: more than %d octets", ErrMalformedReply, MaxReplyOctets)
 		}
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		if onLine != nil {
