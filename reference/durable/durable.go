@@ -17,6 +17,13 @@
 //     instead of two ext4 journal commits per file. Applied files are made
 //     durable at checkpoints (syncfs), after which the journal is reused; at
 //     start-up, Open replays the journal since the last checkpoint.
+//
+// A failed step (a full disk: ENOSPC; a bad one: EIO) fails the call with
+// the system's error, leaves no half-written file visible and does not
+// poison later calls: in journaled mode, the records of refused changes
+// are retired by a checkpoint before the caller hears of the failure, and
+// no record is appended until a checkpoint has succeeded. Faults injects
+// such failures in tests.
 package durable
 
 import (
@@ -55,6 +62,7 @@ type Committer struct {
 	dirs map[string]*dirSyncer
 
 	journal *journal // nil in direct mode
+	faults  *Faults  // nil but in tests
 }
 
 // New returns a Committer in direct mode.
@@ -65,8 +73,10 @@ func New() *Committer {
 // Write publishes every file: write and fsync each temporary file, rename
 // each into its final name, then fsync each distinct directory once. When it
 // returns nil, every file is on stable storage under its final name. On
-// error, files not yet renamed are removed; files already renamed stay (a
-// duplicate is better than a loss) and their paths are returned.
+// error, no temporary file stays and the paths returned are exactly the
+// files left visible under their final names (renamed before the failure,
+// or applied from the journal): a caller that refuses the whole write takes
+// them back, a duplicate being better than a loss if it cannot.
 func (c *Committer) Write(files []File) (finals []string, err error) {
 	if c.journal != nil && c.journal.fits(files) {
 		return c.journal.write(files)
@@ -81,30 +91,36 @@ func (c *Committer) Write(files []File) (finals []string, err error) {
 		}
 	}
 	for _, file := range files {
+		if err := c.faults.check(StepCreate, file.TmpPath); err != nil {
+			cleanup()
+			return nil, err
+		}
 		f, err := os.OpenFile(file.TmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		handles = append(handles, f)
-		for _, chunk := range file.Data {
-			if _, err := f.Write(chunk); err != nil {
-				cleanup()
-				return nil, err
-			}
+		if err := c.faults.writeChunks(f, file.TmpPath, file.Data); err != nil {
+			cleanup()
+			return nil, err
 		}
 	}
 	// fsync the data of every file before any rename: a name must never
 	// point at data that a crash could lose.
 	for _, f := range handles {
-		if err := f.Sync(); err != nil {
+		err := c.faults.check(StepSync, f.Name())
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("fsync %s: %w", f.Name(), err)
 		}
 	}
 	dirs := make([]string, 0, 1)
 	for _, file := range files {
-		final, err := publish(file)
+		final, err := c.publish(file)
 		if err != nil {
 			cleanup()
 			return finals, err
@@ -127,13 +143,16 @@ func (c *Committer) Write(files []File) (finals []string, err error) {
 }
 
 // publish renames file's temporary name to its final name.
-func publish(file File) (string, error) {
+func (c *Committer) publish(file File) (string, error) {
 	if file.Locker != nil {
 		file.Locker.Lock()
 		defer file.Locker.Unlock()
 	}
 	final, err := file.FinalName()
 	if err != nil {
+		return "", err
+	}
+	if err := c.faults.check(StepPublish, final); err != nil {
 		return "", err
 	}
 	if err := os.Rename(file.TmpPath, final); err != nil {
@@ -150,6 +169,9 @@ func (c *Committer) Remove(path string) error {
 	if c.journal != nil {
 		return c.journal.commit([]*op{{kind: opRemove, path: path}})
 	}
+	if err := c.faults.check(StepRemove, path); err != nil {
+		return err
+	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -160,6 +182,9 @@ func (c *Committer) Remove(path string) error {
 func (c *Committer) Rename(from, to string) error {
 	if c.journal != nil {
 		return c.journal.commit([]*op{{kind: opRename, from: from, path: to}})
+	}
+	if err := c.faults.check(StepRename, to); err != nil {
+		return err
 	}
 	if err := os.Rename(from, to); err != nil {
 		return err
@@ -192,7 +217,7 @@ func (c *Committer) SyncDir(dir string) error {
 	c.mu.Lock()
 	s := c.dirs[dir]
 	if s == nil {
-		s = &dirSyncer{path: dir}
+		s = &dirSyncer{path: dir, faults: c.faults}
 		s.cond = sync.NewCond(&s.mu)
 		c.dirs[dir] = s
 	}
@@ -211,6 +236,9 @@ func (c *Committer) MkdirAll(dir string) error {
 			return err
 		}
 	}
+	if err := c.faults.check(StepCreate, dir); err != nil {
+		return err
+	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
@@ -219,9 +247,10 @@ func (c *Committer) MkdirAll(dir string) error {
 
 // dirSyncer group-commits fsyncs of one directory.
 type dirSyncer struct {
-	path string
-	mu   sync.Mutex
-	cond *sync.Cond
+	path   string
+	faults *Faults
+	mu     sync.Mutex
+	cond   *sync.Cond
 	// requested counts sync requests; synced is the highest request number
 	// that a completed fsync is known to cover.
 	requested, synced uint64
@@ -243,7 +272,10 @@ func (s *dirSyncer) sync() error {
 		s.running = true
 		target := s.requested
 		s.mu.Unlock()
-		err := syncPath(s.path)
+		err := s.faults.check(StepDirSync, s.path)
+		if err == nil {
+			err = syncPath(s.path)
+		}
 		s.mu.Lock()
 		s.running = false
 		if err != nil {

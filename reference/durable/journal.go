@@ -44,6 +44,8 @@ type op struct {
 	req  *request
 	// published is File.Published, called after a successful apply.
 	published func(final string)
+	// err is the outcome, set before req hears of it.
+	err error
 }
 
 // request is one caller waiting for its ops.
@@ -86,11 +88,17 @@ type journal struct {
 
 	// applied, when set (tests), is called after each op is applied.
 	applied func(path string)
+	faults  *Faults
 
 	// Owned by run.
 	generation uint64
 	offset     int64
 	buf        []byte
+	// mustCheckpoint is set when the journal past offset may hold records
+	// of the current generation that were refused (a failed append) or
+	// when a checkpoint failed half-way: no record may be appended until
+	// a checkpoint starts a new generation.
+	mustCheckpoint bool
 }
 
 // Open returns a journaled Committer for files under root, keeping its
@@ -99,10 +107,27 @@ type journal struct {
 // anything else reads it. size 0 means DefaultJournalBytes. Where the
 // platform lacks what journaling needs, Open returns a direct Committer.
 func Open(root string, size int64) (*Committer, error) {
+	return OpenWith(root, Options{JournalBytes: size})
+}
+
+// Options configure OpenWith.
+type Options struct {
+	// JournalBytes is the size of the journal; 0 means DefaultJournalBytes.
+	JournalBytes int64
+	// Direct asks for direct mode where journaling is supported too.
+	Direct bool
+	// Faults, set only by tests, make chosen storage steps fail.
+	Faults *Faults
+}
+
+// OpenWith is Open with options.
+func OpenWith(root string, opts Options) (*Committer, error) {
 	c := New()
-	if !journalSupported {
+	c.faults = opts.Faults
+	if !journalSupported || opts.Direct {
 		return c, nil
 	}
+	size := opts.JournalBytes
 	if size <= 0 {
 		size = DefaultJournalBytes
 	}
@@ -118,7 +143,7 @@ func Open(root string, size int64) (*Committer, error) {
 		return nil, fmt.Errorf("durable: journal: %w", err)
 	}
 	c.journal = j
-	j.unnamed = newUnnamedPool(root, 64)
+	j.unnamed = newUnnamedPool(root, 64, c.faults)
 	go j.run()
 	return c, nil
 }
@@ -148,7 +173,7 @@ func (c *Committer) Close() error {
 
 func openJournal(c *Committer, root string, size int64) (*journal, error) {
 	path := filepath.Join(root, journalName)
-	j := &journal{root: root, size: size, stopped: make(chan struct{})}
+	j := &journal{root: root, size: size, stopped: make(chan struct{}), faults: c.faults}
 	j.cond = sync.NewCond(&j.mu)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	switch {
@@ -157,10 +182,10 @@ func openJournal(c *Committer, root string, size int64) (*journal, error) {
 			return nil, err
 		}
 		j.file = f
-		j.generation = 1
-		if err := j.writeHeader(); err != nil {
+		if err := j.writeHeader(1); err != nil {
 			return nil, err
 		}
+		j.generation = 1
 	case err != nil:
 		return nil, err
 	default:
@@ -179,6 +204,9 @@ func openJournal(c *Committer, root string, size int64) (*journal, error) {
 // changes no file-system metadata and needs no file-system journal commit.
 func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 	tmp := path + ".new"
+	if err := c.faults.check(StepCreate, tmp); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -186,13 +214,21 @@ func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 	zeros := make([]byte, 1<<20)
 	for written := int64(0); written < size; {
 		n := min(int64(len(zeros)), size-written)
-		if _, err := f.Write(zeros[:n]); err != nil {
+		if err := c.faults.writeAt(f, StepJournalWrite, zeros[:n], written); err != nil {
 			f.Close()
 			return nil, err
 		}
 		written += n
 	}
+	if err := c.faults.check(StepJournalSync, tmp); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := c.faults.check(StepPublish, path); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -203,16 +239,23 @@ func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 	return f, c.SyncDir(filepath.Dir(path))
 }
 
-func (j *journal) writeHeader() error {
+// writeHeader commits generation gen: records of any other generation are
+// ignored from then on.
+func (j *journal) writeHeader(gen uint64) error {
 	h := make([]byte, journalHeaderSize)
 	copy(h, journalMagic)
-	binary.LittleEndian.PutUint64(h[8:], j.generation)
+	binary.LittleEndian.PutUint64(h[8:], gen)
 	binary.LittleEndian.PutUint32(h[16:], crc32.Checksum(h[:16], crcTable))
+	if err := j.faults.check(StepJournalHeader, j.path()); err != nil {
+		return err
+	}
 	if _, err := j.file.WriteAt(h, 0); err != nil {
 		return err
 	}
 	return fdatasync(j.file)
 }
+
+func (j *journal) path() string { return filepath.Join(j.root, journalName) }
 
 // replay applies, in order, every record of the current generation, then
 // checkpoints. Records are idempotent: applying one twice gives the same
@@ -245,7 +288,15 @@ func (j *journal) replay() error {
 		if o.kind == opWrite {
 			o.tmp = filepath.Join(filepath.Dir(o.path), ".replay-"+filepath.Base(o.path))
 		}
-		if err := o.apply(nil); err != nil {
+		if err := o.apply(nil, j.faults); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				// The change failed this way when it was made too (a
+				// rename of a file already gone), or its directory was
+				// removed since (a deleted mailbox's files are removed
+				// outside the journal): there is nothing to redo, and
+				// refusing to start would keep every other mailbox down.
+				continue
+			}
 			return fmt.Errorf("replaying %s: %w", o.path, err)
 		}
 	}
@@ -253,14 +304,27 @@ func (j *journal) replay() error {
 }
 
 // checkpoint makes every applied change durable (syncfs) and starts a new
-// generation, so the journal's records are no longer needed.
+// generation, so the journal's records are no longer needed. The new
+// generation is used only once its header is committed: records written
+// under a generation the header on disk does not name would be ignored by
+// a replay. A failed checkpoint leaves mustCheckpoint set.
 func (j *journal) checkpoint() error {
+	j.mustCheckpoint = true
+	if err := j.faults.check(StepCheckpoint, j.path()); err != nil {
+		return err
+	}
 	if err := syncfs(j.file); err != nil {
+		return err
+	}
+	// A failed header write may still have reached the disk; the next
+	// attempt writes the same generation, which no record uses yet.
+	if err := j.writeHeader(j.generation + 1); err != nil {
 		return err
 	}
 	j.generation++
 	j.offset = journalHeaderSize
-	return j.writeHeader()
+	j.mustCheckpoint = false
+	return nil
 }
 
 // fits reports whether files are small enough for the journal; bigger
@@ -308,10 +372,14 @@ func (j *journal) write(files []File) ([]string, error) {
 	return finalsOf(ops), req.err
 }
 
+// finalsOf returns the paths of the ops that were applied: the files now
+// visible, which a caller refusing the whole write must take back.
 func finalsOf(ops []*op) []string {
-	out := make([]string, len(ops))
-	for i, o := range ops {
-		out[i] = o.path
+	var out []string
+	for _, o := range ops {
+		if o.err == nil {
+			out = append(out, o.path)
+		}
 	}
 	return out
 }
@@ -364,47 +432,82 @@ func (j *journal) run() {
 		j.mu.Unlock()
 
 		err := j.append(batch)
-		for i, o := range batch {
-			opErr := err
-			if opErr == nil {
-				opErr = o.apply(j.unnamed)
-				if opErr == nil && o.published != nil {
+		failed := err != nil
+		for _, o := range batch {
+			o.err = err
+			if err == nil {
+				o.err = o.apply(j.unnamed, j.faults)
+				if o.err == nil && o.published != nil {
 					o.published(o.path)
 				}
+				failed = failed || o.err != nil
 			}
 			if j.applied != nil {
 				j.applied(o.path)
 			}
-			o.req.finish(opErr)
+		}
+		if failed {
+			// The journal holds records of changes about to be refused:
+			// a failed append may have written them whole, and a failed
+			// apply follows a committed record. A checkpoint retires them
+			// before the callers hear of the failure, so a crash cannot
+			// bring back a change that was refused (the client sends a
+			// refused message again: it would be stored twice). If the
+			// checkpoint fails too, mustCheckpoint holds every later
+			// append until one succeeds; only a crash before then can
+			// replay them, a duplicate at worst, never a loss.
+			j.checkpoint()
+		}
+		for i, o := range batch {
+			o.req.finish(o.err)
 			batch[i] = nil
 		}
 	}
 }
 
 // append writes the batch's records at the end of the journal with one
-// write and one fdatasync, checkpointing first when it would not fit.
+// write and one fdatasync, checkpointing first when it would not fit or
+// when the journal must be reset after a failure.
 func (j *journal) append(batch []*op) error {
+	buf := j.encode(batch)
+	if j.mustCheckpoint || j.offset+int64(len(buf)) > j.size {
+		if err := j.checkpoint(); err != nil {
+			return err
+		}
+		// Encoded again: records must carry the generation the header
+		// now names, or a replay stops at them.
+		buf = j.encode(batch)
+		if j.offset+int64(len(buf)) > j.size {
+			return errors.New("durable: batch larger than the journal")
+		}
+	}
+	// From here a failure may leave records of this generation behind
+	// offset, whole or torn; they must never precede a later batch's
+	// records in a replay.
+	if err := j.faults.writeAt(j.file, StepJournalWrite, buf, j.offset); err != nil {
+		j.mustCheckpoint = true
+		return err
+	}
+	if err := j.faults.check(StepJournalSync, j.path()); err != nil {
+		j.mustCheckpoint = true
+		return err
+	}
+	if err := fdatasync(j.file); err != nil {
+		j.mustCheckpoint = true
+		return err
+	}
+	j.offset += int64(len(buf))
+	return nil
+}
+
+// encode returns the batch's records, in j.buf's storage.
+func (j *journal) encode(batch []*op) []byte {
 	buf := j.buf[:0]
 	for _, o := range batch {
 		buf = j.appendRecord(buf, o)
 	}
 	j.buf = buf
-	if j.offset+int64(len(buf)) > j.size {
-		if err := j.checkpoint(); err != nil {
-			return err
-		}
-		if j.offset+int64(len(buf)) > j.size {
-			return errors.New("durable: batch larger than the journal")
-		}
-	}
-	if _, err := j.file.WriteAt(buf, j.offset); err != nil {
-		return err
-	}
-	if err := fdatasync(j.file); err != nil {
-		return err
-	}
-	j.offset += int64(len(buf))
-	return nil
+	return buf
 }
 
 // appendRecord encodes o: magic, payload length, generation, CRC-32C of
@@ -494,11 +597,14 @@ func readString(b []byte) (string, []byte, bool) {
 
 // apply makes the change in the file system, without fsync: the journal
 // holds it until the next checkpoint.
-func (o *op) apply(unnamed *unnamedPool) error {
+func (o *op) apply(unnamed *unnamedPool, faults *Faults) error {
 	switch o.kind {
 	case opWrite:
 		if f, ok := unnamed.get(); ok {
-			err := writeChunks(f, o.data)
+			err := faults.writeChunks(f, o.path, o.data)
+			if err == nil {
+				err = faults.check(StepPublish, o.path)
+			}
 			if err == nil {
 				err = linkUnnamed(f, o.path)
 				if errors.Is(err, os.ErrExist) {
@@ -516,11 +622,14 @@ func (o *op) apply(unnamed *unnamedPool) error {
 			}
 			// No /proc to link through: fall back to a temporary name.
 		}
+		if err := faults.check(StepCreate, o.tmp); err != nil {
+			return err
+		}
 		f, err := os.OpenFile(o.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return err
 		}
-		if err := writeChunks(f, o.data); err != nil {
+		if err := faults.writeChunks(f, o.path, o.data); err != nil {
 			f.Close()
 			os.Remove(o.tmp)
 			return err
@@ -529,8 +638,18 @@ func (o *op) apply(unnamed *unnamedPool) error {
 			os.Remove(o.tmp)
 			return err
 		}
-		return os.Rename(o.tmp, o.path)
+		err = faults.check(StepPublish, o.path)
+		if err == nil {
+			err = os.Rename(o.tmp, o.path)
+		}
+		if err != nil {
+			os.Remove(o.tmp)
+		}
+		return err
 	case opRename:
+		if err := faults.check(StepRename, o.path); err != nil {
+			return err
+		}
 		err := os.Rename(o.from, o.path)
 		if errors.Is(err, os.ErrNotExist) {
 			if _, statErr := os.Stat(o.path); statErr == nil {
@@ -539,16 +658,10 @@ func (o *op) apply(unnamed *unnamedPool) error {
 		}
 		return err
 	case opRemove:
-		if err := os.Remove(o.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := faults.check(StepRemove, o.path); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func writeChunks(f *os.File, data [][]byte) error {
-	for _, chunk := range data {
-		if _, err := f.Write(chunk); err != nil {
+		if err := os.Remove(o.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}

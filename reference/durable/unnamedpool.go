@@ -11,20 +11,21 @@ import (
 // is serial: taking a ready inode moves that cost off the path every
 // acknowledgement waits on, onto an otherwise idle core.
 type unnamedPool struct {
-	dir   string
-	ready chan *os.File
-	want  chan struct{}
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	dir    string
+	faults *Faults
+	ready  chan *os.File
+	want   chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
-func newUnnamedPool(dir string, size int) *unnamedPool {
+func newUnnamedPool(dir string, size int, faults *Faults) *unnamedPool {
 	if f, ok := openUnnamed(dir); !ok {
 		return nil // not supported here
 	} else {
 		f.Close()
 	}
-	p := &unnamedPool{dir: dir, ready: make(chan *os.File, size), want: make(chan struct{}, 1), stop: make(chan struct{})}
+	p := &unnamedPool{dir: dir, faults: faults, ready: make(chan *os.File, size), want: make(chan struct{}, 1), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.fill()
 	return p
@@ -34,9 +35,12 @@ func (p *unnamedPool) fill() {
 	defer p.wg.Done()
 	for {
 		for len(p.ready) < cap(p.ready) {
-			f, ok := openUnnamed(p.dir)
+			f, ok := p.open()
 			if !ok {
-				return
+				// No inode to be had now (a full disk): try again when
+				// the next one is wanted, so the pool recovers with the
+				// disk instead of staying empty for good.
+				break
 			}
 			select {
 			case p.ready <- f:
@@ -59,16 +63,29 @@ func (p *unnamedPool) get() (*os.File, bool) {
 	if p == nil {
 		return nil, false
 	}
+	defer p.wake()
 	select {
 	case f := <-p.ready:
-		select {
-		case p.want <- struct{}{}:
-		default:
-		}
 		return f, true
 	default:
-		return openUnnamed(p.dir)
+		return p.open()
 	}
+}
+
+// wake asks fill for more, without waiting.
+func (p *unnamedPool) wake() {
+	select {
+	case p.want <- struct{}{}:
+	default:
+	}
+}
+
+// open opens one unnamed file in the pool's directory.
+func (p *unnamedPool) open() (*os.File, bool) {
+	if p.faults.check(StepCreate, p.dir) != nil {
+		return nil, false
+	}
+	return openUnnamed(p.dir)
 }
 
 func (p *unnamedPool) close() {
