@@ -136,11 +136,19 @@ func IsAddressLiteral(s string) bool {
 	inner := s[1 : len(s)-1]
 	if tag, content, ok := strings.Cut(inner, ":"); ok {
 		if strings.EqualFold(tag, "IPv6") {
+			// The grammar has no zone ("%eth0"), and its "::" stands for
+			// at least two groups of zeros, which netip does not require.
 			a, err := netip.ParseAddr(content)
-			return err == nil && a.Is6()
+			return err == nil && a.Is6() && a.Zone() == "" && !compressesOneGroup(content)
 		}
+		// Standardized-tag = Ldh-str: letters, digits, inner hyphens.
 		if tag == "" || !isLetDig(tag[len(tag)-1]) {
 			return false
+		}
+		for i := 0; i < len(tag); i++ {
+			if !isLetDig(tag[i]) && tag[i] != '-' {
+				return false
+			}
 		}
 		for i := 0; i < len(content); i++ {
 			if c := content[i]; c < 33 || c > 126 || c == '[' || c == ']' || c == '\\' {
@@ -151,6 +159,25 @@ func IsAddressLiteral(s string) bool {
 	}
 	a, err := netip.ParseAddr(inner)
 	return err == nil && a.Is4()
+}
+
+// compressesOneGroup reports an IPv6 address (already parsed) whose "::"
+// replaces a single group: RFC 5321 §4.1.3 allows at most 6 groups besides
+// the "::" (IPv6-comp), or 4 besides it and an IPv4 part (IPv6v4-comp).
+func compressesOneGroup(addr string) bool {
+	if !strings.Contains(addr, "::") {
+		return false
+	}
+	written := 0
+	for _, group := range strings.Split(addr, ":") {
+		switch {
+		case strings.Contains(group, "."):
+			written += 2 // the IPv4 part counts as two groups
+		case group != "":
+			written++
+		}
+	}
+	return written > 6
 }
 
 func isLetDig(c byte) bool {

@@ -126,7 +126,7 @@ func ReadReply(r *bufio.Reader, enhanced bool, onLine func(line []byte)) (*Reply
 		if onLine != nil {
 			onLine(line)
 		}
-		if len(line) < 3 || !isDigits(line[:3]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
+		if len(line) < 3 || !isReplyCode(line[:3]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
 			return nil, fmt.Errorf("%w: %q", ErrMalformedReply, line)
 		}
 		code, _ := strconv.Atoi(string(line[:3]))
@@ -173,6 +173,12 @@ func SplitEnhanced(text string) (code, rest string, ok bool) {
 	rest = text[end:]
 	rest = strings.TrimPrefix(rest, " ")
 	return text[:end], rest, true
+}
+
+// isReplyCode reports RFC 5321 §4.2 Reply-code = %x32-35 %x30-35 %x30-39:
+// a "100" or "999" is no reply a client can act on.
+func isReplyCode(b []byte) bool {
+	return b[0] >= '2' && b[0] <= '5' && b[1] >= '0' && b[1] <= '5' && b[2] >= '0' && b[2] <= '9'
 }
 
 func isDigits(b []byte) bool {
