@@ -1,8 +1,10 @@
 package mailstore
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,10 +90,15 @@ func (mb *Mailbox) SetFlags(uids []uint32, op StoreOp, flags []string, source an
 	}
 	var done []Changed
 	for _, c := range changes {
+		var renameErr error
 		if c.oldRel != c.newRel {
-			if err := mb.store.committer.Rename(filepath.Join(dir, c.oldRel), filepath.Join(dir, c.newRel)); err != nil {
-				return done, err
+			from, to := filepath.Join(dir, c.oldRel), filepath.Join(dir, c.newRel)
+			if renameErr = mb.store.committer.Rename(from, to); renameErr != nil && !moved(from, to) {
+				return done, renameErr
 			}
+			// Either renamed, or renamed but not known durable (a failed
+			// directory fsync): the index follows the file, or the
+			// message could not be opened until a restart.
 		}
 		mb.mu.Lock()
 		if i, ok := mb.indexLocked(c.uid); ok {
@@ -102,8 +109,19 @@ func (mb *Mailbox) SetFlags(uids []uint32, op StoreOp, flags []string, source an
 		}
 		mb.mu.Unlock()
 		done = append(done, Changed{UID: c.uid, Flags: c.flags})
+		if renameErr != nil {
+			return done, renameErr
+		}
 	}
 	return done, nil
+}
+
+// moved reports whether a rename from → to that returned an error happened
+// all the same.
+func moved(from, to string) bool {
+	_, errFrom := os.Lstat(from)
+	_, errTo := os.Lstat(to)
+	return errors.Is(errFrom, os.ErrNotExist) && errTo == nil
 }
 
 func combineFlags(current []string, op StoreOp, flags []string) []string {
@@ -148,8 +166,14 @@ func (mb *Mailbox) Expunge(uids []uint32) ([]uint32, error) {
 	}
 	var removed []uint32
 	for _, m := range targets {
-		if err := mb.store.committer.Remove(filepath.Join(dir, m.rel)); err != nil {
-			return removed, err
+		path := filepath.Join(dir, m.rel)
+		removeErr := mb.store.committer.Remove(path)
+		if removeErr != nil {
+			if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+				return removed, removeErr
+			}
+			// Removed, but not known durable (a failed directory fsync):
+			// the index follows the file.
 		}
 		mb.mu.Lock()
 		if i, ok := mb.indexLocked(m.UID); ok {
@@ -160,6 +184,9 @@ func (mb *Mailbox) Expunge(uids []uint32) ([]uint32, error) {
 		}
 		mb.mu.Unlock()
 		removed = append(removed, m.UID)
+		if removeErr != nil {
+			return removed, removeErr
+		}
 	}
 	return removed, nil
 }
@@ -226,7 +253,10 @@ func (mb *Mailbox) ensureKeywords(flags []string) error {
 }
 
 // CopyTo copies the messages with the given UIDs into dest, keeping flags
-// and internal dates, and returns the source and new UIDs in pairs.
+// and internal dates, and returns the source and new UIDs in pairs. If a
+// copy fails, the copies already made are expunged again: RFC 9051 §6.4.7
+// requires a failed COPY to leave the destination as it was. (Should that
+// fail too, they stay and are returned with the error.)
 func (mb *Mailbox) CopyTo(dest *Mailbox, uids []uint32) (src, dst []uint32, err error) {
 	msgs, err := mb.Messages()
 	if err != nil {
@@ -242,7 +272,21 @@ func (mb *Mailbox) CopyTo(dest *Mailbox, uids []uint32) (src, dst []uint32, err 
 		}
 		uid, err := dest.appendBytes(data, m.Flags, m.Date)
 		if err != nil {
-			return src, dst, err
+			if len(dst) == 0 {
+				return nil, nil, err
+			}
+			taken, rbErr := dest.Expunge(dst)
+			if rbErr == nil {
+				return nil, nil, err
+			}
+			// Report the copies that stayed.
+			var keptSrc, keptDst []uint32
+			for i, u := range dst {
+				if !slices.Contains(taken, u) {
+					keptSrc, keptDst = append(keptSrc, src[i]), append(keptDst, u)
+				}
+			}
+			return keptSrc, keptDst, errors.Join(err, rbErr)
 		}
 		src, dst = append(src, m.UID), append(dst, uid)
 	}
