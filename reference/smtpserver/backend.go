@@ -26,8 +26,9 @@ type Backend interface {
 	// Deliver stores or queues an accepted message for all its recipients.
 	// It must return nil only when the message is on stable storage: the
 	// server answers 250 then, and a 250 is a promise not to lose it
-	// (RFC 5321 §6.1). A *smtpwire.Reply is sent as is; other errors give
-	// 451 4.3.0.
+	// (RFC 5321 §6.1). A *smtpwire.Reply is sent as is; an error wrapping
+	// ENOSPC or EDQUOT gives 452 4.3.1, any other 451 4.3.0 (see
+	// storageReply).
 	Deliver(ctx context.Context, env *Envelope, message [][]byte) error
 }
 

@@ -80,7 +80,7 @@ func (s *session) cmdData(hasArgs bool) {
 		return
 	}
 	if err := s.srv.backend.Deliver(s.ctx, env, [][]byte{header, s.data.Bytes()}); err != nil {
-		s.replyError(err, "delivery")
+		s.replyDeliveryError(err)
 		return
 	}
 	s.log.Info("message accepted", "id", id, "from", env.From, "rcpts", len(env.Recipients), "octets", len(header)+s.data.Len())
@@ -105,6 +105,9 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 	}
 	atLineStart := true
 	lineLen := 0
+	// prevCR: the previous chunk, part of a line over the buffer, ended in
+	// CR, so a chunk of just LF completes a CRLF.
+	prevCR := false
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
@@ -160,7 +163,12 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 				}
 			}
 		}
-		atLineStart = complete
+		// RFC 5321 §2.3.8: only CRLF ends a line, so only after CRLF may
+		// "." CRLF end the data. Ending it after a bare LF ("\n.\r\n")
+		// would run the bytes after it as commands: SMTP smuggling.
+		endsInCRLF := complete && (len(chunk) >= 2 && chunk[len(chunk)-2] == '\r' || len(chunk) == 1 && prevCR)
+		atLineStart = endsInCRLF || complete && f.BareLFEndsData
+		prevCR = chunk[len(chunk)-1] == '\r'
 		if complete {
 			lineLen = 0
 		}
