@@ -76,6 +76,10 @@ type Config struct {
 	// JournalBytes is the size of the write-ahead journal that
 	// group-commits deliveries (durable.DefaultJournalBytes if 0).
 	JournalBytes int64
+	// StorageFaults, set only by tests, make chosen storage steps fail
+	// (a full disk, an I/O error) to show the server refuses mail with
+	// 452/451 and recovers.
+	StorageFaults *durable.Faults
 	// Logger receives the server's log. Default: discard.
 	Logger *slog.Logger
 }
@@ -125,7 +129,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	// The journal replays changes committed before a crash before the
 	// store and queue read the directories.
-	committer, err := durable.Open(cfg.DataDir, cfg.JournalBytes)
+	committer, err := durable.OpenWith(cfg.DataDir, durable.Options{JournalBytes: cfg.JournalBytes, Faults: cfg.StorageFaults})
 	if err != nil {
 		return nil, err
 	}

@@ -458,3 +458,61 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestJournalCreationFailureLeavesNoJournal: a failure at any step of
+// making the journal at first start fails Open, and the next Open (the
+// disk writable again) works: no half-made journal is left under the
+// journal's name to be taken for a corrupt one.
+func TestJournalCreationFailureLeavesNoJournal(t *testing.T) {
+	for _, step := range []Step{StepCreate, StepJournalWrite, StepJournalHeader, StepJournalSync, StepPublish} {
+		t.Run(step.String(), func(t *testing.T) {
+			root := t.TempDir()
+			mkdirs(t, root)
+			in := &injector{step: step, err: syscall.EIO}
+			in.armed.Store(true)
+			if c, err := OpenWith(root, Options{JournalBytes: 1 << 20, Faults: in.faults()}); err == nil {
+				c.Close()
+				if !journalSupported {
+					t.Skip("journal not supported on this platform")
+				}
+				t.Fatalf("Open succeeded with a failing %s", step)
+			} else if !errors.Is(err, syscall.EIO) {
+				t.Fatalf("Open = %v, want EIO", err)
+			}
+			c := openJournaled(t, root)
+			a := writeOne(t, c, root, "a", "alpha")
+			crashAndReopen(t, c, root, a)
+			if _, err := os.Stat(a); err != nil {
+				t.Errorf("write not replayed after the journal was made anew: %v", err)
+			}
+		})
+	}
+}
+
+// TestZeroJournalStartsAfresh: a journal of zeros throughout (made, header
+// never written) cannot hold a committed record, so Open starts afresh;
+// one with records behind a zeroed header still refuses to start.
+func TestZeroJournalStartsAfresh(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root)
+	path := filepath.Join(root, journalName)
+	if err := os.WriteFile(path, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := openJournaled(t, root)
+	a := writeOne(t, c, root, "a", "alpha")
+	image, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	clear(image[:journalHeaderSize])
+	if err := os.WriteFile(path, image, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(a)
+	if c, err := Open(root, 1<<20); err == nil {
+		c.Close()
+		t.Fatal("opened a journal whose header is zeroed but which holds records")
+	}
+}

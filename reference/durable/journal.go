@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -182,9 +183,6 @@ func openJournal(c *Committer, root string, size int64) (*journal, error) {
 			return nil, err
 		}
 		j.file = f
-		if err := j.writeHeader(1); err != nil {
-			return nil, err
-		}
 		j.generation = 1
 	case err != nil:
 		return nil, err
@@ -202,6 +200,8 @@ func openJournal(c *Committer, root string, size int64) (*journal, error) {
 // createJournal makes the journal file with every block written (zeros), so
 // that later appends overwrite allocated blocks: an fdatasync of those
 // changes no file-system metadata and needs no file-system journal commit.
+// The header (generation 1) is written before the file gets its name: a
+// failure at any step leaves no journal, and the next start makes it anew.
 func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 	tmp := path + ".new"
 	if err := c.faults.check(StepCreate, tmp); err != nil {
@@ -219,6 +219,14 @@ func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 			return nil, err
 		}
 		written += n
+	}
+	if err := c.faults.check(StepJournalHeader, tmp); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.WriteAt(header(1), 0); err != nil {
+		f.Close()
+		return nil, err
 	}
 	if err := c.faults.check(StepJournalSync, tmp); err != nil {
 		f.Close()
@@ -242,17 +250,22 @@ func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 // writeHeader commits generation gen: records of any other generation are
 // ignored from then on.
 func (j *journal) writeHeader(gen uint64) error {
+	if err := j.faults.check(StepJournalHeader, j.path()); err != nil {
+		return err
+	}
+	if _, err := j.file.WriteAt(header(gen), 0); err != nil {
+		return err
+	}
+	return fdatasync(j.file)
+}
+
+// header is the journal header naming generation gen.
+func header(gen uint64) []byte {
 	h := make([]byte, journalHeaderSize)
 	copy(h, journalMagic)
 	binary.LittleEndian.PutUint64(h[8:], gen)
 	binary.LittleEndian.PutUint32(h[16:], crc32.Checksum(h[:16], crcTable))
-	if err := j.faults.check(StepJournalHeader, j.path()); err != nil {
-		return err
-	}
-	if _, err := j.file.WriteAt(h, 0); err != nil {
-		return err
-	}
-	return fdatasync(j.file)
+	return h
 }
 
 func (j *journal) path() string { return filepath.Join(j.root, journalName) }
@@ -270,9 +283,19 @@ func (j *journal) replay() error {
 	if _, err := io.ReadFull(io.NewSectionReader(j.file, 0, j.size), data); err != nil {
 		return err
 	}
+	if !slices.ContainsFunc(data, func(b byte) bool { return b != 0 }) {
+		// Zeros throughout: made, but its header never written (before
+		// createJournal wrote the header first, a failure could leave
+		// this). No record can have been committed: start afresh.
+		if err := j.writeHeader(1); err != nil {
+			return err
+		}
+		j.generation = 1
+		return nil
+	}
 	if len(data) < journalHeaderSize || string(data[:8]) != journalMagic ||
 		crc32.Checksum(data[:16], crcTable) != binary.LittleEndian.Uint32(data[16:]) {
-		return errors.New("corrupt journal header; refusing to start rather than lose mail")
+		return fmt.Errorf("%s: corrupt journal header; refusing to start rather than lose mail", j.path())
 	}
 	j.generation = binary.LittleEndian.Uint64(data[8:])
 	for off := journalHeaderSize; ; {
