@@ -86,13 +86,24 @@ func (r *router) Deliver(_ context.Context, env *smtpserver.Envelope, message []
 			remote = append(remote, rcpt)
 		}
 	}
+	var delivered *mailstore.Delivery
 	if len(local) > 0 {
-		if err := r.store.Deliver(local, message); err != nil {
+		d, err := r.store.DeliverUndoable(local, message)
+		if err != nil {
 			return fmt.Errorf("local delivery: %w", err)
 		}
+		delivered = d
 	}
 	if len(remote) > 0 {
 		if err := r.queue.Enqueue(env.From, remote, env.Body8BitMIME, message); err != nil {
+			// The client is told to send the whole message again, local
+			// recipients included: their copies go, or they would get it
+			// twice.
+			if delivered != nil {
+				if undoErr := delivered.Undo(); undoErr != nil {
+					return fmt.Errorf("queue: %w; local copies: %w", err, undoErr)
+				}
+			}
 			return fmt.Errorf("queue: %w", err)
 		}
 	}

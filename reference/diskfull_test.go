@@ -26,17 +26,18 @@ import (
 
 // storageFault fails one storage step with one error while armed, as a
 // full disk (ENOSPC), a failing one (EIO) or a read-only one (EROFS)
-// would.
+// would; with match set, only for paths containing it.
 type storageFault struct {
 	step  durable.Step
 	err   syscall.Errno
+	match string
 	armed atomic.Bool
 	hits  atomic.Int32
 }
 
 func (f *storageFault) faults() *durable.Faults {
-	return &durable.Faults{Fail: func(step durable.Step, _ string) error {
-		if f.armed.Load() && step == f.step {
+	return &durable.Faults{Fail: func(step durable.Step, path string) error {
+		if f.armed.Load() && step == f.step && strings.Contains(path, f.match) {
 			f.hits.Add(1)
 			return f.err
 		}
@@ -425,4 +426,36 @@ func TestStorageFailureOtherSessionsGoOn(t *testing.T) {
 		}
 	}
 	checkMailboxes(t, srv, map[string][]string{"bob": {"after0", "after1"}})
+}
+
+// TestQueueFailureTakesBackLocalCopies: a message for a local user and a
+// remote one is stored for the first, then cannot be queued for the
+// second. The client is told 452 and will send it again to both, so the
+// local copy must go, or the local user would get it twice.
+func TestQueueFailureTakesBackLocalCopies(t *testing.T) {
+	relay := smtptest.Start(t, smtptest.Config{})
+	fault := &storageFault{step: durable.StepWrite, err: syscall.ENOSPC, match: string(filepath.Separator) + "queue" + string(filepath.Separator)}
+	srv, _ := startStorageServer(t, storageConfig(t, t.TempDir(), fault.faults(), relay.Addr()))
+	c := dialSMTP(t, srv.SMTPAddr())
+	c.cmd("EHLO client.example", 250)
+	c.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==", 235)
+	to := []string{"bob@example.org", "dave@example.net"}
+	fault.armed.Store(true)
+	r := c.transaction("alice@example.org", to, testMessage("refused", false))
+	fault.armed.Store(false)
+	if fault.hits.Load() == 0 {
+		t.Fatal("queueing never failed")
+	}
+	if r.Code != 452 || r.Enhanced != "4.3.1" {
+		t.Errorf("while the queue cannot be written: %s, want 452 4.3.1", r)
+	}
+	checkMailboxes(t, srv, map[string][]string{"bob": {}})
+	if r := c.transaction("alice@example.org", to, testMessage("after", false)); r.Code != 250 {
+		t.Fatalf("after the fault cleared: %s", r)
+	}
+	checkMailboxes(t, srv, map[string][]string{"bob": {"after"}})
+	waitFor(t, 10*time.Second, "the queue to relay and drain", func() bool { return srv.Queue().Len() == 0 })
+	if n := len(relay.Messages()); n != 1 {
+		t.Errorf("relayed %d messages, want 1", n)
+	}
 }

@@ -19,12 +19,27 @@ import (
 // fails too does a copy stay: a duplicate is better than a loss. The error
 // wraps the storage error (ENOSPC, EIO), so the SMTP reply can say which.
 func (s *Store) Deliver(users []string, data [][]byte) error {
-	type copyOf struct {
-		mb        *Mailbox
-		uid       uint32
-		published bool
-	}
-	copies := make([]*copyOf, 0, len(users))
+	_, err := s.DeliverUndoable(users, data)
+	return err
+}
+
+// Delivery is a message that DeliverUndoable stored: on stable storage, and
+// still possible to take back.
+type Delivery struct {
+	copies []*deliveredCopy
+}
+
+type deliveredCopy struct {
+	mb        *Mailbox
+	uid       uint32
+	published bool
+}
+
+// DeliverUndoable is Deliver for a caller that may still refuse the message
+// after it is stored (an SMTP transaction whose other recipients could not
+// be queued): Undo takes it back.
+func (s *Store) DeliverUndoable(users []string, data [][]byte) (*Delivery, error) {
+	d := &Delivery{copies: make([]*deliveredCopy, 0, len(users))}
 	files := make([]durable.File, 0, len(users))
 	seen := make(map[string]bool, len(users))
 	now := time.Now()
@@ -35,9 +50,9 @@ func (s *Store) Deliver(users []string, data [][]byte) error {
 		seen[user] = true
 		mb, err := s.Inbox(user)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		c := &copyOf{mb: mb}
+		c := &deliveredCopy{mb: mb}
 		f := mb.publishFile("new", now, "", data, &c.uid)
 		indexIt := f.Published
 		// Published runs once the copy is visible (and in the index);
@@ -46,20 +61,33 @@ func (s *Store) Deliver(users []string, data [][]byte) error {
 			indexIt(final)
 			c.published = true
 		}
-		copies = append(copies, c)
+		d.copies = append(d.copies, c)
 		files = append(files, f)
 	}
-	_, err := s.committer.Write(files)
-	if err == nil {
-		return nil
+	if _, err := s.committer.Write(files); err != nil {
+		if undoErr := d.Undo(); undoErr != nil {
+			err = errors.Join(err, undoErr)
+		}
+		return nil, err
 	}
-	for _, c := range copies {
+	return d, nil
+}
+
+// Undo expunges every copy of the message that is still there. A copy that
+// cannot be taken back (its mailbox's UID list cannot be rewritten, as on a
+// full disk) stays, readable and indexed, and the error says whose it is: a
+// duplicate once the client retries, never a loss or a reused UID.
+func (d *Delivery) Undo() error {
+	var errs []error
+	for _, c := range d.copies {
 		if !c.published {
 			continue
 		}
-		if _, rbErr := c.mb.Expunge([]uint32{c.uid}); rbErr != nil {
-			err = errors.Join(err, fmt.Errorf("mailstore: a copy for %s stays delivered: %w", c.mb.user, rbErr))
+		if _, err := c.mb.Expunge([]uint32{c.uid}); err != nil {
+			errs = append(errs, fmt.Errorf("mailstore: a copy for %s stays delivered: %w", c.mb.user, err))
+			continue
 		}
+		c.published = false
 	}
-	return err
+	return errors.Join(errs...)
 }
