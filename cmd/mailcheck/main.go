@@ -80,6 +80,6 @@ not run.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
-	root.AddCommand(newConformCommand(), newLoadCommand(), newReportCommand(), newServeCommand(), newVersionCommand(), newHashPasswordCommand())
+	root.AddCommand(newConformCommand(), newLoadCommand(), newReportCommand(), newServeCommand(), newVersionCommand(), newHashPasswordCommand(), newSendCommand(), newFetchCommand())
 	return root
 }
