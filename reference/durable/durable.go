@@ -144,17 +144,40 @@ func (c *Committer) Write(files []File) (finals []string, err error) {
 
 // publish renames file's temporary name to its final name.
 func (c *Committer) publish(file File) (string, error) {
+	unlock := func() {}
 	if file.Locker != nil {
 		file.Locker.Lock()
-		defer file.Locker.Unlock()
+		unlock = file.Locker.Unlock
 	}
 	final, err := file.FinalName()
+	if err == nil {
+		err = c.faults.check(StepPublish, final)
+	}
 	if err != nil {
+		unlock()
 		return "", err
 	}
-	if err := c.faults.check(StepPublish, final); err != nil {
-		return "", err
+	if c.journal != nil {
+		// A file too big for the journal, but the Committer journals
+		// others: files named before it under the same Locker may still
+		// wait in the journal. Renaming through the journal, behind them,
+		// keeps Published in naming order; renaming at once would publish
+		// this file first, and an index of IMAP UIDs out of order. The
+		// data is already fsync'd, and Write fsyncs the directory after.
+		o := &op{kind: opRename, from: file.TmpPath, path: final, published: file.Published,
+			req: &request{remaining: 1, done: make(chan struct{})}}
+		err := c.journal.enqueue(o)
+		unlock()
+		if err != nil {
+			return "", err
+		}
+		<-o.req.done
+		if o.req.err != nil {
+			return "", o.req.err
+		}
+		return final, nil
 	}
+	defer unlock()
 	if err := os.Rename(file.TmpPath, final); err != nil {
 		return "", err
 	}
