@@ -160,6 +160,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		SMTPAddr:     f.smtpAddr,
 		IMAPAddr:     f.imapAddr,
 		IMAPSAddr:    f.imapsAddr,
+		POP3Addr:     f.pop3Addr,
+		POP3SAddr:    f.pop3sAddr,
 		InsecureAuth: f.insecureAuth,
 		Routes:       routes,
 		TLS:          tlsConfig,
