@@ -42,6 +42,14 @@ type Conn struct {
 	id   string
 	log  *slog.Logger
 
+	// inLine is set while ReadLine waits for a line; lineDeadline is when
+	// that line must be complete, set at the line's first read from the
+	// network (zero until then, and outside ReadLine).
+	inLine       bool
+	lineDeadline time.Time
+	// inputDeadline, when not zero, bounds every read (SetInputDeadline).
+	inputDeadline time.Time
+
 	mu          sync.Mutex // guards busy and interrupted, and orders them with raw's read deadline
 	busy        bool
 	interrupted bool
@@ -103,7 +111,15 @@ func (c *Conn) Close() error { return c.conn.Close() }
 // ErrLineTooLong, so the session stays in step with the client and can
 // answer it and go on. limit must not exceed Config.ReadBufferSize: a line
 // that does not fit the buffer counts as too long.
+//
+// The whole line, however long, must arrive within Config.IdleTimeout of
+// the first read from the network it needs: the timeout is a deadline for
+// the line, not for each read, so a client that trickles a line an octet at
+// a time, or streams a line that never ends, cannot hold the session
+// (slowloris) and gets the same timeout error as an idle one.
 func (c *Conn) ReadLine(limit int) ([]byte, error) {
+	c.inLine = true
+	defer func() { c.inLine, c.lineDeadline = false, time.Time{} }()
 	line, err := c.r.ReadSlice('\n')
 	if err == nil && len(line) <= limit {
 		return line, nil
@@ -119,6 +135,14 @@ func (c *Conn) ReadLine(limit int) ([]byte, error) {
 	}
 	return nil, ErrLineTooLong
 }
+
+// SetInputDeadline bounds every read from the network until it is called
+// again with the zero time: the reads must be done by t, whatever
+// Config.IdleTimeout allows each. A protocol uses it to bound the whole of a
+// long input that is not one line (an SMTP message after DATA), so a client
+// sending it an octet at a time cannot hold the session. Each read is still
+// bounded by Config.IdleTimeout too.
+func (c *Conn) SetInputDeadline(t time.Time) { c.inputDeadline = t }
 
 // SetBusy marks whether the session is in the middle of something Shutdown
 // must let finish (an SMTP transaction, from MAIL to the reply to DATA).
@@ -191,9 +215,26 @@ func (c *Conn) StartTLS(cfg *tls.Config) error {
 }
 
 // connReader is what a Conn's bufio.Reader reads from. Before each read
-// from the network it flushes the replies still queued and sets the idle
-// deadline.
+// from the network it flushes the replies still queued and sets the read
+// deadline: the idle timeout, or the line's or the input's deadline if
+// sooner.
 type connReader struct{ c *Conn }
+
+// readDeadline is when the next read from the network must be done by.
+func (c *Conn) readDeadline() time.Time {
+	now := time.Now()
+	d := now.Add(c.idle)
+	if c.inLine {
+		if c.lineDeadline.IsZero() {
+			c.lineDeadline = d
+		}
+		d = c.lineDeadline
+	}
+	if !c.inputDeadline.IsZero() && c.inputDeadline.Before(d) {
+		d = c.inputDeadline
+	}
+	return d
+}
 
 func (d *connReader) Read(p []byte) (int, error) {
 	c := d.c
@@ -207,7 +248,7 @@ func (d *connReader) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, ErrInterrupted
 	}
-	c.conn.SetReadDeadline(time.Now().Add(c.idle))
+	c.conn.SetReadDeadline(c.readDeadline())
 	c.mu.Unlock()
 	n, err := c.conn.Read(p)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {

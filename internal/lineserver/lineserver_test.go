@@ -406,3 +406,130 @@ func TestConnIDs(t *testing.T) {
 		t.Errorf("ids %q and %q: want one server prefix, distinct counters", a, b)
 	}
 }
+
+// TestTrickledLineTimesOut checks that the idle timeout is a deadline for a
+// whole line, not for each read: a client sending one octet at a time, each
+// well within the timeout, is still cut off once the line has taken longer
+// than the timeout. With a deadline per read it would be served forever.
+func TestTrickledLineTimesOut(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	errs := make(chan error, 1)
+	_, addr, _ := start(t, Config{IdleTimeout: idle, ReadBufferSize: 64, Handler: func(c *Conn) {
+		_, err := c.ReadLine(64)
+		errs <- err
+	}})
+	c := dial(t, addr)
+	// One octet every idle/6: the line is never complete, and no read
+	// waits anywhere near the idle timeout. 60 octets take 10 idle periods.
+	var err error
+	for i := 0; i < 60; i++ {
+		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, werr := c.conn.Write([]byte("x")); werr != nil {
+			break // the server closed the connection: what we want
+		}
+		select {
+		case err = <-errs:
+		case <-time.After(idle / 6):
+			continue
+		}
+		break
+	}
+	if err == nil {
+		t.Fatal("a line trickled for 10 idle timeouts is still being read")
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("ReadLine = %v, want a timeout", err)
+	}
+}
+
+// TestEndlessLineTimesOut checks that a line that never ends, streamed as
+// fast as the server reads it, is cut off at the idle timeout rather than
+// consumed for as long as the client keeps sending: the client here never
+// pauses, so no single read ever waits long.
+func TestEndlessLineTimesOut(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	errs := make(chan error, 1)
+	_, addr, _ := start(t, Config{IdleTimeout: idle, Handler: func(c *Conn) {
+		_, err := c.ReadLine(32)
+		errs <- err
+	}})
+	c := dial(t, addr)
+	chunk := []byte(strings.Repeat("x", 4096))
+	// 15 idle timeouts of sending without a pause.
+	for end := time.Now().Add(15 * idle); time.Now().Before(end); {
+		select {
+		case err := <-errs:
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("ReadLine = %v, want a timeout", err)
+			}
+			return
+		default:
+		}
+		c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.conn.Write(chunk) // fails once the server has closed: the loop then sees errs
+	}
+	t.Fatal("an endless line was still being read after 15 idle timeouts")
+}
+
+// TestLineDeadlineIsPerLine checks that the deadline starts again for each
+// line: a session whose lines each arrive within the timeout lasts longer
+// than the timeout.
+func TestLineDeadlineIsPerLine(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	lines := make(chan string, 10)
+	_, addr, _ := start(t, Config{IdleTimeout: idle, Handler: func(c *Conn) {
+		defer close(lines)
+		for {
+			l, err := c.ReadLine(32)
+			if err != nil {
+				return
+			}
+			lines <- string(l)
+		}
+	}})
+	c := dial(t, addr)
+	for i := 0; i < 4; i++ {
+		c.send("a")
+		time.Sleep(idle / 3)
+		c.send("b\r\n")
+		select {
+		case l := <-lines:
+			if l != "ab\r\n" {
+				t.Fatalf("line %d = %q", i, l)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("line %d not read", i)
+		}
+		time.Sleep(idle / 3)
+	}
+}
+
+// TestInputDeadline checks SetInputDeadline: reads that each come well
+// within the idle timeout fail once the input deadline has passed.
+func TestInputDeadline(t *testing.T) {
+	errs := make(chan error, 1)
+	_, addr, _ := start(t, Config{IdleTimeout: 5 * time.Second, Handler: func(c *Conn) {
+		c.SetInputDeadline(time.Now().Add(300 * time.Millisecond))
+		_, err := io.Copy(io.Discard, c.Reader())
+		errs <- err
+	}})
+	c := dial(t, addr)
+	for i := 0; i < 100; i++ {
+		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.conn.Write([]byte("x\r\n")); err != nil {
+			break
+		}
+		select {
+		case err := <-errs:
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("read = %v, want a timeout", err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatal("reads went on 5s past the input deadline")
+}
