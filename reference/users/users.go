@@ -31,6 +31,11 @@ const scheme = "pbkdf2-sha256"
 type DB struct {
 	mu       sync.RWMutex
 	accounts map[string]account
+	// decoyIterations is the largest work factor of any account: Verify
+	// spends it on an unknown user, so that a failure for an unknown user
+	// takes as long as one for a known user (no user enumeration by
+	// timing).
+	decoyIterations int
 }
 
 type account struct {
@@ -75,10 +80,26 @@ func (db *DB) Add(name, password string) error {
 	if err != nil {
 		return err
 	}
-	db.mu.Lock()
-	db.accounts[name] = account{iterations: 1000, salt: salt, key: key}
-	db.mu.Unlock()
+	db.set(name, account{iterations: 1000, salt: salt, key: key})
 	return nil
+}
+
+func (db *DB) set(name string, acct account) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.accounts[name] = acct
+	db.decoyIterations = max(db.decoyIterations, acct.iterations)
+}
+
+// lookup returns name's account, or, for an unknown name, a decoy that
+// costs Verify as much work as the dearest real account.
+func (db *DB) lookup(name string) (account, bool) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if acct, ok := db.accounts[name]; ok {
+		return acct, true
+	}
+	return account{iterations: max(db.decoyIterations, 1000), salt: make([]byte, 16), key: make([]byte, 32)}, false
 }
 
 // Has reports whether name is a user.
@@ -96,15 +117,11 @@ func (db *DB) Len() int {
 	return len(db.accounts)
 }
 
-// Verify checks name's password. It does the same work for an unknown user
-// as for a known one, so timing does not reveal which users exist.
+// Verify checks name's password. It does as much work for an unknown user
+// as for the known one with the highest work factor, so timing does not
+// reveal which users exist.
 func (db *DB) Verify(name, password string) error {
-	db.mu.RLock()
-	acct, ok := db.accounts[name]
-	db.mu.RUnlock()
-	if !ok {
-		acct = account{iterations: 1000, salt: make([]byte, 16), key: make([]byte, 32)}
-	}
+	acct, ok := db.lookup(name)
 	key, err := pbkdf2.Key(sha256.New, password, acct.salt, acct.iterations, len(acct.key))
 	if err != nil {
 		return err
@@ -165,9 +182,7 @@ func (db *DB) Load(r io.Reader, source string) error {
 		if err != nil {
 			return fmt.Errorf("%s:%d: %w", source, n, err)
 		}
-		db.mu.Lock()
-		db.accounts[name] = acct
-		db.mu.Unlock()
+		db.set(name, acct)
 	}
 	return sc.Err()
 }

@@ -63,3 +63,31 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownUserCostsAsMuch checks that Verify spends on an unknown user
+// the work factor of the dearest account: with the 1000 iterations of a
+// quick-test account for unknown users, a failure for a users-file account
+// (600,000 iterations) would take 600 times longer than one for a name that
+// does not exist, telling an attacker which names do.
+func TestUnknownUserCostsAsMuch(t *testing.T) {
+	db := New()
+	db.Add("quick", "pw")
+	if acct, _ := db.lookup("nobody"); acct.iterations != 1000 {
+		t.Errorf("unknown user with quick-test accounts only: %d iterations, want 1000", acct.iterations)
+	}
+	// A users-file account of 5000 iterations (a cheap stand-in for the
+	// 600,000 of Hash, to keep the test fast).
+	line := "filed:pbkdf2-sha256$5000$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U\n"
+	if err := db.Load(strings.NewReader(line), "users.txt"); err != nil {
+		t.Fatal(err)
+	}
+	known, _ := db.lookup("filed")
+	unknown, ok := db.lookup("nobody")
+	if ok || unknown.iterations != known.iterations || len(unknown.key) != len(known.key) {
+		t.Errorf("unknown user costs %d iterations (key %d octets), a known one %d (key %d octets)",
+			unknown.iterations, len(unknown.key), known.iterations, len(known.key))
+	}
+	if err := db.Verify("nobody", "pw"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Verify(unknown) = %v", err)
+	}
+}
