@@ -86,17 +86,34 @@ func (s *session) cmdAuth(arg string) {
 			s.reply(454, "4.7.0", "Temporary authentication failure")
 			return
 		}
-		if d := s.srv.opts.AuthFailureDelay; d > 0 {
-			s.w.Flush()
-			time.Sleep(d)
-		}
-		s.log.Info("authentication failed", "username", username)
+		// Slow down password guessing: the delay grows with this
+		// client's failures, whatever connection or protocol they came
+		// over. The password is never logged.
+		// The name as given is not logged either: it may be a password
+		// typed into the wrong field. user is the account's, if any.
+		delay := s.srv.opts.LoginThrottle.Failure(s.info.RemoteAddr)
+		s.log.Info("authentication failed", "user", user, "delay", delay)
+		s.pause(delay)
 		s.reply(535, "5.7.8", "Authentication credentials invalid")
 		return
 	}
 	s.info.User = user
 	s.log.Info("authenticated", "user", user)
 	s.reply(235, "2.7.0", "Authentication successful")
+}
+
+// pause sends the replies queued, then waits d; a shutdown cuts it short.
+func (s *session) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	s.w.Flush()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.srv.core.Done():
+	}
 }
 
 // saslPlain runs PLAIN: one response "authzid NUL authcid NUL passwd".

@@ -16,7 +16,10 @@ var ErrAuthFailed = errors.New("authentication failed")
 // sessions at once.
 type Backend interface {
 	// Authenticate checks a user name and password from AUTH PLAIN or LOGIN
-	// and returns the canonical user name.
+	// and returns the canonical user name. With ErrAuthFailed it may
+	// return the canonical name of an account that exists (a wrong
+	// password), for the log; the name as given never is, as it may be a
+	// password typed into the wrong field.
 	Authenticate(ctx context.Context, username, password string) (user string, err error)
 	// Recipient accepts (nil) or refuses a RCPT. A refusal is a
 	// *smtpwire.Reply, sent to the client as is; any other error gives 451.

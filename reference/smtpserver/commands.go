@@ -103,13 +103,15 @@ func (s *session) cmdMail(arg string) {
 	for _, kv := range p {
 		switch kv.key {
 		case "SIZE":
-			// RFC 1870 §6: a declared size over the limit gets 552 at MAIL.
-			n, err := strconv.ParseInt(kv.value, 10, 64)
-			if err != nil || n < 0 || len(kv.value) > 20 {
+			// RFC 1870 §3: size-value is 1*20DIGIT, which can exceed an
+			// int64; RFC 1870 §6: a declared size over the limit gets 552
+			// at MAIL, however large.
+			if !isSizeValue(kv.value) {
 				s.reply(501, "5.5.4", "Syntax: SIZE=<octets>")
 				return
 			}
-			if n > s.srv.opts.MaxMessageBytes && !s.faults().IgnoreDeclaredSize {
+			n, err := strconv.ParseInt(kv.value, 10, 64)
+			if (err != nil || n > s.srv.opts.MaxMessageBytes) && !s.faults().IgnoreDeclaredSize {
 				s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size (%d octets)", s.srv.opts.MaxMessageBytes)
 				return
 			}
@@ -359,6 +361,19 @@ func parseParams(s string) ([]param, *smtpwire.Reply) {
 		out = append(out, param{key, value})
 	}
 	return out, nil
+}
+
+// isSizeValue reports RFC 1870 §3 size-value syntax: 1*20DIGIT.
+func isSizeValue(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isKeyword reports esmtp-keyword syntax: (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").

@@ -22,6 +22,7 @@ const (
 	dataBareLineEnd
 	dataLongLine
 	data8Bit
+	dataNUL
 )
 
 // cmdData handles DATA (RFC 5321 §4.1.1.4): 354, the message up to
@@ -60,6 +61,11 @@ func (s *session) cmdData(hasArgs bool) {
 		return
 	case dataLongLine:
 		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", textLimit(s.faults()))
+		return
+	case dataNUL:
+		// RFC 2045 §2.7 and §2.8: neither 7bit nor 8bit data holds NUL, and
+		// IMAP could not send it back in a literal (RFC 9051 §4.3).
+		s.reply(554, "5.6.0", "Message refused: NUL octet in DATA (RFC 2045 §2.7, §2.8)")
 		return
 	case data8Bit:
 		// RFC 5321 §2.4 and RFC 6152 §3: 8-bit octets need BODY=8BITMIME;
@@ -147,6 +153,9 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		// not change the verdict.
 		if bytes.IndexByte(body, '\r') >= 0 {
 			setFault(dataBareLineEnd)
+		}
+		if bytes.IndexByte(body, 0) >= 0 {
+			setFault(dataNUL)
 		}
 		if !allow8Bit && !isASCII(body) && !f.StripHighBit {
 			setFault(data8Bit)

@@ -15,9 +15,10 @@ import (
 //     sequence ("\n.\r\n", "\n.\n", "\r.\r\n") may end it, or the bytes
 //     after it run as commands (SMTP smuggling);
 //   - the message is accepted exactly when it is clean: no bare CR or LF,
-//     ASCII unless 8BITMIME, lines of at most 1000 octets with CRLF
-//     (§4.5.3.1.6), at most max octets; accepted, it is the data with one
-//     leading dot removed from each line (§4.5.2);
+//     no NUL (RFC 2045 §2.7, §2.8), ASCII unless 8BITMIME, lines of at
+//     most 1000 octets with CRLF (§4.5.3.1.6), at most max octets;
+//     accepted, it is the data with one leading dot removed from each line
+//     (§4.5.2);
 //   - a refusal names a fault the message has.
 func FuzzReadDataWire(f *testing.F) {
 	for _, seed := range []string{
@@ -51,11 +52,12 @@ func FuzzReadDataWire(f *testing.F) {
 		eightBit := !allow8Bit && !isASCII(content)
 		long := longestCRLFLine(unstuffed) > maxTextLine
 		tooBig := int64(len(unstuffed)) > max
-		clean := !bare && !eightBit && !long && !tooBig
+		nul := bytes.IndexByte(content, 0) >= 0
+		clean := !bare && !eightBit && !long && !tooBig && !nul
 		switch fault {
 		case dataOK:
 			if !clean {
-				t.Fatalf("message %q accepted (bare CR/LF %v, 8-bit %v, long line %v, over %d octets %v)", content, bare, eightBit, long, max, tooBig)
+				t.Fatalf("message %q accepted (bare CR/LF %v, 8-bit %v, long line %v, over %d octets %v, NUL %v)", content, bare, eightBit, long, max, tooBig, nul)
 			}
 			if !bytes.Equal(buf.Bytes(), unstuffed) {
 				t.Fatalf("data %q read as %q, want %q", content, buf.Bytes(), unstuffed)
@@ -71,6 +73,10 @@ func FuzzReadDataWire(f *testing.F) {
 		case dataLongLine:
 			if !long {
 				t.Fatalf("message %q refused for a line over %d octets it does not have", content, maxTextLine)
+			}
+		case dataNUL:
+			if !nul {
+				t.Fatalf("message %q refused for a NUL it does not have", content)
 			}
 		case dataTooBig:
 			if !tooBig {

@@ -13,12 +13,13 @@ import (
 )
 
 // FuzzReadData checks the DATA reader against the dot-stuffing writer: a
-// clean message (ASCII, CRLF lines of at most 1000 octets) comes back
-// byte-exact, and a message with a bare CR or LF is always refused.
+// clean message (ASCII without NUL, CRLF lines of at most 1000 octets)
+// comes back byte-exact, and a message with a bare CR or LF or a NUL is
+// always refused.
 func FuzzReadData(f *testing.F) {
 	for _, seed := range []string{
 		"", ".", "..", ".\r\n", "a\r\n.\r\nb\r\n", "a\n.\nb", "a\r.\r", "x\r\n..\r\n.x\r\n",
-		"\r\n.\r\n", "MAIL FROM:<a@b>\r\n", "caf\xc3\xa9\r\n", strings.Repeat("y", 1001),
+		"\r\n.\r\n", "MAIL FROM:<a@b>\r\n", "caf\xc3\xa9\r\n", strings.Repeat("y", 1001), "a\x00b\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -40,7 +41,9 @@ func FuzzReadData(f *testing.F) {
 			t.Fatalf("bare CR/LF accepted in %q", msg)
 		case !bare && fault == dataOK && !bytes.Equal(buf.Bytes(), want):
 			t.Fatalf("got %q, want %q", buf.Bytes(), want)
-		case !bare && isASCII(want) && maxLine(want) <= maxTextLine && fault != dataOK:
+		case bytes.IndexByte(want, 0) >= 0 && fault == dataOK:
+			t.Fatalf("NUL accepted in %q", msg)
+		case !bare && isASCII(want) && bytes.IndexByte(want, 0) < 0 && maxLine(want) <= maxTextLine && fault != dataOK:
 			t.Fatalf("clean message %q refused (%d)", msg, fault)
 		}
 		if r.Buffered() != 0 {

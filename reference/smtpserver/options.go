@@ -11,6 +11,8 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/loginthrottle"
 )
 
 // Defaults for Options fields left zero.
@@ -22,6 +24,9 @@ const (
 	// RFC 5321 §4.5.3.2.7: the server timeout should be at least 5 minutes.
 	DefaultIdleTimeout      = 5 * time.Minute
 	DefaultAuthFailureDelay = time.Second
+	// DefaultDataTimeout bounds the whole message after DATA: 32 MiB at
+	// about 150 kbit/s.
+	DefaultDataTimeout = 30 * time.Minute
 )
 
 // Options configure a Server. The zero value of every field is usable.
@@ -38,9 +43,15 @@ type Options struct {
 	// MaxConnections is the number of concurrent sessions; a connection
 	// beyond it is answered 421 and closed. Default DefaultMaxConnections.
 	MaxConnections int
-	// IdleTimeout bounds the wait for each command and each read of DATA
-	// (RFC 5321 §4.5.3.2). Default DefaultIdleTimeout.
+	// IdleTimeout bounds the wait for each command line, from its first
+	// octet to its CRLF (RFC 5321 §4.5.3.2: at least 5 minutes), and each
+	// read of DATA; a client that trickles a line gets 421 at the end of it
+	// as an idle one does. Default DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// DataTimeout bounds the whole message after 354, however steadily it
+	// trickles in; beyond it the client gets 421 and the connection is
+	// closed. Default DefaultDataTimeout.
+	DataTimeout time.Duration
 	// TLSConfig enables STARTTLS (RFC 3207) when set.
 	TLSConfig *tls.Config
 	// ImplicitTLS makes every connection start with a TLS handshake
@@ -50,8 +61,16 @@ type Options struct {
 	// loopback: it sends passwords in clear text.
 	InsecureAuth bool
 	// AuthFailureDelay is slept before a 535 reply, to slow down password
-	// guessing. Default DefaultAuthFailureDelay; negative means none.
+	// guessing: the delay of a client's first failure, doubling with each
+	// further failure from the same client address (see LoginThrottle).
+	// Default DefaultAuthFailureDelay; negative means none.
 	AuthFailureDelay time.Duration
+	// LoginThrottle counts failed logins per client address and decides
+	// the delay before each 535; share one between the protocols of a
+	// server so a client cannot escape its delay by changing protocol.
+	// Default: a throttle of this server's own, with AuthFailureDelay as
+	// its base.
+	LoginThrottle *loginthrottle.Throttle
 	// Faults inject single protocol faults, for the conformance suite's
 	// own tests. Never set outside tests.
 	Faults Faults
@@ -72,8 +91,14 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
 	}
+	if o.DataTimeout <= 0 {
+		o.DataTimeout = DefaultDataTimeout
+	}
 	if o.AuthFailureDelay == 0 {
 		o.AuthFailureDelay = DefaultAuthFailureDelay
+	}
+	if o.LoginThrottle == nil {
+		o.LoginThrottle = loginthrottle.New(loginthrottle.Options{Base: o.AuthFailureDelay})
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailcheck/mailcheck/internal/lineserver"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
@@ -111,8 +112,9 @@ func (s *session) serve() {
 	}
 }
 
-// endOnReadError ends a session whose read failed: on timeout with a 421
-// (RFC 5321 §4.5.3.2 lets the server close after its timeout), on shutdown
+// endOnReadError ends a session whose read failed: on timeout (idle, a
+// command line or a message not complete in time) with a 421 (RFC 5321
+// §4.5.3.2 lets the server close after its timeout), on shutdown
 // with a 421, on a closed connection silently.
 func (s *session) endOnReadError(err error) {
 	var ne net.Error
@@ -120,8 +122,8 @@ func (s *session) endOnReadError(err error) {
 	case errors.Is(err, lineserver.ErrInterrupted):
 		s.reply(421, "4.3.2", "%s Service shutting down, closing connection", s.srv.opts.Hostname)
 	case errors.As(err, &ne) && ne.Timeout():
-		s.reply(421, "4.4.2", "%s Idle timeout, closing connection", s.srv.opts.Hostname)
-		s.log.Info("idle timeout")
+		s.reply(421, "4.4.2", "%s Timeout waiting for input, closing connection", s.srv.opts.Hostname)
+		s.log.Info("input timeout")
 	case errors.Is(err, io.EOF):
 		s.log.Debug("client closed the connection")
 		return
@@ -175,7 +177,11 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	case "RCPT":
 		s.cmdRcpt(arg)
 	case "DATA":
+		// The whole message must arrive within DataTimeout, so a client
+		// sending it an octet at a time cannot hold the session.
+		s.conn.SetInputDeadline(time.Now().Add(s.srv.opts.DataTimeout))
 		s.cmdData(hasArgs)
+		s.conn.SetInputDeadline(time.Time{})
 	case "RSET":
 		s.cmdRset(hasArgs)
 	case "NOOP":
