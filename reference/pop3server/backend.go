@@ -14,7 +14,10 @@ var ErrAuthFailed = errors.New("authentication failed")
 // Backend decides who may log in and supplies maildrops. Its methods are
 // called from many sessions at once.
 type Backend interface {
-	// Authenticate checks USER/PASS credentials; returns the canonical user or ErrAuthFailed.
+	// Authenticate checks USER/PASS credentials; returns the canonical user
+	// or ErrAuthFailed. With ErrAuthFailed it may return the canonical name
+	// of an account that exists (a wrong password), for the log; the name
+	// as given never is, as it may be a password typed into USER.
 	Authenticate(ctx context.Context, username, password string) (user string, err error)
 	// OpenMaildrop returns user's maildrop as it is now (a snapshot). The server holds the exclusive lock itself.
 	OpenMaildrop(ctx context.Context, user string) (Maildrop, error)

@@ -50,10 +50,22 @@ var commands = map[string]command{
 var unsupported = map[string]bool{"APOP": true, "AUTH": true, "UTF8": true, "LANG": true}
 
 // plainLoginAllowed reports whether USER and PASS may be used now: under
-// TLS, with InsecureAuth, or when the server has no TLS to offer
-// (RFC 2595 §4: a server offering STLS may refuse clear-text passwords).
+// TLS, or with InsecureAuth (RFC 2595 §4 lets a server refuse clear-text
+// passwords; RFC 8314 §2 asks that none cross the network unencrypted). A
+// server without TLS refuses them too unless InsecureAuth says otherwise:
+// sending passwords in clear is an explicit choice, never a default.
 func (s *session) plainLoginAllowed() bool {
-	return s.conn.TLS() || s.srv.opts.InsecureAuth || s.srv.opts.TLSConfig == nil
+	return s.conn.TLS() || s.srv.opts.InsecureAuth
+}
+
+// refusePlainLogin answers USER or PASS on a connection where passwords
+// are refused.
+func (s *session) refusePlainLogin() {
+	if s.srv.opts.TLSConfig == nil {
+		s.err("[AUTH] Plain-text login refused: the connection is not encrypted and the server offers no TLS")
+		return
+	}
+	s.err(errPlainRefused)
 }
 
 // stlsOffered reports whether STLS is available: TLS configured and not
@@ -68,7 +80,7 @@ const errPlainRefused = "[AUTH] Plain-text login refused on an unencrypted conne
 // name, so it does not tell which users exist.
 func (s *session) cmdUser(args []string) bool {
 	if !s.plainLoginAllowed() {
-		s.err(errPlainRefused)
+		s.refusePlainLogin()
 		return false
 	}
 	s.userArg = args[0]
@@ -81,7 +93,7 @@ func (s *session) cmdUser(args []string) bool {
 func (s *session) cmdPass(args []string) bool {
 	switch {
 	case !s.plainLoginAllowed():
-		s.err(errPlainRefused)
+		s.refusePlainLogin()
 		return false
 	case s.prevUserArg == "":
 		s.err("PASS must immediately follow a successful USER (RFC 1939 §7)")
@@ -101,8 +113,14 @@ func (s *session) cmdPass(args []string) bool {
 		if s.faults().AcceptAnyPassword {
 			user, err = name, nil
 		} else {
-			s.authFailureDelay()
-			s.log.Info("authentication failed", "username", name)
+			// Slow down password guessing: the delay grows with this
+			// client's failures, over any connection or protocol sharing
+			// the throttle. The password is never logged.
+			// Nor is the name as given: it may be a password typed
+			// into USER. user is the account's, if any.
+			delay := s.srv.opts.LoginThrottle.Failure(s.conn.RemoteAddr())
+			s.log.Info("authentication failed", "user", user, "delay", delay)
+			s.pause(delay)
 			// RFC 3206: AUTH, the credentials were wrong. The text is the
 			// same for an unknown user and a wrong password.
 			s.err("[AUTH] Authentication failed")
@@ -167,10 +185,9 @@ func checkMessages(msgs []MessageInfo) error {
 	return nil
 }
 
-// authFailureDelay sleeps Options.AuthFailureDelay, after sending the
-// replies already queued; a shutdown cuts it short.
-func (s *session) authFailureDelay() {
-	d := s.srv.opts.AuthFailureDelay
+// pause sleeps d after sending the replies already queued; a shutdown cuts
+// it short.
+func (s *session) pause(d time.Duration) {
 	if d <= 0 {
 		return
 	}

@@ -158,8 +158,19 @@ func (b *memBackend) set(f func(b *memBackend)) {
 }
 
 // startServer runs a Server on a loopback port; it is shut down when the
-// test ends.
+// test ends. A server without TLS gets InsecureAuth, so tests can log in
+// over plain loopback connections.
 func startServer(t testing.TB, opts Options) (*Server, *memBackend, string) {
+	t.Helper()
+	if opts.TLSConfig == nil {
+		opts.InsecureAuth = true
+	}
+	return startServerAsIs(t, opts)
+}
+
+// startServerAsIs is startServer without the InsecureAuth for servers
+// without TLS.
+func startServerAsIs(t testing.TB, opts Options) (*Server, *memBackend, string) {
 	t.Helper()
 	if opts.AuthFailureDelay == 0 {
 		opts.AuthFailureDelay = -1

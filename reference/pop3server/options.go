@@ -12,6 +12,8 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/loginthrottle"
 )
 
 // Defaults for Options fields left zero.
@@ -39,17 +41,22 @@ type Options struct {
 	// ImplicitTLS makes every connection start with a TLS handshake, before
 	// the greeting (pop3s on port 995, RFC 8314); TLSConfig must be set.
 	ImplicitTLS bool
-	// InsecureAuth allows USER and PASS on a connection without TLS even
-	// when TLSConfig is set. Without it such a connection must use STLS
-	// first: USER and PASS get -ERR [AUTH] and CAPA does not list USER
-	// (RFC 2595 §4). When TLSConfig is nil there is no way to encrypt, so
-	// USER and PASS are allowed in clear text whatever this says: only run
-	// such a server on loopback or for tests.
+	// InsecureAuth allows USER and PASS on a connection without TLS.
+	// Without it such a connection must use STLS first: USER and PASS get
+	// -ERR [AUTH] and CAPA does not list USER (RFC 2595 §4); a server
+	// without TLSConfig then accepts no login at all. Only for loopback
+	// and tests: it lets passwords cross the network in clear text.
 	InsecureAuth bool
 	// AuthFailureDelay is slept before the -ERR to a failed PASS, to slow
-	// down password guessing. Default DefaultAuthFailureDelay; negative
-	// means none.
+	// down password guessing: the delay of a client's first failure,
+	// doubling with each further failure from the same client address
+	// (see LoginThrottle). Default DefaultAuthFailureDelay; negative means
+	// none.
 	AuthFailureDelay time.Duration
+	// LoginThrottle counts failed logins per client address and decides
+	// each delay; share one between the protocols of a server. Default: a
+	// throttle of this server's own, with AuthFailureDelay as its base.
+	LoginThrottle *loginthrottle.Throttle
 	// MaxConnections is the number of concurrent sessions; a connection
 	// beyond it gets "-ERR [SYS/TEMP] too many connections" in place of the
 	// greeting and is closed. Default DefaultMaxConnections.
@@ -71,6 +78,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AuthFailureDelay == 0 {
 		o.AuthFailureDelay = DefaultAuthFailureDelay
+	}
+	if o.LoginThrottle == nil {
+		o.LoginThrottle = loginthrottle.New(loginthrottle.Options{Base: o.AuthFailureDelay})
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

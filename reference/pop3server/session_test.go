@@ -599,13 +599,26 @@ func TestCapa(t *testing.T) {
 			t.Errorf("CAPA: %q %q, want %q", st, lines, want)
 		}
 	}
-	t.Run("no TLS configured", func(t *testing.T) {
-		_, _, addr := startServer(t, Options{})
+	t.Run("no TLS configured, InsecureAuth", func(t *testing.T) {
+		_, _, addr := startServer(t, Options{InsecureAuth: true})
 		c := greeted(t, addr)
 		check(t, c, base)
 		c.ok("USER alice")
 		c.ok("PASS secret")
 		check(t, c, base)
+	})
+	t.Run("no TLS configured: no clear-text login without InsecureAuth", func(t *testing.T) {
+		_, _, addr := startServerAsIs(t, Options{})
+		c := greeted(t, addr)
+		noTLSNoUser := []string{"TOP", "UIDL", "PIPELINING", "RESP-CODES", "AUTH-RESP-CODE", "IMPLEMENTATION mailcheck-reference"}
+		check(t, c, noTLSNoUser)
+		if l := c.fail("USER alice"); !strings.HasPrefix(l, "-ERR [AUTH] ") {
+			t.Errorf("USER without TLS: %q", l)
+		}
+		if l := c.fail("PASS secret"); !strings.HasPrefix(l, "-ERR [AUTH] ") {
+			t.Errorf("PASS without TLS: %q", l)
+		}
+		c.fail("STAT")
 	})
 	t.Run("TLS configured: USER only after STLS", func(t *testing.T) {
 		_, _, addr := startServer(t, Options{TLSConfig: cfg})
