@@ -16,17 +16,30 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
+	"github.com/mailcheck/mailcheck/internal/loginthrottle"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
 
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxConnections   = 1000
+	DefaultMaxAppendBytes   = 32 << 20
+	DefaultAuthFailureDelay = time.Second
+)
+
 // Authenticator checks a user name and password and returns the canonical
-// user (the mailstore owner), or an error for bad credentials.
+// user (the mailstore owner), or an error for bad credentials. With the
+// error it may return the canonical name of an account that exists (a
+// wrong password), for the log; the name as given never is, as it may be
+// a password typed into the wrong field.
 type Authenticator func(ctx context.Context, username, password string) (string, error)
 
 // Options configure an IMAP server over a mailstore.
@@ -37,10 +50,32 @@ type Options struct {
 	Authenticate Authenticator
 	// TLSConfig enables STARTTLS (and is used for implicit TLS listeners).
 	TLSConfig *tls.Config
-	// InsecureAuth allows LOGIN and AUTHENTICATE without TLS. Without it,
-	// and with TLSConfig set, the server advertises LOGINDISABLED until
-	// STARTTLS (RFC 9051 §6.2.3).
+	// InsecureAuth allows LOGIN and AUTHENTICATE without TLS. Without it
+	// the server advertises LOGINDISABLED until STARTTLS (RFC 9051 §6.2.3)
+	// and refuses both with NO [PRIVACYREQUIRED]; a server without
+	// TLSConfig then accepts no login at all. Only for loopback and tests:
+	// it lets passwords cross the network in clear text.
 	InsecureAuth bool
+	// MaxConnections is the number of concurrent sessions; a connection
+	// beyond it gets "* BYE [UNAVAILABLE]" in place of the greeting
+	// (RFC 9051 §7.1.5, RFC 5530) and is closed. Default
+	// DefaultMaxConnections.
+	MaxConnections int
+	// MaxAppendBytes is the largest message APPEND takes, advertised as
+	// APPENDLIMIT (RFC 7889). A larger literal is refused with
+	// NO [TOOBIG] from its announced size, before any of it is read or
+	// anything is allocated for it. Default DefaultMaxAppendBytes; at most
+	// 4 GiB - 1, as APPENDLIMIT is 32-bit in go-imap.
+	MaxAppendBytes int64
+	// AuthFailureDelay is slept before the NO to a failed LOGIN or
+	// AUTHENTICATE: the delay of a client's first failure, doubling with
+	// each further failure from the same client address (see
+	// LoginThrottle). Default DefaultAuthFailureDelay; negative means none.
+	AuthFailureDelay time.Duration
+	// LoginThrottle counts failed logins per client address and decides
+	// each delay; share one between the protocols of a server. Default: a
+	// throttle of this server's own, with AuthFailureDelay as its base.
+	LoginThrottle *loginthrottle.Throttle
 	// Logger receives server errors. Default: discard.
 	Logger *slog.Logger
 	// Faults break the server on purpose, for the conformance suite's
@@ -80,22 +115,54 @@ type Backend struct {
 	// mailbox was selected.
 	created createdBy
 	selects atomic.Uint32
+
+	// sessions counts the live sessions, for MaxConnections.
+	sessions atomic.Int64
 }
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.MaxAppendBytes <= 0 {
+		o.MaxAppendBytes = DefaultMaxAppendBytes
+	}
+	o.MaxAppendBytes = min(o.MaxAppendBytes, math.MaxUint32)
+	if o.AuthFailureDelay == 0 {
+		o.AuthFailureDelay = DefaultAuthFailureDelay
+	}
+	if o.LoginThrottle == nil {
+		o.LoginThrottle = loginthrottle.New(loginthrottle.Options{Base: o.AuthFailureDelay})
+	}
+	return o
+}
+
+// errTooManyConnections replaces the greeting of a connection over
+// MaxConnections: BYE, "the server is not willing to accept a connection"
+// (RFC 9051 §7.1.5), UNAVAILABLE as it is temporary (RFC 5530 §3).
+var errTooManyConnections = &imap.Error{Type: imap.StatusResponseTypeBye, Code: imap.ResponseCodeUnavailable, Text: "Too many connections, try again later"}
 
 // NewServer returns an imapserver.Server over opts.Store.
 func NewServer(opts Options) *imapserver.Server {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts = opts.withDefaults()
 	b := &Backend{opts: opts, trackers: make(map[*mailstore.Mailbox]*imapserver.MailboxTracker)}
 	return imapserver.New(&imapserver.Options{
 		NewSession: func(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			// imapserver calls Close only for a session it got, so a
+			// refused connection gives its slot back here.
+			if b.sessions.Add(1) > int64(opts.MaxConnections) {
+				b.sessions.Add(-1)
+				return nil, nil, errTooManyConnections
+			}
 			return &session{backend: b, conn: conn}, nil, nil
 		},
 		Caps:         capabilities,
 		Logger:       slogPrintf{opts.Logger},
 		TLSConfig:    opts.TLSConfig,
-		InsecureAuth: opts.InsecureAuth || opts.TLSConfig == nil,
+		InsecureAuth: opts.InsecureAuth,
 	})
 }
 

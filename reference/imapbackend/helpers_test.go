@@ -27,6 +27,12 @@ type testServer struct {
 
 func startIMAP(t *testing.T, dir string) *testServer {
 	t.Helper()
+	return startIMAPWith(t, dir, nil)
+}
+
+// startIMAPWith is startIMAP with the options changed by configure.
+func startIMAPWith(t *testing.T, dir string, configure func(*Options)) *testServer {
+	t.Helper()
 	committer, err := durable.Open(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +41,7 @@ func startIMAP(t *testing.T, dir string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(Options{
+	opts := Options{
 		Store: store,
 		Authenticate: func(_ context.Context, u, p string) (string, error) {
 			if (u == "alice" || u == "bob") && p == "pw" {
@@ -43,8 +49,13 @@ func startIMAP(t *testing.T, dir string) *testServer {
 			}
 			return "", errors.New("bad credentials")
 		},
-		InsecureAuth: true,
-	})
+		InsecureAuth:     true,
+		AuthFailureDelay: -1,
+	}
+	if configure != nil {
+		configure(&opts)
+	}
+	srv := NewServer(opts)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -20,26 +21,38 @@ type session struct {
 	conn    *imapserver.Conn
 	user    string
 	sel     *selected // nil when no mailbox is selected
+	closed  bool
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
 var _ imapserver.SessionUnauthenticate = (*session)(nil)
+var _ imapserver.SessionAppendLimit = (*session)(nil)
 
 func (s *session) store() *mailstore.Store { return s.backend.opts.Store }
 
+// Close ends the session when its connection ends, and gives its slot
+// back to MaxConnections.
 func (s *session) Close() error {
-	if s.sel != nil {
-		s.sel.close()
-		s.sel = nil
+	s.Unselect()
+	if !s.closed {
+		s.closed = true
+		s.backend.sessions.Add(-1)
 	}
 	return nil
 }
 
 // Login serves LOGIN and AUTHENTICATE PLAIN. A failure is the same for an
-// unknown user and a wrong password.
+// unknown user and a wrong password, and is answered after a delay that
+// grows with the client's failures (LoginThrottle). Neither the password
+// nor the name as given is logged (it may be a password typed into the
+// wrong field): only the account's name, if it exists.
 func (s *session) Login(username, password string) error {
 	user, err := s.backend.opts.Authenticate(context.Background(), username, password)
 	if err != nil {
+		remote := s.conn.NetConn().RemoteAddr()
+		delay := s.backend.opts.LoginThrottle.Failure(remote)
+		s.backend.opts.Logger.Info("authentication failed", "remote", remote.String(), "user", user, "delay", delay)
+		time.Sleep(delay)
 		return imapserver.ErrAuthFailed
 	}
 	s.user = user
@@ -48,10 +61,15 @@ func (s *session) Login(username, password string) error {
 
 // Unauthenticate serves UNAUTHENTICATE (RFC 8437).
 func (s *session) Unauthenticate() error {
-	s.Close()
+	s.Unselect()
 	s.user = ""
 	return nil
 }
+
+// AppendLimit is MaxAppendBytes: imapserver advertises it as APPENDLIMIT
+// (RFC 7889) and refuses a larger APPEND literal with NO [TOOBIG] from the
+// size it announces, before reading it.
+func (s *session) AppendLimit() uint32 { return uint32(s.backend.opts.MaxAppendBytes) }
 
 // Namespace: one personal namespace, no prefix, "." as delimiter (RFC 2342).
 func (s *session) Namespace() (*imap.NamespaceData, error) {
