@@ -2,6 +2,7 @@ package reference
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -57,6 +58,10 @@ func (r *router) Authenticate(_ context.Context, username, password string) (str
 		}
 	}
 	if err := r.users.Verify(name, password); err != nil {
+		if errors.Is(err, users.ErrBadPassword) {
+			// An existing account: its name may go in the log.
+			return name, smtpserver.ErrAuthFailed
+		}
 		return "", smtpserver.ErrAuthFailed
 	}
 	return name, nil

@@ -42,6 +42,18 @@ func startReferenceWith(t testing.TB, l net.Listener, domain string, routes map[
 
 func startReferenceIn(t testing.TB, dataDir string, l net.Listener, domain string, routes map[string]string, accounts ...string) *Server {
 	t.Helper()
+	return startReferenceFull(t, dataDir, l, domain, routes, nil, accounts...)
+}
+
+// startReferenceConfigured is startReference with the test configuration
+// changed by configure before the server starts.
+func startReferenceConfigured(t testing.TB, domain string, configure func(*Config), accounts ...string) *Server {
+	t.Helper()
+	return startReferenceFull(t, t.TempDir(), nil, domain, nil, configure, accounts...)
+}
+
+func startReferenceFull(t testing.TB, dataDir string, l net.Listener, domain string, routes map[string]string, configure func(*Config), accounts ...string) *Server {
+	t.Helper()
 	db := users.New()
 	for _, a := range accounts {
 		name, pw, _ := strings.Cut(a, ":")
@@ -68,6 +80,9 @@ func startReferenceIn(t testing.TB, dataDir string, l net.Listener, domain strin
 	cfg.Queue.RetryMax = 200 * time.Millisecond
 	cfg.Queue.ConnectTimeout = 2 * time.Second
 	cfg.Queue.CommandTimeout = 5 * time.Second
+	if configure != nil {
+		configure(&cfg)
+	}
 	srv, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)

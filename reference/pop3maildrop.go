@@ -26,7 +26,7 @@ type pop3Backend struct {
 func (b pop3Backend) Authenticate(ctx context.Context, username, password string) (string, error) {
 	user, err := b.router.Authenticate(ctx, username, password)
 	if err != nil {
-		return "", pop3server.ErrAuthFailed
+		return user, pop3server.ErrAuthFailed
 	}
 	return user, nil
 }

@@ -5,6 +5,7 @@
 package reference
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mailcheck/mailcheck/internal/loginthrottle"
 	"github.com/mailcheck/mailcheck/reference/durable"
 	"github.com/mailcheck/mailcheck/reference/imapbackend"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
@@ -49,9 +51,10 @@ type Config struct {
 	// POP3Addr and POP3SAddr are the POP3 listen addresses, plain (with STLS
 	// when TLS is set) and implicit TLS; "" disables.
 	POP3Addr, POP3SAddr string
-	// IMAP carries IMAP switches: InsecureAuth (for IMAP alone) and Faults
-	// (for tests). Its Store, Authenticate, TLSConfig and Logger are set
-	// from this Config.
+	// IMAP carries IMAP switches and limits: InsecureAuth (for IMAP
+	// alone), MaxConnections, MaxAppendBytes (default SMTP.MaxMessageBytes)
+	// and Faults (for tests). Its Store, Authenticate, TLSConfig and Logger
+	// are set from this Config.
 	IMAP imapbackend.Options
 	// POP3 carries POP3 limits (IdleTimeout, AuthFailureDelay,
 	// MaxConnections). Its Hostname, TLSConfig, InsecureAuth and Logger are
@@ -65,9 +68,11 @@ type Config struct {
 	// TLS enables STARTTLS; nil disables it.
 	TLS *tls.Config
 	// SMTP carries the protocol limits and switches (MaxMessageBytes,
-	// MaxRecipients, MaxConnections, IdleTimeout, InsecureAuth,
-	// AuthFailureDelay). Its Hostname, TLSConfig and Logger are set from
-	// this Config.
+	// MaxRecipients, MaxConnections, IdleTimeout, DataTimeout,
+	// InsecureAuth, AuthFailureDelay). Its Hostname, TLSConfig and Logger
+	// are set from this Config. SMTP.AuthFailureDelay is the base delay of
+	// the failed-login throttle SMTP, POP3 and IMAP share (unless each is
+	// given a LoginThrottle of its own).
 	SMTP smtpserver.Options
 	// Queue carries the retry schedule (RetryBase, RetryMax, Expire) and
 	// relay timeouts. Its Dir, Committer, Hostname, Routes, Bounce and
@@ -154,7 +159,12 @@ func Start(cfg Config) (*Server, error) {
 	}
 	r.queue = q
 
+	// One failed-login count per client for all three protocols, so a
+	// password guesser cannot escape its delay by changing protocol.
+	throttle := loginthrottle.New(loginthrottle.Options{Base: cmp.Or(cfg.SMTP.AuthFailureDelay, smtpserver.DefaultAuthFailureDelay)})
+
 	sopts := cfg.SMTP
+	sopts.LoginThrottle = cmp.Or(sopts.LoginThrottle, throttle)
 	sopts.Hostname = cfg.Hostname
 	sopts.TLSConfig = cfg.TLS
 	sopts.Logger = cfg.Logger.With("part", "smtp")
@@ -188,6 +198,9 @@ func Start(cfg Config) (*Server, error) {
 		iopts.TLSConfig = cfg.TLS
 		iopts.InsecureAuth = iopts.InsecureAuth || cfg.InsecureAuth
 		iopts.Logger = cfg.Logger.With("part", "imap")
+		iopts.LoginThrottle = cmp.Or(iopts.LoginThrottle, throttle)
+		// APPEND takes what SMTP takes.
+		iopts.MaxAppendBytes = cmp.Or(iopts.MaxAppendBytes, srv.smtp.Options().MaxMessageBytes)
 		srv.imap = imapbackend.NewServer(iopts)
 		for _, svc := range []struct {
 			name, addr string
@@ -210,6 +223,7 @@ func Start(cfg Config) (*Server, error) {
 		popts.TLSConfig = cfg.TLS
 		popts.InsecureAuth = popts.InsecureAuth || cfg.InsecureAuth
 		popts.Logger = cfg.Logger.With("part", "pop3")
+		popts.LoginThrottle = cmp.Or(popts.LoginThrottle, throttle)
 		srv.pop3 = pop3server.New(pop3Backend{router: r, store: store}, popts)
 		if cfg.POP3Addr != "" {
 			l, err := net.Listen("tcp", cfg.POP3Addr)
