@@ -31,7 +31,8 @@ type serveFlags struct {
 	noTLS, insecureAuth         bool
 	maxMessage                  int64
 	maxRcpts, maxConns          int
-	idle, authDelay             time.Duration
+	idle, dataTimeout           time.Duration
+	authDelay                   time.Duration
 	retryBase, retryMax, expire time.Duration
 	shutdownTimeout             time.Duration
 	logLevel, logFormat         string
@@ -50,7 +51,8 @@ relay) over one persistent SMTP session per destination.
 
 A message gets 250 only once it is fsync'd to disk (file and directory).
 DATA is refused (5xx) when it holds a bare CR or LF (the defence against SMTP
-smuggling), 8-bit octets without BODY=8BITMIME, or a line over 1000 octets.
+smuggling), a NUL, 8-bit octets without BODY=8BITMIME, or a line over 1000
+octets. Passwords are taken only over TLS unless --insecure-auth.
 
 Without --tls-cert/--tls-key a self-signed certificate is made at start.
 SIGINT or SIGTERM stops accepting, lets transactions in flight finish, and
@@ -88,9 +90,10 @@ exits 0.`,
 	fl.BoolVar(&f.insecureAuth, "insecure-auth", false, "accept passwords without TLS: SMTP AUTH, IMAP LOGIN, POP3 USER/PASS (loopback tests only)")
 	fl.Int64Var(&f.maxMessage, "max-message-size", smtpserver.DefaultMaxMessageBytes, "largest message in octets (advertised with SIZE)")
 	fl.IntVar(&f.maxRcpts, "max-recipients", smtpserver.DefaultMaxRecipients, "recipients per message (at least 100)")
-	fl.IntVar(&f.maxConns, "max-connections", smtpserver.DefaultMaxConnections, "concurrent SMTP sessions; more get 421")
-	fl.DurationVar(&f.idle, "idle-timeout", smtpserver.DefaultIdleTimeout, "wait for each command before closing with 421")
-	fl.DurationVar(&f.authDelay, "auth-failure-delay", smtpserver.DefaultAuthFailureDelay, "delay before answering a failed AUTH")
+	fl.IntVar(&f.maxConns, "max-connections", smtpserver.DefaultMaxConnections, "concurrent sessions of each protocol (SMTP, POP3, IMAP); more are refused (421, -ERR, BYE)")
+	fl.DurationVar(&f.idle, "idle-timeout", smtpserver.DefaultIdleTimeout, "time for each SMTP command line to arrive before closing with 421")
+	fl.DurationVar(&f.dataTimeout, "data-timeout", smtpserver.DefaultDataTimeout, "time for a whole SMTP message after DATA before closing with 421")
+	fl.DurationVar(&f.authDelay, "auth-failure-delay", smtpserver.DefaultAuthFailureDelay, "delay before answering a failed login (SMTP, POP3, IMAP); doubles per client after 3 failures")
 	fl.DurationVar(&f.retryBase, "retry-base", time.Minute, "first retry delay of a deferred outgoing message (doubles each time)")
 	fl.DurationVar(&f.retryMax, "retry-max", time.Hour, "longest retry delay")
 	fl.DurationVar(&f.expire, "queue-expire", 5*24*time.Hour, "give up on (and bounce) an outgoing message after this long")
@@ -170,7 +173,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	cfg.SMTP.MaxMessageBytes = f.maxMessage
 	cfg.SMTP.MaxRecipients = f.maxRcpts
 	cfg.SMTP.MaxConnections = f.maxConns
+	cfg.POP3.MaxConnections = f.maxConns
+	cfg.IMAP.MaxConnections = f.maxConns
 	cfg.SMTP.IdleTimeout = f.idle
+	cfg.SMTP.DataTimeout = f.dataTimeout
 	cfg.SMTP.AuthFailureDelay = f.authDelay
 	if f.authDelay == 0 {
 		cfg.SMTP.AuthFailureDelay = -1
