@@ -68,6 +68,24 @@ func imapHugeLoginLiteral(h *hostileRun) {
 	w.imapCmd("L", "LOGIN bob pw", "OK")
 }
 
+func imapAuthGarbage(h *hostileRun) {
+	w := dialWire(h.T, h.srv.Addr("imap"))
+	w.expectPrefix("* OK")
+	h.underway()
+	// go-imap v2.0.0-beta.8 answers an undecodable initial response with
+	// NO [SERVERBUG] (its decode error is not an IMAP error); after a
+	// challenge, with BAD.
+	w.imapCmd("A", "AUTHENTICATE PLAIN !!!not*base64", "NO")
+	w.send("B AUTHENTICATE PLAIN\r\n")
+	w.expectPrefix("+")
+	w.send("%%%\r\n")
+	if resp, _ := w.imapTagged("B"); !strings.HasPrefix(resp, "B BAD") && !strings.HasPrefix(resp, "B NO") {
+		h.Errorf("garbage after the challenge: %q", resp)
+	}
+	w.imapCmd("C", "AUTHENTICATE PLAIN "+base64Of("no NULs here"), "NO")
+	w.imapCmd("L", "LOGIN bob pw", "OK")
+}
+
 func imapLongLine(h *hostileRun) {
 	w := dialWire(h.T, h.srv.Addr("imap"))
 	w.expectPrefix("* OK")

@@ -176,6 +176,8 @@ func hostileCases() []hostileCase {
 			expects: "NO [TOOBIG], no continuation, nothing read or allocated; session goes on", run: imapHugeLiteral},
 		{proto: "imap", name: "2GB-literal-in-LOGIN", sends: "LOGIN {2147483648}, then LOGIN bob pw",
 			expects: "BAD (go-imap drops its TOOBIG and takes the next line as the rest); nothing allocated, nobody logged in; session goes on", run: imapHugeLoginLiteral},
+		{proto: "imap", name: "AUTHENTICATE-garbage-base64", sends: "AUTHENTICATE PLAIN with invalid base64, as initial response and after the challenge",
+			expects: "NO (go-imap: [SERVERBUG]) and BAD; session goes on, a good LOGIN works", run: imapAuthGarbage},
 		{proto: "imap", name: "1MB-line", sends: "a 1 MiB command line",
 			expects: "connection closed (go-imap's 50 KiB command limit)", run: imapLongLine},
 		{proto: "imap", name: "path-traversal", sends: "CREATE/SELECT/RENAME/APPEND/STATUS/DELETE ../../x, INBOX/../../x, /abs, NUL; LOGIN ../../x",
