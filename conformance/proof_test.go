@@ -48,6 +48,7 @@ var faultFor = map[string]proof{
 	"smtp.mail.unknown-parameter":     smtpFault(func(o *smtpserver.Options) { o.Faults.IgnoreUnknownParameters = true }),
 	"smtp.data.dot-termination":       smtpFault(func(o *smtpserver.Options) { o.Faults.DotLineEndsData = true }),
 	"smtp.data.bare-lf-dot":           smtpFault(func(o *smtpserver.Options) { o.Faults.BareLFEndsData = true }),
+	"smtp.data.lf-dot-crlf":           smtpFault(func(o *smtpserver.Options) { o.Faults.LFStartsLine = true }),
 	"smtp.data.transparency":          smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true }),
 	"smtp.received.added":             smtpFault(func(o *smtpserver.Options) { o.Faults.NoReceivedHeader = true }),
 	"smtp.8bit.without-8bitmime":      smtpFault(func(o *smtpserver.Options) { o.Faults.StripHighBit = true }),

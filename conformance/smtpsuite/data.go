@@ -63,6 +63,35 @@ var dataChecks = []*engine.Check{
 		},
 	},
 	{
+		ID: "smtp.data.lf-dot-crlf", Title: "A bare LF then \".\" CRLF (\"\\n.\\r\\n\") does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
+		Run: func(ctx context.Context, t *engine.T) error {
+			if !needRcpt(t) {
+				return nil
+			}
+			s, err := ehloed(ctx, t)
+			if err != nil {
+				return err
+			}
+			// Only CRLF ends a line (§2.3.8), so only CRLF "." CRLF ends
+			// the data (§4.1.1.4). A server that takes the bare LF for a
+			// line end sees "\n.\r\n" as the end and runs "NOOP" as a
+			// command: the variant of SMTP smuggling that a receiver
+			// refusing "\n.\n" can still fall for.
+			n := nonce()
+			body := testMessage(t, "lf-dot-crlf", n, "before\n.\r\nNOOP\r\nafter\r\n")
+			wire := append([]byte(body), ".\r\n"...)
+			r, ok, err := s.transaction("", wire, "sending a message")
+			if !ok || err != nil {
+				return err
+			}
+			if r.Code != 250 && r.Code/100 != 5 {
+				t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
+				return nil
+			}
+			return expectInSync(t, s, "the server ended DATA at \"\\n.\\r\\n\" and ran what followed as commands")
+		},
+	},
+	{
 		ID: "smtp.data.transparency", Title: "A line \"..x\" arrives as \".x\" (read back)", Spec: "RFC 5321 §4.5.2", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
 			got, sent, err := sendAndReadBack(ctx, t, "transparency", "", ".x\r\n..\r\n.\r\nplain\r\n")

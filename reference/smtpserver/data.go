@@ -176,7 +176,7 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		// "." CRLF end the data. Ending it after a bare LF ("\n.\r\n")
 		// would run the bytes after it as commands: SMTP smuggling.
 		endsInCRLF := complete && (len(chunk) >= 2 && chunk[len(chunk)-2] == '\r' || len(chunk) == 1 && prevCR)
-		atLineStart = endsInCRLF || complete && f.BareLFEndsData
+		atLineStart = endsInCRLF || complete && (f.BareLFEndsData || f.LFStartsLine)
 		prevCR = chunk[len(chunk)-1] == '\r'
 		if complete {
 			lineLen = 0

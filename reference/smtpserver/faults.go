@@ -50,6 +50,11 @@ type Faults struct {
 	// BareLFEndsData ends DATA at "\n.\n", bare LFs and all
 	// (smtp.data.bare-lf-dot).
 	BareLFEndsData bool
+	// LFStartsLine takes a bare LF for a line end when looking for the end
+	// of data, so "\n.\r\n" ends DATA (the bare LF is still refused):
+	// the receiving half of the <LF>.<CR><LF> smuggling variant
+	// (smtp.data.lf-dot-crlf).
+	LFStartsLine bool
 	// KeepStuffedDots does not remove the stuffed dot (smtp.data.transparency).
 	KeepStuffedDots bool
 	// NoReceivedHeader adds no trace header (smtp.received.added).
