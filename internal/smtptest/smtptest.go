@@ -1,16 +1,19 @@
 // Package smtptest runs scripted fake SMTP servers on loopback for tests: it
 // records what clients send and answers what the test scripts, so client
-// code can be tested against faults a real server would not produce.
+// code can be tested against faults a real server would not produce, up to
+// hostile ones (a reply without end, a line without end, garbage, a
+// connection cut mid-reply; see Hangup). RawServer misbehaves the same
+// ways for any protocol whose server speaks first (POP3, IMAP).
 package smtptest
 
 import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,7 +33,8 @@ const DefaultTimeout = 10 * time.Second
 // but the connection's timeout keeps running.
 type ReplyFunc func(verb, arg string) string
 
-// Hangup is how a server ends a connection instead of replying.
+// Hangup is how a server misbehaves instead of replying: most ways end
+// the connection; HangupGarbage answers nonsense and goes on.
 type Hangup int
 
 // The ways to hang up.
@@ -48,6 +52,22 @@ const (
 	// server closes or the connection's timeout runs out, so the client
 	// times out.
 	HangupSilent
+	// HangupEndlessLine starts a reply line ("250-xxxx…") that never
+	// ends: no line feed, until Config.FloodOctets are sent or the client
+	// leaves or stops reading; then the server closes.
+	HangupEndlessLine
+	// HangupFlood sends a multi-line reply that never ends ("250-flood
+	// xxx…" lines of Config.FloodLineLength octets, never a last line)
+	// until Config.FloodOctets are sent or the client leaves or stops
+	// reading; then the server closes.
+	HangupFlood
+	// HangupMidReply sends the first line of a multi-line reply and half
+	// of the second, then closes. (A RawServer without RawConfig.Status
+	// sends only the half line.)
+	HangupMidReply
+	// HangupGarbage answers with a line that is no reply of any protocol
+	// (see GarbageLine) and keeps the connection.
+	HangupGarbage
 )
 
 // HangupFunc is asked before each scriptable reply, with the same verb and
@@ -78,6 +98,12 @@ type Config struct {
 	// 127.0.0.1:0, for a test that brings a server back on an address its
 	// client already knows. The server closes it at cleanup.
 	Listener net.Listener
+	// FloodOctets bounds what HangupEndlessLine and HangupFlood send on a
+	// connection; zero means DefaultFloodOctets.
+	FloodOctets int64
+	// FloodLineLength is the length of each line of HangupFlood, CRLF
+	// included; zero means DefaultFloodLineLength.
+	FloodLineLength int
 }
 
 // Server is a running fake SMTP server. Every command is answered with a
@@ -91,6 +117,8 @@ type Server struct {
 	extensions []string
 	tls        *tls.Config
 	timeout    time.Duration
+	flood      floodSize
+	flooded    atomic.Int64
 
 	mu       sync.Mutex
 	reply    ReplyFunc
@@ -135,6 +163,7 @@ func Start(t testing.TB, cfg Config) *Server {
 		reply:      cfg.Reply,
 		hangup:     cfg.Hangup,
 		open:       make(map[net.Conn]bool),
+		flood:      floodSize{cfg.FloodOctets, cfg.FloodLineLength}.withDefaults(),
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
@@ -238,19 +267,18 @@ func (s *Server) scripted(conn, raw net.Conn, verb, arg, def string) string {
 	f, h := s.reply, s.hangup
 	s.mu.Unlock()
 	if h != nil {
-		switch h(verb, arg) {
-		case HangupClose:
-			conn.Close()
-			return ""
-		case HangupReset:
-			if tc, ok := raw.(*net.TCPConn); ok {
-				tc.SetLinger(0)
+		if how := h(verb, arg); how != HangupNone {
+			code := replyCode(verb)
+			garbage, goOn := misbehave(conn, raw, how, hostile{
+				first: code + "-first line of a reply that will not end well",
+				line:  code + "-",
+				size:  s.flood,
+				wait:  s.timeout,
+				sent:  &s.flooded,
+			})
+			if goOn {
+				return garbage
 			}
-			raw.Close()
-			return ""
-		case HangupSilent:
-			conn.SetDeadline(time.Now().Add(s.timeout))
-			io.Copy(io.Discard, conn)
 			return ""
 		}
 	}
@@ -260,6 +288,22 @@ func (s *Server) scripted(conn, raw net.Conn, verb, arg, def string) string {
 		}
 	}
 	return def
+}
+
+// Flooded is the number of octets the server sent in floods and endless
+// lines (HangupFlood, HangupEndlessLine) so far, on all connections.
+func (s *Server) Flooded() int64 { return s.flooded.Load() }
+
+// replyCode is the code of the reply a verb gets by default, for the
+// lines of a misbehaving reply.
+func replyCode(verb string) string {
+	switch verb {
+	case "GREETING", "STARTTLS":
+		return "220"
+	case "DATA":
+		return "354"
+	}
+	return "250"
 }
 
 // ehloDefault stands for the default EHLO reply, which the server builds.
