@@ -8,6 +8,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,7 +74,8 @@ type Result struct {
 
 // T is what a running check uses: its target, options, connections and
 // verdict. Its methods are not safe for concurrent use; a check is one
-// goroutine.
+// goroutine (the runner closes its connections from another when the
+// check's context ends, under connMu).
 type T struct {
 	Target  Target
 	Options *Options
@@ -80,7 +83,10 @@ type T struct {
 	record  *Transcript
 	status  Status
 	message string
-	conns   []*Conn
+	// received counts the octets read from servers (Options.MaxReceive).
+	received atomic.Int64
+	connMu   sync.Mutex
+	conns    []*Conn
 }
 
 // Fail records that the requirement is not met: Fail for a MUST, Warn for a
@@ -122,7 +128,10 @@ func (t *T) Note(format string, args ...any) {
 // check does this before it cleans up, since its own open session would
 // hold the maildrop lock.
 func (t *T) CloseConns() {
-	for _, c := range t.conns {
+	t.connMu.Lock()
+	conns := append([]*Conn(nil), t.conns...)
+	t.connMu.Unlock()
+	for _, c := range conns {
 		c.Close()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
@@ -48,14 +49,49 @@ func (t *T) DialTarget(ctx context.Context, target Target) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", target.Addr, err)
 	}
-	c := &Conn{t: t, ctx: ctx, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+	c := &Conn{t: t, ctx: ctx, nc: nc}
+	c.r = bufio.NewReaderSize(budgetReader{c}, readBufferSize)
+	t.connMu.Lock()
 	t.conns = append(t.conns, c)
+	t.connMu.Unlock()
+	if ctx.Err() != nil {
+		// Cancelled while connecting: the runner may have closed the
+		// check's connections already, without this one.
+		nc.Close()
+		return nil, fmt.Errorf("connect %s: %w", target.Addr, ctx.Err())
+	}
 	if target.ImplicitTLS {
 		if err := c.handshake(target); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// readBufferSize bounds a line: ReadLine fails on a longer one.
+const readBufferSize = 64 << 10
+
+// ErrReceiveLimit wraps reads past Options.MaxReceive: the server sent more
+// than a check reads, and the check gives up rather than hold it.
+var ErrReceiveLimit = errors.New("the server sent more than a check reads")
+
+// budgetReader reads the connection on behalf of the buffered reader,
+// counting against the check's Options.MaxReceive.
+type budgetReader struct{ c *Conn }
+
+func (b budgetReader) Read(p []byte) (int, error) {
+	t := b.c.t
+	limit := cmp.Or(t.Options.MaxReceive, DefaultMaxReceive)
+	left := limit - t.received.Load()
+	if left <= 0 {
+		return 0, fmt.Errorf("%w (more than %d octets): stopped reading", ErrReceiveLimit, limit)
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.c.nc.Read(p)
+	t.received.Add(int64(n))
+	return n, err
 }
 
 // TLS reports whether the connection is encrypted.
@@ -74,6 +110,9 @@ func (c *Conn) Write(b []byte) error {
 	c.t.record.add(DirClient, b)
 	c.nc.SetWriteDeadline(c.deadline())
 	_, err := c.nc.Write(b)
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%w: %w", ErrServerClosed, err)
+	}
 	return err
 }
 
@@ -85,6 +124,10 @@ func (c *Conn) Send(line string) error {
 // ErrTimeout wraps a read that got nothing within the read timeout.
 var ErrTimeout = errors.New("no reply within the read timeout")
 
+// ErrServerClosed wraps reads that found the connection closed by the
+// server (io.EOF stays in the chain).
+var ErrServerClosed = errors.New("the server closed the connection")
+
 // ReadLine reads one line, its line end included.
 func (c *Conn) ReadLine() ([]byte, error) {
 	c.nc.SetReadDeadline(c.deadline())
@@ -93,14 +136,29 @@ func (c *Conn) ReadLine() ([]byte, error) {
 		c.t.record.add(DirServer, line)
 	}
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.t.Options.ReadTimeout)
 	case errors.Is(err, bufio.ErrBufferFull):
 		return nil, fmt.Errorf("server line longer than %d octets", c.r.Size())
+	case errors.Is(err, io.EOF) && len(line) > 0:
+		return nil, fmt.Errorf("%w in the middle of a line: %w", ErrServerClosed, err)
+	case errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%w: %w", ErrServerClosed, err)
 	case err != nil:
-		return nil, err
+		return nil, c.readError(err)
 	}
 	return append([]byte(nil), line...), nil
+}
+
+// readError names why a read failed where the bare error would not: the
+// read timeout, or the check's end (the runner closes the connections
+// when the check's context ends, which reads as a closed connection).
+func (c *Conn) readError(err error) error {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("%w (%v)", ErrTimeout, c.t.Options.ReadTimeout)
+	case errors.Is(err, net.ErrClosed) && c.ctx.Err() != nil:
+		return fmt.Errorf("stopped waiting: %w", c.ctx.Err())
+	}
+	return err
 }
 
 // ReadSMTPReply reads one SMTP reply (RFC 5321 §4.2), multi-line or not,
@@ -108,10 +166,13 @@ func (c *Conn) ReadLine() ([]byte, error) {
 func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
 	c.nc.SetReadDeadline(c.deadline())
 	r, err := smtpwire.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, fmt.Errorf("%w (%v)", ErrTimeout, c.t.Options.ReadTimeout)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%w before the reply was complete: %w", ErrServerClosed, err)
+	case err != nil:
+		return nil, c.readError(err)
 	}
-	return r, err
+	return r, nil
 }
 
 // Quiet waits d and reports what the server sent meanwhile (nothing, for a
@@ -173,7 +234,8 @@ func (c *Conn) handshake(target Target) error {
 	}
 	tc.SetDeadline(time.Time{})
 	c.t.Note("TLS established (%s)", tls.VersionName(tc.ConnectionState().Version))
-	c.nc, c.r, c.tls = tc, bufio.NewReaderSize(tc, 64<<10), true
+	c.nc, c.tls = tc, true
+	c.r = bufio.NewReaderSize(budgetReader{c}, readBufferSize)
 	return nil
 }
 

@@ -46,7 +46,18 @@ type Options struct {
 	TLS *tls.Config
 	// ClientName is the EHLO/HELO name. Default "conform.mailcheck.test".
 	ClientName string
+	// MaxReceive bounds the octets one check reads from servers, over all
+	// its connections; past it reads fail with ErrReceiveLimit. Default
+	// DefaultMaxReceive.
+	MaxReceive int64
 }
+
+// DefaultMaxReceive is more than any check reads from a conforming server
+// (the most is a POP3 LIST or UIDL listing: about 2 MB for 100,000
+// messages) and keeps a server that streams without end from filling
+// memory: checks hold what they read (a POP3 multi-line body, IMAP
+// literals) until they judge it.
+const DefaultMaxReceive = 4 << 20
 
 // WithDefaults returns o with zero fields defaulted.
 func (o Options) WithDefaults() Options {
@@ -67,6 +78,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.ClientName == "" {
 		o.ClientName = "conform.mailcheck.test"
+	}
+	if o.MaxReceive <= 0 {
+		o.MaxReceive = DefaultMaxReceive
 	}
 	return o
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -37,10 +38,13 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 	defer cancel()
 	t := &T{Target: target, Options: opts, check: c, record: newTranscript()}
 	start := time.Now()
+	// Reads wait until the check's deadline at most, but a cancelled run
+	// (Ctrl-C, a caller's context) must not wait for them: closing the
+	// connections ends every read and write at once.
+	stopClosing := context.AfterFunc(ctx, t.CloseConns)
 	defer func() {
-		for _, conn := range t.conns {
-			conn.Close()
-		}
+		stopClosing()
+		t.CloseConns()
 		if p := recover(); p != nil {
 			t.Note("panic: %v\n%s", p, debug.Stack())
 			t.status, t.message = Error, fmt.Sprintf("check panicked: %v", p)
@@ -53,8 +57,11 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 	}()
 	if err := c.Run(ctx, t); err != nil && (t.status == "" || t.status == Pass) {
 		t.status, t.message = Error, "could not decide: "+err.Error()
-		if ctx.Err() != nil {
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			t.message += fmt.Sprintf(" (check timeout %v)", opts.Timeout)
+		case ctx.Err() != nil:
+			t.message = "not decided: the run was cancelled (" + err.Error() + ")"
 		}
 	}
 	return res

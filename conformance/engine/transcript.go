@@ -30,11 +30,29 @@ type Line struct {
 	Text string `json:"text"`
 }
 
-// Transcript records what a check sent and received.
+// Bounds of one check's transcript: the evidence a verdict needs is in its
+// first exchanges (a check against a conforming server records tens of
+// lines, a few KiB), and a server that floods must not make the report,
+// which keeps every check's transcript, grow with the flood: 125 checks
+// fully flooded hold about 30 MB.
+const (
+	maxTranscriptLines  = 2000
+	maxTranscriptOctets = 128 << 10 // of escaped text
+)
+
+// Transcript records what a check sent and received, up to
+// maxTranscriptLines lines and maxTranscriptOctets octets of text; what
+// comes after is counted, and Lines ends with a note saying how much was
+// left out.
 type Transcript struct {
-	mu    sync.Mutex
-	start time.Time
-	lines []Line
+	mu     sync.Mutex
+	start  time.Time
+	lines  []Line
+	octets int
+	// dropped and droppedOctets count what was not recorded; droppedAt
+	// is when recording stopped.
+	dropped, droppedOctets int
+	droppedAt              time.Duration
 }
 
 func newTranscript() *Transcript { return &Transcript{start: time.Now()} }
@@ -52,16 +70,33 @@ func (tr *Transcript) add(dir Direction, data []byte) {
 				break
 			}
 		}
-		tr.lines = append(tr.lines, Line{At: at, AtMS: float64(at.Microseconds()) / 1000, Dir: dir, Text: EscapeLine(data[:end])})
+		if tr.dropped > 0 || len(tr.lines) >= maxTranscriptLines || tr.octets+end > maxTranscriptOctets {
+			if tr.dropped == 0 {
+				tr.droppedAt = at
+			}
+			tr.dropped++
+			tr.droppedOctets += end
+		} else {
+			text := EscapeLine(data[:end])
+			tr.octets += len(text)
+			tr.lines = append(tr.lines, Line{At: at, AtMS: ms(at), Dir: dir, Text: text})
+		}
 		data = data[end:]
 	}
 }
 
-// Lines returns the recorded lines.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Lines returns the recorded lines, and a note of what was left out.
 func (tr *Transcript) Lines() []Line {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	return append([]Line(nil), tr.lines...)
+	lines := append([]Line(nil), tr.lines...)
+	if tr.dropped > 0 {
+		lines = append(lines, Line{At: tr.droppedAt, AtMS: ms(tr.droppedAt), Dir: DirNote,
+			Text: "transcript truncated: " + strconv.Itoa(tr.dropped) + " more lines (" + strconv.Itoa(tr.droppedOctets) + " octets) not recorded"})
+	}
+	return lines
 }
 
 // EscapeLine renders a line for the transcript: a final CRLF is dropped,
