@@ -219,10 +219,16 @@ func confirm(ctx context.Context, t *Target, opts *Options) error {
 		conn = tc
 	}
 	conn.SetReadDeadline(time.Now().Add(opts.ReadTimeout))
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	// A bounded read: a server that sends a line without end must not fill
+	// memory until the timeout.
+	raw, err := bufio.NewReaderSize(conn, 4096).ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("no greeting: the first line is longer than %d octets", len(raw))
+	}
 	if err != nil {
 		return fmt.Errorf("no greeting: %w", err)
 	}
+	line := string(raw)
 	got := engine.ProtocolOfGreeting(line)
 	switch {
 	case got == "" && t.FromPort:

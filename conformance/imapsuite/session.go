@@ -292,6 +292,12 @@ func (s *session) cmdf(format string, args ...any) (*result, error) {
 	return s.cmd(fmt.Sprintf(format, args...))
 }
 
+// maxUntagged bounds the untagged responses one command collects: far more
+// than a conforming server sends to the suite's commands (its mailboxes
+// hold a few messages), and a server that floods cannot make a check hold
+// millions of them (each costs more memory than its octets on the wire).
+const maxUntagged = 10000
+
 // readUntil reads responses up to the tagged one for tag; with stopAtCont
 // it stops early at a continuation request and reports it.
 func (s *session) readUntil(tag string, stopAtCont bool) (*result, bool, error) {
@@ -311,10 +317,19 @@ func (s *session) readUntil(tag string, stopAtCont bool) (*result, bool, error) 
 			}
 			return res, false, fmt.Errorf("unexpected continuation request %q", r)
 		default:
+			if len(res.Untagged) >= maxUntagged {
+				s.broken = true
+				return res, false, fmt.Errorf("more than %d untagged responses to one command", maxUntagged)
+			}
 			res.Untagged = append(res.Untagged, r)
 		}
 	}
 }
+
+// maxLiteral bounds a literal the suite reads: its own test messages are a
+// few KiB, and a server announcing {2000000000} must not make it allocate
+// or wait for gigabytes.
+const maxLiteral = 1 << 20
 
 var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\+?\}\r\n$`)
 
@@ -334,7 +349,11 @@ func (s *session) read() (*response, error) {
 			break
 		}
 		text.Write(chunk[:len(chunk)-2])
-		n, _ := strconv.Atoi(string(m[1]))
+		n, convErr := strconv.Atoi(string(m[1]))
+		if convErr != nil || n > maxLiteral {
+			s.broken = true
+			return nil, fmt.Errorf("a literal of %s octets: more than the suite reads (%d)", m[1], maxLiteral)
+		}
 		lit := make([]byte, 0, n)
 		var rest []byte
 		for len(lit) < n && err == nil {

@@ -55,13 +55,20 @@ var basicChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
+			judged := 0
 			for _, c := range []string{"CAPA", "LIST", "UIDL"} {
 				st, err := s.cmd(c)
 				if err != nil {
 					return err
 				}
-				if !positive(st) {
+				if negative(st) {
 					continue // optional command not offered
+				}
+				if !positive(st) {
+					// RFC 1939 §3: every response starts with a status
+					// indicator; what follows this one is anyone's guess.
+					t.Fail("%s answered %q, neither +OK nor -ERR", c, st)
+					return nil
 				}
 				if _, _, err := s.multi(); err != nil {
 					if errors.Is(err, errUnterminated) {
@@ -70,6 +77,10 @@ var basicChecks = []*engine.Check{
 					}
 					return err
 				}
+				judged++
+			}
+			if judged == 0 {
+				t.Skip("CAPA, LIST and UIDL all answered -ERR: no multi-line response to judge")
 			}
 			return nil
 		},
