@@ -1,6 +1,7 @@
 package load
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -169,6 +170,13 @@ func (c *rawConn) writeBuffers(bufs [][]byte) error {
 func (c *rawConn) opError(op string, err error) error {
 	if errno, ok := err.(syscall.Errno); ok {
 		err = os.NewSyscallError(op, errno)
+	}
+	// syscall.RawConn wraps the poller's errors as a "raw-read" or
+	// "raw-write" *net.OpError; net.TCPConn has the bare cause in its
+	// one OpError, and so must an error class's example.
+	var inner *net.OpError
+	if errors.As(err, &inner) {
+		err = inner.Err
 	}
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

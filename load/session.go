@@ -66,9 +66,10 @@ func (c *conn) check(want int) error {
 		isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]) {
 		return nil
 	}
-	// Off the fast path: gather the whole reply and parse it.
+	// Off the fast path: gather the whole reply and parse it. The bounds
+	// are ReadReply's, so a reply cut short here is one it refuses.
 	raw := append(c.raw[:0], line...)
-	for n := 1; len(line) > 3 && line[3] == '-' && n <= smtpwire.MaxReplyLines; n++ {
+	for n := 1; len(line) > 3 && line[3] == '-' && n <= smtpwire.MaxReplyLines && len(raw) <= smtpwire.MaxReplyOctets; n++ {
 		if line, err = c.r.ReadSlice('\n'); err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) {
 				return fmt.Errorf("%w: line longer than %d octets", smtpwire.ErrMalformedReply, c.r.Size())
