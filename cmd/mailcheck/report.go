@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -554,6 +555,23 @@ func segmentWarnings(rs []*load.Result) []string {
 		}
 		seen[r.Settings.Segment]++
 	}
+	if n > maxListedSegments {
+		// A result may claim any number of segments: count the missing
+		// ones rather than walk them all.
+		present := 0
+		for _, seg := range slices.Sorted(maps.Keys(seen)) {
+			if seg >= 1 && seg <= n {
+				present++
+			}
+			if c := seen[seg]; c > 1 {
+				out = append(out, fmt.Sprintf("segment %d/%d appears %d times", seg, n, c))
+			}
+		}
+		if missing := n - present; missing > 0 {
+			out = append(out, fmt.Sprintf("%d of %d segments are missing", missing, n))
+		}
+		return out
+	}
 	for i := 1; i <= n; i++ {
 		switch c := seen[i]; {
 		case c == 0 && n > 1:
@@ -564,3 +582,6 @@ func segmentWarnings(rs []*load.Result) []string {
 	}
 	return out
 }
+
+// maxListedSegments bounds the segments segmentWarnings names one by one.
+const maxListedSegments = 1000
