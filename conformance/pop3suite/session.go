@@ -110,10 +110,14 @@ func login(ctx context.Context, t *engine.T) (*session, error) {
 		if err != nil {
 			return nil, err
 		}
-		if st, err := s.cmd("USER " + user); err != nil || !positive(st) {
-			return nil, fmt.Errorf("USER: %q %v", st, err)
+		st, err := s.cmd("USER " + user)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("USER: %w", err)
+		case !positive(st):
+			return nil, fmt.Errorf("USER refused: %q", st)
 		}
-		st, err := s.cmd("PASS " + pass)
+		st, err = s.cmd("PASS " + pass)
 		if err != nil {
 			return nil, err
 		}
