@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +106,13 @@ func (c *Conn) StartTLS() error {
 	tc.SetDeadline(time.Now().Add(c.opts.Timeout))
 	if err := tc.HandshakeContext(c.ctx); err != nil {
 		c.opts.Transcript.Note("TLS handshake failed: %v", err)
+		var unknown x509.UnknownAuthorityError
+		var host x509.HostnameError
+		if errors.As(err, &unknown) || errors.As(err, &host) {
+			// Test servers mostly have self-signed certificates: say how
+			// to trust one.
+			return Fail(TLS, fmt.Errorf("TLS handshake: %w (trust the server's CA with --ca FILE, or skip the check with --tls-skip-verify)", err))
+		}
 		return Fail(TLS, fmt.Errorf("TLS handshake: %w", err))
 	}
 	st := tc.ConnectionState()
