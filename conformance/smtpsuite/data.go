@@ -37,58 +37,20 @@ var dataChecks = []*engine.Check{
 	{
 		ID: "smtp.data.bare-lf-dot", Title: "A bare-LF \"\\n.\\n\" does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			if !needRcpt(t) {
-				return nil
-			}
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
 			// Everything after "\n.\n" is data. A server that ends DATA
 			// there runs "NOOP" as a command: the smuggled transaction.
-			n := nonce()
-			body := testMessage(t, "bare-lf-dot", n, "before\n.\nNOOP\r\nafter\r\n")
-			wire := append([]byte(body), ".\r\n"...)
-			r, ok, err := s.transaction("", wire, "sending a message")
-			if !ok || err != nil {
-				return err
-			}
-			// Rejecting the message (5xx) and keeping the bytes as data (one
-			// 250) are both right; a second reply is the fault.
-			if r.Code != 250 && r.Code/100 != 5 {
-				t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
-				return nil
-			}
-			return expectInSync(t, s, "the server ended DATA at a bare \"\\n.\\n\" and ran what followed as commands")
+			return smuggledCommand(ctx, t, "bare-lf-dot", "before\n.\nNOOP\r\nafter\r\n", `"\n.\n"`)
 		},
 	},
 	{
 		ID: "smtp.data.lf-dot-crlf", Title: "A bare LF then \".\" CRLF (\"\\n.\\r\\n\") does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			if !needRcpt(t) {
-				return nil
-			}
-			s, err := ehloed(ctx, t)
-			if err != nil {
-				return err
-			}
 			// Only CRLF ends a line (§2.3.8), so only CRLF "." CRLF ends
 			// the data (§4.1.1.4). A server that takes the bare LF for a
 			// line end sees "\n.\r\n" as the end and runs "NOOP" as a
 			// command: the variant of SMTP smuggling that a receiver
 			// refusing "\n.\n" can still fall for.
-			n := nonce()
-			body := testMessage(t, "lf-dot-crlf", n, "before\n.\r\nNOOP\r\nafter\r\n")
-			wire := append([]byte(body), ".\r\n"...)
-			r, ok, err := s.transaction("", wire, "sending a message")
-			if !ok || err != nil {
-				return err
-			}
-			if r.Code != 250 && r.Code/100 != 5 {
-				t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
-				return nil
-			}
-			return expectInSync(t, s, "the server ended DATA at \"\\n.\\r\\n\" and ran what followed as commands")
+			return smuggledCommand(ctx, t, "lf-dot-crlf", "before\n.\r\nNOOP\r\nafter\r\n", `"\n.\r\n"`)
 		},
 	},
 	{
@@ -120,6 +82,31 @@ var dataChecks = []*engine.Check{
 			return nil
 		},
 	},
+}
+
+// smuggledCommand sends a message whose text holds a false end of data
+// (named by end) followed by "NOOP". Rejecting the message (5xx) and
+// keeping the bytes as data (250) are both right; a second reply means the
+// server ended DATA early and ran the rest as commands.
+func smuggledCommand(ctx context.Context, t *engine.T, name, text, end string) error {
+	if !needRcpt(t) {
+		return nil
+	}
+	s, err := ehloed(ctx, t)
+	if err != nil {
+		return err
+	}
+	body := testMessage(t, name, nonce(), text)
+	wire := append([]byte(body), ".\r\n"...)
+	r, ok, err := s.transaction("", wire, "sending a message")
+	if !ok || err != nil {
+		return err
+	}
+	if r.Code != 250 && r.Code/100 != 5 {
+		t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
+		return nil
+	}
+	return expectInSync(t, s, "the server ended DATA at a bare "+end+" and ran what followed as commands")
 }
 
 // expectInSync checks that nothing more came after the final reply and the
