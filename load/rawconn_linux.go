@@ -22,17 +22,24 @@ import (
 type rawConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
-	// The call in progress, for the method values below (made once, so
-	// a read or write allocates nothing).
-	p        []byte
+	// The calls in progress, for the method values below (made once, so
+	// a read or write allocates nothing): a read's and a write's apart,
+	// since net.Conn allows one of each at a time.
+	rp       []byte
+	rn       int
+	rerrno   syscall.Errno
+	wp       []byte
 	iov      []syscall.Iovec
 	scratch  []syscall.Iovec // writeBuffers' vectors, reused
-	n        int
-	errno    syscall.Errno
+	wn       int
+	werrno   syscall.Errno
 	readFn   func(fd uintptr) bool
 	writeFn  func(fd uintptr) bool
 	writevFn func(fd uintptr) bool
 }
+
+// maxIovecs is IOV_MAX on Linux: writev refuses more vectors (EINVAL).
+const maxIovecs = 1024
 
 // newRawConn wraps a TCP connection; other connections are returned as
 // they are.
@@ -51,48 +58,49 @@ func newRawConn(nc net.Conn) net.Conn {
 }
 
 func (c *rawConn) readFD(fd uintptr) bool {
-	var p unsafe.Pointer
-	if len(c.p) > 0 {
-		p = unsafe.Pointer(&c.p[0])
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rp[0])), uintptr(len(c.rp)))
+		switch e {
+		case syscall.EINTR:
+			continue // interrupted before reading: try again, do not wait for an edge
+		case syscall.EAGAIN:
+			return false
+		}
+		c.rn, c.rerrno = int(n), e
+		return true
 	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(p), uintptr(len(c.p)))
-	if e == syscall.EAGAIN || e == syscall.EINTR {
-		return false
-	}
-	c.n, c.errno = int(n), e
-	return true
 }
 
 func (c *rawConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	c.p, c.n, c.errno = b, 0, 0
+	c.rp, c.rn, c.rerrno = b, 0, 0
 	err := c.rc.Read(c.readFn)
-	c.p = nil
+	c.rp = nil
 	switch {
 	case err != nil:
 		return 0, c.opError("read", err)
-	case c.errno != 0:
-		return 0, c.opError("read", c.errno)
-	case c.n == 0:
+	case c.rerrno != 0:
+		return 0, c.opError("read", c.rerrno)
+	case c.rn == 0:
 		return 0, io.EOF
 	}
-	return c.n, nil
+	return c.rn, nil
 }
 
 func (c *rawConn) writeFD(fd uintptr) bool {
-	for len(c.p) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&c.p[0])), uintptr(len(c.p)))
+	for len(c.wp) > 0 {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&c.wp[0])), uintptr(len(c.wp)))
 		switch e {
 		case 0:
-			c.n += int(n)
-			c.p = c.p[n:]
+			c.wn += int(n)
+			c.wp = c.wp[n:]
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
 		default:
-			c.errno = e
+			c.werrno = e
 			return true
 		}
 	}
@@ -100,32 +108,36 @@ func (c *rawConn) writeFD(fd uintptr) bool {
 }
 
 func (c *rawConn) Write(b []byte) (int, error) {
-	c.p, c.n, c.errno = b, 0, 0
+	c.wp, c.wn, c.werrno = b, 0, 0
 	err := c.rc.Write(c.writeFn)
-	c.p = nil
+	c.wp = nil
 	switch {
 	case err != nil:
-		return c.n, c.opError("write", err)
-	case c.errno != 0:
-		return c.n, c.opError("write", c.errno)
+		return c.wn, c.opError("write", err)
+	case c.werrno != 0:
+		return c.wn, c.opError("write", c.werrno)
 	}
-	return c.n, nil
+	return c.wn, nil
 }
 
 func (c *rawConn) writevFD(fd uintptr) bool {
 	for len(c.iov) > 0 {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(len(c.iov)))
+		// writev takes at most IOV_MAX (1024) vectors; the loop writes
+		// the rest.
+		count := min(len(c.iov), maxIovecs)
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(count))
 		switch e {
 		case 0:
-			c.n += int(n)
+			n := int(r)
+			c.wn += n
 			// Drop what was written.
 			for n > 0 && len(c.iov) > 0 {
-				if l := uintptr(c.iov[0].Len); n >= l {
+				if l := int(c.iov[0].Len); n >= l {
 					n -= l
 					c.iov = c.iov[1:]
 				} else {
 					c.iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(c.iov[0].Base), n))
-					c.iov[0].Len -= uint64(n)
+					c.iov[0].SetLen(l - n)
 					n = 0
 				}
 			}
@@ -133,7 +145,7 @@ func (c *rawConn) writevFD(fd uintptr) bool {
 		case syscall.EAGAIN:
 			return false
 		default:
-			c.errno = e
+			c.werrno = e
 			return true
 		}
 	}
@@ -145,21 +157,23 @@ func (c *rawConn) writeBuffers(bufs [][]byte) error {
 	iov := c.scratch[:0]
 	for _, b := range bufs {
 		if len(b) > 0 {
-			iov = append(iov, syscall.Iovec{Base: &b[0], Len: uint64(len(b))})
+			v := syscall.Iovec{Base: &b[0]}
+			v.SetLen(len(b))
+			iov = append(iov, v)
 		}
 	}
 	c.scratch = iov
 	if len(iov) == 0 {
 		return nil
 	}
-	c.iov, c.n, c.errno = iov, 0, 0
+	c.iov, c.wn, c.werrno = iov, 0, 0
 	err := c.rc.Write(c.writevFn)
 	c.iov = nil
 	switch {
 	case err != nil:
-		return c.opError("write", err)
-	case c.errno != 0:
-		return c.opError("write", c.errno)
+		return c.opError("writev", err)
+	case c.werrno != 0:
+		return c.opError("writev", c.werrno)
 	}
 	return nil
 }

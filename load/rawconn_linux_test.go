@@ -86,3 +86,76 @@ func TestRawConnErrorsReadAsTCPConns(t *testing.T) {
 	}
 	same("closed", wantClosed, gotClosed, plain, raw)
 }
+
+// TestRawConnWritesEveryOctet: writeBuffers with more vectors than writev
+// takes at once (IOV_MAX, 1024) and more octets than the socket buffer
+// holds (partial writes, EAGAIN, a vector cut in the middle), and Write of
+// a large buffer, deliver every octet once and in order.
+func TestRawConnWritesEveryOctet(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	nc, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	c, ok := newRawConn(nc).(*rawConn)
+	if !ok {
+		t.Fatal("newRawConn did not wrap a TCP connection")
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+
+	var bufs [][]byte
+	var want []byte
+	for i := range 2500 { // 2,500 vectors of 1..1,500 octets: about 1.9 MB
+		b := make([]byte, 1+i*7%1500)
+		for j := range b {
+			b[j] = byte(i + j)
+		}
+		bufs = append(bufs, b, nil) // empty vectors are skipped
+		want = append(want, b...)
+	}
+	big := make([]byte, 3<<20)
+	for j := range big {
+		big[j] = byte(j * 31)
+	}
+	want = append(want, big...)
+
+	got := make(chan []byte, 1)
+	go func() {
+		peer.SetDeadline(time.Now().Add(30 * time.Second))
+		var all []byte
+		buf := make([]byte, 64<<10)
+		for len(all) < len(want) {
+			n, err := peer.Read(buf)
+			all = append(all, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		got <- all
+	}()
+	if err := c.writeBuffers(bufs); err != nil {
+		t.Fatalf("writeBuffers: %v", err)
+	}
+	if n, err := c.Write(big); err != nil || n != len(big) {
+		t.Fatalf("Write: %d, %v", n, err)
+	}
+	all := <-got
+	if len(all) != len(want) {
+		t.Fatalf("the peer read %d octets, want %d", len(all), len(want))
+	}
+	for i := range all {
+		if all[i] != want[i] {
+			t.Fatalf("octet %d differs", i)
+		}
+	}
+}
