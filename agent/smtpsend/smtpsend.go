@@ -170,8 +170,16 @@ func (s *sender) reply(stage session.Stage) (*smtpwire.Reply, error) {
 	return r, nil
 }
 
-// command sends line and wants the reply code want.
+// command sends line and wants the reply code want; an error names the
+// line's verb.
 func (s *sender) command(stage session.Stage, line string, want int) (*smtpwire.Reply, error) {
+	verb, _, _ := strings.Cut(line, " ")
+	return s.commandAs(stage, verb, line, want)
+}
+
+// commandAs is command with the name an error gives the line: a line that
+// is a secret (an AUTH LOGIN response) must not name itself.
+func (s *sender) commandAs(stage session.Stage, name, line string, want int) (*smtpwire.Reply, error) {
 	if err := s.c.WriteLine(line); err != nil {
 		s.broken = true
 		return nil, session.Fail(stage, err)
@@ -181,8 +189,7 @@ func (s *sender) command(stage session.Stage, line string, want int) (*smtpwire.
 		return nil, err
 	}
 	if r.Code != want {
-		verb, _, _ := strings.Cut(line, " ")
-		return r, session.Failf(stage, "%s: %v", verb, r)
+		return r, session.Failf(stage, "%s: %v", name, r)
 	}
 	return r, nil
 }
@@ -239,10 +246,10 @@ func (s *sender) auth(ext extensions) (string, error) {
 		if _, err := s.command(session.Auth, "AUTH LOGIN", 334); err != nil {
 			return "", err
 		}
-		if _, err := s.command(session.Auth, base64.StdEncoding.EncodeToString([]byte(user)), 334); err != nil {
+		if _, err := s.commandAs(session.Auth, "AUTH LOGIN user name", base64.StdEncoding.EncodeToString([]byte(user)), 334); err != nil {
 			return "", err
 		}
-		if _, err := s.command(session.Auth, base64.StdEncoding.EncodeToString([]byte(pass)), 235); err != nil {
+		if _, err := s.commandAs(session.Auth, "AUTH LOGIN password", base64.StdEncoding.EncodeToString([]byte(pass)), 235); err != nil {
 			return "", err
 		}
 		return "LOGIN", nil

@@ -145,6 +145,9 @@ func TestAuthLoginMasksThePassword(t *testing.T) {
 		if strings.Contains(out.String(), leak) {
 			t.Errorf("%q in the transcript:\n%s", leak, out.String())
 		}
+		if err != nil && strings.Contains(err.Error(), leak) {
+			t.Errorf("%q in the error: %v", leak, err)
+		}
 	}
 	if !strings.Contains(out.String(), "C: ****\n") || !strings.Contains(out.String(), "C: YWxpY2U=\n") {
 		t.Errorf("transcript:\n%s", out.String())
