@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -345,5 +346,34 @@ func TestHTMLRedactsPasswords(t *testing.T) {
 	page := writeHTML(t, []Run{{Conformance: r}}, HTMLOptions{})
 	if strings.Contains(page, "hunter2") || !strings.Contains(page, "bob:xxxxx@h:110") {
 		t.Error("a password in a target URL is shown")
+	}
+}
+
+// TestHTMLHugeValues: a result file may hold any float. Latencies of
+// 1e308 ms, NaN and a rate of 1e300 still make a page, with finite axes
+// (an infinite axis top once made the tick loop run forever).
+func TestHTMLHugeValues(t *testing.T) {
+	res := readLoad(t, "load.json")
+	for _, l := range res.Phases {
+		l.Histogram = "" // the summary's figures are drawn instead
+		l.Max, l.Min = 1.7e308, math.NaN()
+		l.P["99"] = 1.5e308
+	}
+	res.MsgsPS = 1e300
+	res.Series = append(res.Series, load.Second{T: 3, Accepted: math.MaxInt64})
+	done := make(chan string, 1)
+	go func() { done <- writeHTML(t, []Run{{Load: res}}, HTMLOptions{}) }()
+	select {
+	case page := <-done:
+		for _, bad := range []string{"NaN", "Inf"} {
+			if strings.Contains(page, `="`+bad) || strings.Contains(page, ","+bad) || strings.Contains(page, " "+bad+",") {
+				t.Errorf("%s in the page's coordinates", bad)
+			}
+		}
+		if !strings.Contains(page, `<svg class="chart spectrum transaction"`) {
+			t.Error("no transaction chart")
+		}
+	case <-time.After(30 * time.Second): // a hang guard, not a speed limit
+		t.Fatal("WriteHTML did not return")
 	}
 }

@@ -128,7 +128,7 @@ func lineChart(title, class string, x, y chartAxis, series []chartSeries) templa
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(num(clamp(px(p.X), plotLeft, plotLeft+plotW)) + "," + num(clamp(py(p.Y), plotTop, plotTop+plotH)))
+			b.WriteString(num(clamp(px(finite(p.X)), plotLeft, plotLeft+plotW)) + "," + num(clamp(py(finite(p.Y)), plotTop, plotTop+plotH)))
 		}
 		b.WriteString(`"><title>` + html.EscapeString(s.Name) + `</title></polyline>`)
 	}
@@ -160,13 +160,16 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // linearTicks returns about n round ticks from 0 to at least max, and the
 // axis's top (the last tick).
 func linearTicks(max float64, n int, format func(float64) string) ([]tick, float64) {
-	if max <= 0 || math.IsNaN(max) || math.IsInf(max, 0) {
+	max = finite(max)
+	if max <= 0 {
 		max = 1
 	}
 	step := niceStep(max / float64(n))
 	top := math.Ceil(max/step) * step
 	var ticks []tick
-	for i := 0; ; i++ {
+	// At most n+2 ticks whatever rounding did: a loop bounded by count,
+	// not by a float comparison.
+	for i := 0; i <= n+2; i++ {
 		v := float64(i) * step
 		if v > top+step/2 {
 			break
@@ -174,6 +177,19 @@ func linearTicks(max float64, n int, format func(float64) string) ([]tick, float
 		ticks = append(ticks, tick{v, format(v)})
 	}
 	return ticks, top
+}
+
+// chartMax bounds the values a chart draws: a result file may hold any
+// float (1e308, or more than any real latency or rate), and the axes must
+// stay finite.
+const chartMax = 1e12
+
+// finite clamps v into [-chartMax, chartMax], NaN to 0.
+func finite(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return math.Max(-chartMax, math.Min(chartMax, v))
 }
 
 // niceStep rounds a step up to 1, 2 or 5 times a power of ten.
@@ -193,6 +209,10 @@ func niceStep(raw float64) float64 {
 // decadeTicks returns ticks at powers of ten covering [lo, hi] (both > 0),
 // with the axis bounds rounded out to whole decades.
 func decadeTicks(lo, hi float64, format func(float64) string) ([]tick, float64, float64) {
+	lo, hi = finite(lo), finite(hi)
+	if hi <= 0 {
+		hi = 1
+	}
 	if lo <= 0 {
 		lo = hi / 1000
 	}
@@ -205,7 +225,7 @@ func decadeTicks(lo, hi float64, format func(float64) string) ([]tick, float64, 
 		max = min * 10
 	}
 	var ticks []tick
-	for v := min; v <= max*1.0001; v *= 10 {
+	for v, i := min, 0; v <= max*1.0001 && i < 40; v, i = v*10, i+1 {
 		ticks = append(ticks, tick{v, format(v)})
 	}
 	return ticks, min, max
