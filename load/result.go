@@ -220,7 +220,11 @@ func Merge(parts []*Result) (*Result, error) {
 		out.Series = append(out.Series, *s)
 	}
 	slices.SortFunc(out.Series, func(a, b Second) int { return a.T - b.T })
-	slices.SortFunc(out.Errors, func(a, b ErrorClass) int { return cmp.Compare(b.Count, a.Count) })
+	slices.SortFunc(out.Errors, func(a, b ErrorClass) int {
+		// Most frequent first; equal counts by class, so that the same
+		// segments always merge into the same bytes.
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Class, b.Class))
+	})
 	out.Settings.Segment, out.Settings.Segments = 0, len(parts)
 	out.finish()
 	return &out, nil

@@ -176,6 +176,7 @@ func hostileReport() *conformance.Report {
 		{Dir: engine.DirServer, Text: "250 raw 8-bit: \xff\xfe caf\xc3\xa9 \x00 \x1b[31m"},
 		{Dir: engine.DirServer, Text: `250 </pre></details></td></tr></table><img src=x onerror=alert(1)>`},
 		{Dir: engine.DirNote, Text: `]]> <!-- --> <![CDATA[ x`},
+		{Dir: engine.DirServer, Text: "250 gpj.\u202eexe hidden\u200bspace line\u2028break"},
 	}
 	return &conformance.Report{
 		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: `<b>tool</b>`,
@@ -198,7 +199,7 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 	if n := strings.Count(strings.ToLower(page), "<script"); n != 0 {
 		t.Errorf("%d <script elements in the page", n)
 	}
-	for _, bad := range []string{"<img", "<b>", "<i>", "</pre></details></td></tr></table>", "\x00", "\x1b", "\xff"} {
+	for _, bad := range []string{"<img", "<b>", "<i>", "</pre></details></td></tr></table>", "\x00", "\x1b", "\xff", "\u202e", "\u200b", "\u2028"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("the page holds %q unescaped", bad)
 		}
@@ -210,7 +211,7 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 		`&lt;script&gt;alert(4)&lt;/script&gt; &amp; &#34;quoted&#34;`,
 		`550 &lt;script&gt;alert(5)&lt;/script&gt;`,
 		`café`,
-		`raw 8-bit: \xff\xfe`, `\x00 \x1b[31m`,
+		`raw 8-bit: \xff\xfe`, `\x00 \x1b[31m`, `gpj.\u202eexe hidden\u200bspace line\u2028break`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks the escaped text %s", want)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mailcheck/mailcheck/conformance"
@@ -146,7 +147,8 @@ func statusLabel(s conformance.Status) string { return strings.ToUpper(string(s)
 
 // visible makes text safe to show as evidence: control characters (but
 // tab), DEL and octets that are not UTF-8 become Go-style escapes (\x1b,
-// \xff), as the engine writes them in transcripts, so a hand-made or
+// \xff), and format characters that reorder or hide text (U+202E, U+200B,
+// U+2028) become \u escapes, as the engine writes them in transcripts, so a hand-made or
 // hostile result cannot hide text or move the cursor of whoever reads
 // it. html/template then escapes the markup characters.
 func visible(s string) string {
@@ -168,7 +170,8 @@ func visible(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case r < 0x20 && r != '\t' || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r < 0xa0: // C1 controls
+		case r >= 0x80 && r < 0xa0, // C1 controls
+			unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp): // bidi overrides, zero-width, line separators
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])

@@ -363,7 +363,7 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 	}
 
 	_, envSet := os.LookupEnv("GOMAXPROCS")
-	procs, err := generatorProcs(f.procs, opts.Target.Addr, len(args) == 0, envSet, runtime.NumCPU())
+	procs, err := generatorProcs(f.procs, opts.Target.Addr, len(args) == 0, envSet, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return usageError{err}
 	}

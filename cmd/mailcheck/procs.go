@@ -16,7 +16,9 @@ import (
 // smtp-sink on 2 CPUs, 1 KiB, no pipelining: about 31,000 msgs/s on 2
 // procs, 39,000 on 1). Against a remote server, or the embedded one (it
 // runs in this process, on the same Go scheduler), auto keeps them all.
-// envSet reports that $GOMAXPROCS is set: auto then leaves it alone.
+// cpus is the runtime's own GOMAXPROCS, which follows a container's CPU
+// limit, not the host's CPU count. envSet reports that $GOMAXPROCS is set:
+// auto then leaves it alone.
 // It returns 0 for "leave GOMAXPROCS as it is".
 func generatorProcs(spec, addr string, embedded, envSet bool, cpus int) (int, error) {
 	if spec != "auto" {

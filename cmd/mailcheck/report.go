@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -192,7 +193,7 @@ func jsonError(path string, data []byte, err error) error {
 	before := data[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
-	if syntax != nil && offset == int64(len(data)) {
+	if syntax != nil && syntax.Error() == "unexpected end of JSON input" {
 		return fmt.Errorf("%s:%d:%d: truncated: the JSON ends after %d octets, in the middle of a value", path, line, col, len(data))
 	}
 	return fmt.Errorf("%s:%d:%d (octet %d): %v", path, line, col, offset, err)
@@ -212,20 +213,28 @@ type loadRun struct {
 func groupLoadRuns(files []resultFile) ([]loadRun, []string, error) {
 	var runs []loadRun
 	var warnings []string
-	open := map[string]int{} // key → index in runs of the run taking segments
 	for _, f := range files {
 		s := f.load.Settings
 		if s.Segments <= 1 || s.Segment == 0 {
 			runs = append(runs, loadRun{files: []resultFile{f}})
 			continue
 		}
-		key := fmt.Sprintf("%s\x00%d", s.Target, s.Segments)
-		if i, ok := open[key]; ok && !slices.ContainsFunc(runs[i].files, func(g resultFile) bool { return g.load.Settings.Segment == s.Segment }) {
-			runs[i].files = append(runs[i].files, f)
-			continue
+		// The first run of the same target and number of segments that
+		// lacks this segment takes it: seg-1 seg-1 seg-2 seg-2 make two
+		// runs of two segments.
+		joined := false
+		for i := range runs {
+			g := runs[i].files[0].load.Settings
+			if g.Segments == s.Segments && g.Segment != 0 && g.Target == s.Target &&
+				!slices.ContainsFunc(runs[i].files, func(h resultFile) bool { return h.load.Settings.Segment == s.Segment }) {
+				runs[i].files = append(runs[i].files, f)
+				joined = true
+				break
+			}
 		}
-		open[key] = len(runs)
-		runs = append(runs, loadRun{files: []resultFile{f}})
+		if !joined {
+			runs = append(runs, loadRun{files: []resultFile{f}})
+		}
 	}
 	for i := range runs {
 		r := &runs[i]
@@ -248,6 +257,9 @@ func groupLoadRuns(files []resultFile) ([]loadRun, []string, error) {
 		for _, w := range segmentWarnings(parts) {
 			warnings = append(warnings, r.label+": "+w)
 		}
+		if s := parts[0].Settings; len(parts) == 1 && s.Segments > 1 && s.Segment != 0 {
+			warnings = append(warnings, fmt.Sprintf("%s: segment %d of %d alone: the other segments' results are missing", r.label, s.Segment, s.Segments))
+		}
 	}
 	return runs, warnings, nil
 }
@@ -256,11 +268,16 @@ func groupLoadRuns(files []resultFile) ([]loadRun, []string, error) {
 func parseTolerance(s string) (float64, error) {
 	pct := strings.HasSuffix(s, "%")
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("--tolerance %q: want a share such as 10%% or 0.1", s)
 	}
 	if pct {
 		v /= 100
+	}
+	if v == 0 {
+		// HTMLOptions takes 0 for its default: any difference at all is
+		// the smallest positive tolerance.
+		v = math.SmallestNonzeroFloat64
 	}
 	return v, nil
 }
@@ -324,6 +341,8 @@ func runReport(cmd *cobra.Command, args []string, f reportFlags) error {
 		return usageError{errors.New("--json: load and conformance results do not merge into one JSON result; write them separately")}
 	case f.jsonFile != "" && len(runs) > 1:
 		return usageError{fmt.Errorf("--json: the load results are %d runs, not the segments of one; write them separately", len(runs))}
+	case f.jsonFile != "" && len(runs) == 0 && len(in.confs) == 0:
+		return usageError{errors.New("--json: no JSON results to merge (HdrHistogram logs merge with --hdr-log-out)")}
 	case f.htmlFile != "" && len(runs) == 0 && len(in.confs) == 0:
 		return usageError{errors.New("-o: no JSON results for an HTML report")}
 	}

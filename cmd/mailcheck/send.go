@@ -148,7 +148,7 @@ func parseAgentTarget(raw string, protocols ...string) (engine.Target, error) {
 			return t, nil
 		}
 	}
-	return t, usageError{fmt.Errorf("%s is a %s target; want %s", raw, t.Protocol, strings.Join(protocols, " or "))}
+	return t, usageError{fmt.Errorf("%s is a %s target; want %s", t.Redacted(), t.Protocol, strings.Join(protocols, " or "))}
 }
 
 type sendFlags struct {

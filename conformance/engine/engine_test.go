@@ -101,3 +101,24 @@ func TestRunnerVerdicts(t *testing.T) {
 		t.Errorf("messages: %q, %q", results[1].Message, results[6].Message)
 	}
 }
+
+// TestTargetErrorsHidePasswords: a bad target's error, and Redacted, show
+// the target without its password (errors end up in CI logs).
+func TestTargetErrorsHidePasswords(t *testing.T) {
+	for _, raw := range []string{
+		"pop3://bob:hunter2@h:99999", "imap://bob:hunter2@", "smtp://bob:hunter2@h:25/%zz", "gopher://bob:hunter2@h:25",
+	} {
+		_, err := ParseTarget(raw, "")
+		if err == nil {
+			t.Errorf("%s: no error", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error shows the password: %v", raw, err)
+		}
+	}
+	tg, err := ParseTarget("pop3://bob:hunter2@h:110", "")
+	if err != nil || tg.Redacted() != "pop3://bob:xxxxx@h:110" {
+		t.Errorf("Redacted: %q, %v", tg.Redacted(), err)
+	}
+}

@@ -33,6 +33,28 @@ func (t Target) Host() string {
 	return h
 }
 
+// Redacted is the target as the user gave it, with a password in it
+// replaced by "xxxxx".
+func (t Target) Redacted() string { return redactURL(t.Raw) }
+
+// redactURL hides the password of a URL; other strings are returned as
+// they are.
+func redactURL(raw string) string {
+	if !strings.Contains(raw, "://") || !strings.Contains(raw, "@") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Unparsable: hide everything between the scheme and the last @.
+		scheme, rest, _ := strings.Cut(raw, "://")
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			return scheme + "://xxxxx" + rest[at:]
+		}
+		return raw
+	}
+	return u.Redacted()
+}
+
 func (t Target) String() string {
 	scheme := t.Protocol
 	if t.ImplicitTLS {
@@ -74,17 +96,24 @@ var ErrBadTarget = errors.New("bad target")
 // protocol, when not empty, overrides what the scheme or port says.
 func ParseTarget(raw, protocol string) (Target, error) {
 	t := Target{Raw: raw}
+	// Errors show the target with its password hidden: they end up in
+	// CI logs.
+	shown := redactURL(raw)
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return t, fmt.Errorf("%w %q: %v", ErrBadTarget, raw, err)
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // url.Error repeats the whole URL
+			}
+			return t, fmt.Errorf("%w %q: %v", ErrBadTarget, shown, err)
 		}
 		s, ok := schemes[strings.ToLower(u.Scheme)]
 		if !ok {
-			return t, fmt.Errorf("%w %q: unknown scheme %q (want smtp, smtps, pop3, pop3s, imap or imaps)", ErrBadTarget, raw, u.Scheme)
+			return t, fmt.Errorf("%w %q: unknown scheme %q (want smtp, smtps, pop3, pop3s, imap or imaps)", ErrBadTarget, shown, u.Scheme)
 		}
 		if u.Host == "" {
-			return t, fmt.Errorf("%w %q: no host", ErrBadTarget, raw)
+			return t, fmt.Errorf("%w %q: no host", ErrBadTarget, shown)
 		}
 		t.Protocol, t.ImplicitTLS = s.protocol, s.tls
 		t.Addr = u.Host
@@ -98,15 +127,15 @@ func ParseTarget(raw, protocol string) (Target, error) {
 	} else {
 		host, port, err := net.SplitHostPort(raw)
 		if err != nil || host == "" {
-			return t, fmt.Errorf("%w %q: want host:port or a URL such as smtp://host:25", ErrBadTarget, raw)
+			return t, fmt.Errorf("%w %q: want host:port or a URL such as smtp://host:25", ErrBadTarget, shown)
 		}
 		t.Addr = raw
 		if p, ok := portProtocols[port]; ok {
 			t.Protocol, t.ImplicitTLS, t.FromPort = p.protocol, p.tls, true
 		}
 	}
-	if _, err := strconv.Atoi(portOf(t.Addr)); err != nil {
-		return t, fmt.Errorf("%w %q: bad port", ErrBadTarget, raw)
+	if n, err := strconv.Atoi(portOf(t.Addr)); err != nil || n < 1 || n > 65535 {
+		return t, fmt.Errorf("%w %q: bad port (want 1-65535)", ErrBadTarget, shown)
 	}
 	if protocol != "" {
 		switch protocol {
@@ -117,7 +146,7 @@ func ParseTarget(raw, protocol string) (Target, error) {
 		}
 	}
 	if t.Protocol == "" {
-		return t, fmt.Errorf("%w %q: cannot tell the protocol from port %s; use a URL (smtp://, pop3://, imap://) or --protocol", ErrBadTarget, raw, portOf(t.Addr))
+		return t, fmt.Errorf("%w %q: cannot tell the protocol from port %s; use a URL (smtp://, pop3://, imap://) or --protocol", ErrBadTarget, shown, portOf(t.Addr))
 	}
 	return t, nil
 }
