@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,7 +59,14 @@ func TestSaveEML(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".fetch-*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
-	if got := safeFileName("../a/b c+1"); got != "_a_b_c_1" {
+	if got := safeFileName("../a/b c+1"); !strings.HasPrefix(got, "_a_b_c_1-") || len(got) != len("_a_b_c_1-")+8 {
 		t.Errorf("safeFileName = %q", got)
+	}
+	// UIDLs that map to the same characters still get their own files.
+	if a, b := safeFileName("a/b"), safeFileName("a_b"); a == b {
+		t.Errorf("safeFileName(a/b) = safeFileName(a_b) = %q", a)
+	}
+	if got := safeFileName("1.3"); got != "1.3" {
+		t.Errorf("a safe UIDL changed: %q", got)
 	}
 }

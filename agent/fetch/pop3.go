@@ -2,6 +2,8 @@ package fetch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -67,13 +69,21 @@ func (p *pop3Mailbox) Close() error { return p.cl.Quit() }
 func (p *pop3Mailbox) Abort() { p.cl.Close() }
 
 // safeFileName keeps a UIDL (RFC 1939 §7: printable ASCII 0x21-0x7E) to
-// the characters that are safe in a file name anywhere.
+// the characters that are safe in a file name anywhere. A UIDL it had to
+// change gets a hash of itself appended, so that two UIDLs never share a
+// file ("a/b" and "a_b" would, and with --delete one message would be
+// lost), while the same message always gets the same name.
 func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
+	safe := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
 			return r
 		}
 		return '_'
 	}, strings.TrimLeft(s, "."))
+	if safe == s {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return safe + "-" + hex.EncodeToString(sum[:4])
 }
