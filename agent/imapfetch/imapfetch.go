@@ -245,6 +245,9 @@ func (cl *Client) Headers(uids []uint32) ([]Entry, error) {
 	return entries, nil
 }
 
+// MaxMessageBytes bounds one message read (as pop3fetch's does).
+const MaxMessageBytes = 1 << 30
+
 // ErrNoMessage is wrapped when a UID names no message.
 var ErrNoMessage = errors.New("no such message")
 
@@ -266,7 +269,13 @@ func (cl *Client) Retrieve(uid uint32) ([]byte, error) {
 			if sec.Literal == nil {
 				continue
 			}
-			b, err := io.ReadAll(sec.Literal)
+			// The literal's size is the server's word: read at most
+			// MaxMessageBytes of it, so a hostile one cannot take the
+			// client's memory.
+			b, err := io.ReadAll(io.LimitReader(sec.Literal, MaxMessageBytes+1))
+			if err == nil && len(b) > MaxMessageBytes {
+				err = fmt.Errorf("a message of more than %d octets", MaxMessageBytes)
+			}
 			if err != nil {
 				return nil, session.Fail(session.Retrieve, fmt.Errorf("UID FETCH %d BODY.PEEK[]: %w", uid, err))
 			}

@@ -175,8 +175,16 @@ func (cl *Client) multiLine(stage session.Stage, data string) ([]byte, error) {
 			line = line[1:]
 		}
 		out = append(out, line...)
+		if data == "" && len(out) > maxListingBytes {
+			return nil, session.Failf(stage, "a multi-line reply of more than %d octets: not a listing a mailbox gives", maxListingBytes)
+		}
 	}
 }
+
+// maxListingBytes bounds a multi-line reply that is not message data
+// (CAPA, LIST, UIDL): a million messages list in about 20 MB, and a
+// server streaming lines without end must not take the client's memory.
+var maxListingBytes = 64 << 20 // a var: a test lowers it
 
 // List lists the messages with their sizes and, when the server has
 // UIDL, their unique ids.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -182,5 +183,55 @@ func TestReferenceServer(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "alice-Pw-1") || !strings.Contains(out.String(), "C: PASS ****\n") || !strings.Contains(out.String(), "# TLS established") {
 		t.Errorf("transcript:\n%s", out.String())
+	}
+}
+
+// TestListingIsBounded: a server that streams a LIST without end gets an
+// error once the listing passes maxListingBytes, not the client's memory.
+func TestListingIsBounded(t *testing.T) {
+	defer func(n int) { maxListingBytes = n }(maxListingBytes)
+	maxListingBytes = 4 << 10
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(conn)
+		conn.Write([]byte("+OK fake POP3\r\n"))
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(line, "CAPA"):
+				conn.Write([]byte("-ERR no CAPA\r\n"))
+				continue
+			case !strings.HasPrefix(line, "LIST"):
+				conn.Write([]byte("+OK\r\n"))
+				continue
+			}
+			conn.Write([]byte("+OK endless\r\n"))
+			for i := 1; ; i++ {
+				if _, err := fmt.Fprintf(conn, "%d 100\r\n", i); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	cl, err := dial(t, ln.Addr().String(), "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.List(); err == nil || !strings.Contains(err.Error(), "multi-line reply of more than") {
+		t.Errorf("an endless LIST: %v, want the bound's error", err)
 	}
 }
