@@ -150,21 +150,22 @@ func readInputs(paths []string, hdrAllowed bool) (inputs, error) {
 		}
 		switch head.Kind {
 		case load.ResultKind:
+			// The version first: a newer model may not decode into this one.
+			if head.Version > load.ResultVersion {
+				return in, fmt.Errorf("%s: a load result of version %d; this mailcheck reads version %d", path, head.Version, load.ResultVersion)
+			}
 			var r load.Result
 			if err := json.Unmarshal(data, &r); err != nil {
 				return in, jsonError(path, data, err)
 			}
-			if head.Version > load.ResultVersion {
-				return in, fmt.Errorf("%s: a load result of version %d; this mailcheck reads version %d", path, head.Version, load.ResultVersion)
-			}
 			in.loads = append(in.loads, resultFile{path: path, load: &r})
 		case conformance.ReportKind:
+			if head.Version > conformance.ReportVersion {
+				return in, fmt.Errorf("%s: a conformance result of version %d; this mailcheck reads version %d", path, head.Version, conformance.ReportVersion)
+			}
 			var r conformance.Report
 			if err := json.Unmarshal(data, &r); err != nil {
 				return in, jsonError(path, data, err)
-			}
-			if head.Version > conformance.ReportVersion {
-				return in, fmt.Errorf("%s: a conformance result of version %d; this mailcheck reads version %d", path, head.Version, conformance.ReportVersion)
 			}
 			in.confs = append(in.confs, resultFile{path: path, conf: &r})
 		default:
