@@ -144,6 +144,21 @@ func (c *Conn) ReadLine(limit int) ([]byte, error) {
 // bounded by Config.IdleTimeout too.
 func (c *Conn) SetInputDeadline(t time.Time) { c.inputDeadline = t }
 
+// Pause sends the replies queued, then waits d (the delay after a failed
+// login); the server's shutdown cuts it short.
+func (c *Conn) Pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.w.Flush()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.done:
+	}
+}
+
 // SetBusy marks whether the session is in the middle of something Shutdown
 // must let finish (an SMTP transaction, from MAIL to the reply to DATA).
 // Shutdown does not interrupt a busy session's reads; the session notices

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"time"
 )
 
 // command describes one POP3 command: the states it is valid in, its
@@ -120,7 +119,7 @@ func (s *session) cmdPass(args []string) bool {
 			// into USER. user is the account's, if any.
 			delay := s.srv.opts.LoginThrottle.Failure(s.conn.RemoteAddr())
 			s.log.Info("authentication failed", "user", user, "delay", delay)
-			s.pause(delay)
+			s.conn.Pause(delay)
 			// RFC 3206: AUTH, the credentials were wrong. The text is the
 			// same for an unknown user and a wrong password.
 			s.err("[AUTH] Authentication failed")
@@ -183,21 +182,6 @@ func checkMessages(msgs []MessageInfo) error {
 		seen[m.UID] = true
 	}
 	return nil
-}
-
-// pause sleeps d after sending the replies already queued; a shutdown cuts
-// it short.
-func (s *session) pause(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	s.w.Flush()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.srv.core.Done():
-	}
 }
 
 // cmdStls handles STLS (RFC 2595 §4), valid only in AUTHORIZATION. It

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/mailcheck/mailcheck/internal/lineserver"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
@@ -93,27 +92,13 @@ func (s *session) cmdAuth(arg string) {
 		// typed into the wrong field. user is the account's, if any.
 		delay := s.srv.opts.LoginThrottle.Failure(s.info.RemoteAddr)
 		s.log.Info("authentication failed", "user", user, "delay", delay)
-		s.pause(delay)
+		s.conn.Pause(delay)
 		s.reply(535, "5.7.8", "Authentication credentials invalid")
 		return
 	}
 	s.info.User = user
 	s.log.Info("authenticated", "user", user)
 	s.reply(235, "2.7.0", "Authentication successful")
-}
-
-// pause sends the replies queued, then waits d; a shutdown cuts it short.
-func (s *session) pause(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	s.w.Flush()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.srv.core.Done():
-	}
 }
 
 // saslPlain runs PLAIN: one response "authzid NUL authcid NUL passwd".
