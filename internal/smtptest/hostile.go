@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,14 +162,9 @@ type RawConfig struct {
 // answers, and misbehaves otherwise. The conformance suites' POP3 and IMAP
 // hostile-server tests use it; Server is the scripted SMTP server.
 type RawServer struct {
-	ln      net.Listener
+	l       listener
 	cfg     RawConfig
 	flooded atomic.Int64
-
-	mu     sync.Mutex
-	closed bool
-	open   map[net.Conn]bool
-	wg     sync.WaitGroup
 }
 
 // StartRaw starts a RawServer on 127.0.0.1:0 and registers its Close with
@@ -184,58 +178,21 @@ func StartRaw(t testing.TB, cfg RawConfig) *RawServer {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	s := &RawServer{ln: ln, cfg: cfg, open: map[net.Conn]bool{}}
+	s := &RawServer{cfg: cfg}
 	t.Cleanup(s.Close)
-	s.wg.Add(1)
-	go s.accept()
+	s.l.start(ln, s.serve)
 	return s
 }
 
 // Addr is the server's address, host:port.
-func (s *RawServer) Addr() string { return s.ln.Addr().String() }
+func (s *RawServer) Addr() string { return s.l.addr() }
 
 // Flooded is the number of octets sent in floods and endless lines so far.
 func (s *RawServer) Flooded() int64 { return s.flooded.Load() }
 
 // Close stops the listener, drops the open connections and waits for their
 // goroutines; calling it more than once is fine.
-func (s *RawServer) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.ln.Close()
-	for c := range s.open {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
-func (s *RawServer) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			conn.Close()
-			return
-		}
-		s.open[conn] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serve(conn)
-			conn.Close()
-			s.mu.Lock()
-			delete(s.open, conn)
-			s.mu.Unlock()
-		}()
-	}
-}
+func (s *RawServer) Close() { s.l.close() }
 
 func (s *RawServer) serve(conn net.Conn) {
 	h := hostile{

@@ -113,7 +113,7 @@ type Config struct {
 // lines and the connections are recorded. Its methods are safe for
 // concurrent use.
 type Server struct {
-	ln         net.Listener
+	l          listener
 	extensions []string
 	tls        *tls.Config
 	timeout    time.Duration
@@ -123,12 +123,8 @@ type Server struct {
 	mu       sync.Mutex
 	reply    ReplyFunc
 	hangup   HangupFunc
-	closed   bool
-	conns    int
-	open     map[net.Conn]bool
 	commands []string
 	messages []Message
-	wg       sync.WaitGroup
 }
 
 // Message is one transaction that the server accepted.
@@ -156,26 +152,23 @@ func Start(t testing.TB, cfg Config) *Server {
 		}
 	}
 	s := &Server{
-		ln:         ln,
 		extensions: append([]string(nil), cfg.Extensions...),
 		tls:        cfg.TLS,
 		timeout:    cfg.Timeout,
 		reply:      cfg.Reply,
 		hangup:     cfg.Hangup,
-		open:       make(map[net.Conn]bool),
 		flood:      floodSize{cfg.FloodOctets, cfg.FloodLineLength}.withDefaults(),
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
 	t.Cleanup(s.Close)
-	s.wg.Add(1)
-	go s.accept()
+	s.l.start(ln, s.serve)
 	return s
 }
 
 // Addr is the server's address, host:port.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.l.addr() }
 
 // SetReply replaces the reply script (nil restores the defaults); it
 // applies from the next command on.
@@ -188,23 +181,10 @@ func (s *Server) SetReply(f ReplyFunc) {
 // Close stops the listener, drops the open connections and waits for their
 // goroutines. Start registers it with t.Cleanup; calling it earlier, and
 // more than once, is fine.
-func (s *Server) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.ln.Close()
-	for conn := range s.open {
-		conn.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.l.close() }
 
 // Conns is the number of connections accepted so far.
-func (s *Server) Conns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns
-}
+func (s *Server) Conns() int { return s.l.conns() }
 
 // Commands returns the command lines received so far, on all connections,
 // without CRLF and without DATA content.
@@ -231,33 +211,6 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
-}
-
-func (s *Server) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			conn.Close()
-			return
-		}
-		s.conns++
-		s.open[conn] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serve(conn)
-			s.mu.Lock()
-			delete(s.open, conn)
-			s.mu.Unlock()
-		}()
-	}
 }
 
 // scripted returns the reply to verb, or "" after hanging up on conn (raw
