@@ -85,78 +85,100 @@ func WriteHTML(w io.Writer, runs []Run, opts HTMLOptions) error {
 // reference run (the baseline of its kind, or else the first run of its
 // kind), as WriteHTML marks it.
 func Regressions(runs []Run, opts HTMLOptions) ([]string, error) {
-	page, err := buildPage(runs, opts)
+	g, err := sortRuns(runs, opts)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, c := range page.Comparisons {
+	for _, c := range g.comparisons(opts) {
 		out = append(out, c.Regressions...)
 	}
 	return out, nil
 }
 
-func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
+// runGroups are the runs by kind, and the baseline of each kind (nil when
+// none was given).
+type runGroups struct {
+	confs, loads       []Run
+	baseConf, baseLoad *Run
+}
+
+func sortRuns(runs []Run, opts HTMLOptions) (*runGroups, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("reports: no runs")
 	}
-	if opts.Tolerance <= 0 {
-		opts.Tolerance = defaultTolerance
-	}
-	page := &pageView{Title: opts.Title, Tool: opts.Tool, CSS: template.CSS(htmlCSS)}
-	if page.Title == "" {
-		page.Title = "mailcheck report"
-	}
-	var baseConf, baseLoad *Run
+	g := &runGroups{}
 	for i := range opts.Baselines {
 		b := &opts.Baselines[i]
 		if err := b.valid(); err != nil {
 			return nil, err
 		}
 		switch {
-		case b.Conformance != nil && baseConf == nil:
-			baseConf = b
-		case b.Load != nil && baseLoad == nil:
-			baseLoad = b
+		case b.Conformance != nil && g.baseConf == nil:
+			g.baseConf = b
+		case b.Load != nil && g.baseLoad == nil:
+			g.baseLoad = b
 		default:
 			return nil, errors.New("reports: more than one baseline of a kind")
 		}
 	}
-	var confs, loads []Run
 	for _, r := range runs {
 		if err := r.valid(); err != nil {
 			return nil, err
 		}
 		if r.Conformance != nil {
-			confs = append(confs, r)
+			g.confs = append(g.confs, r)
 		} else {
-			loads = append(loads, r)
+			g.loads = append(g.loads, r)
 		}
 	}
+	return g, nil
+}
 
-	// Comparisons first: with several runs they are the point of the page.
-	refConfs := confs
-	if baseConf != nil {
-		refConfs = append([]Run{*baseConf}, confs...)
+// comparisons compares the runs of each kind with the baseline of that
+// kind, or else with the first run of that kind.
+func (g *runGroups) comparisons(opts HTMLOptions) []comparisonView {
+	tolerance := opts.Tolerance
+	if tolerance <= 0 {
+		tolerance = defaultTolerance
+	}
+	var out []comparisonView
+	refConfs := g.confs
+	if g.baseConf != nil {
+		refConfs = append([]Run{*g.baseConf}, g.confs...)
 	}
 	if len(refConfs) > 1 {
 		reps, labels := make([]*conformance.Report, len(refConfs)), make([]string, len(refConfs))
 		for i, r := range refConfs {
 			reps[i], labels[i] = r.Conformance, r.Label
 		}
-		page.Comparisons = append(page.Comparisons, compareConformance(reps, labels))
+		out = append(out, compareConformance(reps, labels))
 	}
-	refLoads := loads
-	if baseLoad != nil {
-		refLoads = append([]Run{*baseLoad}, loads...)
+	refLoads := g.loads
+	if g.baseLoad != nil {
+		refLoads = append([]Run{*g.baseLoad}, g.loads...)
 	}
 	if len(refLoads) > 1 {
 		res, labels := make([]*load.Result, len(refLoads)), make([]string, len(refLoads))
 		for i, r := range refLoads {
 			res[i], labels[i] = r.Load, r.Label
 		}
-		page.Comparisons = append(page.Comparisons, compareLoads(res, labels, opts.Tolerance))
+		out = append(out, compareLoads(res, labels, tolerance))
 	}
+	return out
+}
+
+func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
+	g, err := sortRuns(runs, opts)
+	if err != nil {
+		return nil, err
+	}
+	page := &pageView{Title: opts.Title, Tool: opts.Tool, CSS: template.CSS(htmlCSS)}
+	if page.Title == "" {
+		page.Title = "mailcheck report"
+	}
+	// Comparisons first: with several runs they are the point of the page.
+	page.Comparisons = g.comparisons(opts)
 	for _, c := range page.Comparisons {
 		page.Contents = append(page.Contents, keyValue{c.Anchor, "Comparison: " + c.Heading})
 	}
@@ -179,21 +201,21 @@ func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
 		page.Sections = append(page.Sections, sectionView{Baseline: baseline, Load: &v})
 		page.Contents = append(page.Contents, keyValue{v.Anchor, v.Heading + labelSuffix(r.Label, baseline)})
 	}
-	for _, r := range confs {
+	for _, r := range g.confs {
 		addConf(r, false)
 	}
-	for i, r := range loads {
-		ref := baseLoad
+	for i, r := range g.loads {
+		ref := g.baseLoad
 		if ref == nil && i > 0 {
-			ref = &loads[0]
+			ref = &g.loads[0]
 		}
 		addLoad(r, false, ref)
 	}
-	if baseConf != nil {
-		addConf(*baseConf, true)
+	if g.baseConf != nil {
+		addConf(*g.baseConf, true)
 	}
-	if baseLoad != nil {
-		addLoad(*baseLoad, true, nil)
+	if g.baseLoad != nil {
+		addLoad(*g.baseLoad, true, nil)
 	}
 	return page, nil
 }
