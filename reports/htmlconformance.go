@@ -2,7 +2,6 @@ package reports
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,7 +60,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	}
 	var protos []string
 	for _, t := range r.Targets {
-		v.Targets = append(v.Targets, redactTarget(t.Raw))
+		v.Targets = append(v.Targets, engine.RedactURL(t.Raw))
 		if !slices.Contains(protos, t.Protocol) {
 			protos = append(protos, t.Protocol)
 		}
@@ -103,7 +102,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		v.Counts = append(v.Counts, *total)
 	}
 	for _, c := range byAttention(r.Checks) {
-		c.Target = redactTarget(c.Target)
+		c.Target = engine.RedactURL(c.Target)
 		c.Message = visible(c.Message)
 		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms"}
 		lines := c.Transcript
@@ -126,20 +125,6 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		v.Checks = append(v.Checks, cv)
 	}
 	return v
-}
-
-// redactTarget hides the password of a target URL (pop3://bob:secret@…
-// becomes pop3://bob:xxxxx@…): a report is made to be passed around.
-func redactTarget(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); !ok {
-		return raw
-	}
-	u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	return u.String()
 }
 
 // statusLabel is a verdict as the table shows it.

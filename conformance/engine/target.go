@@ -35,11 +35,11 @@ func (t Target) Host() string {
 
 // Redacted is the target as the user gave it, with a password in it
 // replaced by "xxxxx".
-func (t Target) Redacted() string { return redactURL(t.Raw) }
+func (t Target) Redacted() string { return RedactURL(t.Raw) }
 
-// redactURL hides the password of a URL; other strings are returned as
-// they are.
-func redactURL(raw string) string {
+// RedactURL hides the password of a target URL (pop3://bob:secret@… becomes
+// pop3://bob:xxxxx@…); other strings are returned as they are.
+func RedactURL(raw string) string {
 	if !strings.Contains(raw, "://") || !strings.Contains(raw, "@") {
 		return raw
 	}
@@ -98,7 +98,7 @@ func ParseTarget(raw, protocol string) (Target, error) {
 	t := Target{Raw: raw}
 	// Errors show the target with its password hidden: they end up in
 	// CI logs.
-	shown := redactURL(raw)
+	shown := RedactURL(raw)
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {
