@@ -55,7 +55,13 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 		}
 		res = result(target, c, status, msg, time.Since(start), t.record.Lines())
 	}()
-	if err := c.Run(ctx, t); err != nil && (t.status == "" || t.status == Pass) {
+	err := callCheck(ctx, c, t)
+	var unmet *PreconditionError
+	if errors.As(err, &unmet) && (t.status == "" || t.status == Pass) {
+		t.status, t.message = Skip, unmet.Error()
+		return res
+	}
+	if err != nil && (t.status == "" || t.status == Pass) {
 		t.status, t.message = Error, "could not decide: "+err.Error()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -65,6 +71,21 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 		}
 	}
 	return res
+}
+
+// callCheck runs the check, turning the unwinding of the Now methods back
+// into a return (other panics go on to runOne).
+func callCheck(ctx context.Context, c *Check, t *T) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			stop, ok := p.(stopCheck)
+			if !ok {
+				panic(p)
+			}
+			err = stop.err
+		}
+	}()
+	return c.Run(ctx, t)
 }
 
 func result(target Target, c *Check, status Status, msg string, d time.Duration, lines []Line) Result {
