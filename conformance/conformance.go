@@ -162,7 +162,7 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 	}
 	for i, target := range targets {
 		if err := confirm(ctx, &targets[i], &opts); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrCannotRun, target.Raw, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrCannotRun, target.Redacted(), err)
 		}
 		target = targets[i]
 		checks, err := suite(target.Protocol)

@@ -14,11 +14,17 @@ import (
 	"github.com/mailcheck/mailcheck/reference/users"
 )
 
-// Embedded describes the reference server RunEmbedded starts.
+// Embedded describes the reference server RunEmbedded starts: its mail
+// domain and the one account the suites log in with (a throwaway account
+// of a loopback server that lives as long as the run; tests use the
+// password to prove no report shows it).
 const (
 	EmbeddedDomain   = "example.org"
-	embeddedUser     = "bob"
-	embeddedPassword = "conform-pw"
+	EmbeddedUser     = "bob"
+	EmbeddedPassword = "conform-pw"
+
+	embeddedUser     = EmbeddedUser
+	embeddedPassword = EmbeddedPassword
 )
 
 // RunEmbedded starts the reference server on loopback with a temporary data
@@ -34,12 +40,12 @@ func RunEmbedded(ctx context.Context, opts Options, configure func(*reference.Co
 	}
 	defer srv.Close()
 	defer os.RemoveAll(srv.DataDir())
-	userinfo := embeddedUser + ":" + embeddedPassword + "@"
+	userinfo := EmbeddedUser + ":" + EmbeddedPassword + "@"
 	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	pop3, _ := engine.ParseTarget("pop3://"+userinfo+srv.Addr("pop3"), "")
 	imap, _ := engine.ParseTarget("imap://"+userinfo+srv.Addr("imap"), "")
-	opts.Rcpt = embeddedUser + "@" + EmbeddedDomain
-	opts.User, opts.Password = embeddedUser, embeddedPassword
+	opts.Rcpt = EmbeddedUser + "@" + EmbeddedDomain
+	opts.User, opts.Password = EmbeddedUser, EmbeddedPassword
 	opts.Readback = &pop3
 	opts.Seed = &smtp
 	if opts.TLS == nil {
@@ -66,7 +72,7 @@ func StartEmbedded(configure func(*reference.Config)) (*reference.Server, *tls.C
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	db := users.New()
-	db.Add(embeddedUser, embeddedPassword)
+	db.Add(EmbeddedUser, EmbeddedPassword)
 	cfg := reference.Config{
 		DataDir:  dir,
 		Hostname: "mx." + EmbeddedDomain,

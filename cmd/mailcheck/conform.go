@@ -107,14 +107,14 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	if f.readback != "" {
 		rb, err := engine.ParseTarget(f.readback, "")
 		if err != nil || rb.Protocol == "smtp" || rb.User == "" {
-			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", f.readback)}
+			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", engine.RedactURL(f.readback))}
 		}
 		opts.Readback = &rb
 	}
 	if f.seed != "" {
 		sd, err := engine.ParseTarget(f.seed, "")
 		if err != nil || sd.Protocol != "smtp" {
-			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", f.seed)}
+			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", engine.RedactURL(f.seed))}
 		}
 		opts.Seed = &sd
 	}

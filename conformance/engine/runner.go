@@ -54,6 +54,7 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 			status = Pass
 		}
 		res = result(target, c, status, msg, time.Since(start), t.record.Lines())
+		newSecretScrubber(t).scrubResult(&res)
 	}()
 	err := callCheck(ctx, c, t)
 	var unmet *PreconditionError

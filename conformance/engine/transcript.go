@@ -53,6 +53,8 @@ type Transcript struct {
 	// is when recording stopped.
 	dropped, droppedOctets int
 	droppedAt              time.Duration
+	// credentials hides passwords and SASL secrets in client lines.
+	credentials credentialRedactor
 }
 
 func newTranscript() *Transcript { return &Transcript{start: time.Now()} }
@@ -77,7 +79,7 @@ func (tr *Transcript) add(dir Direction, data []byte) {
 			tr.dropped++
 			tr.droppedOctets += end
 		} else {
-			text := EscapeLine(data[:end])
+			text := EscapeLine(tr.credentials.line(dir, data[:end]))
 			tr.octets += len(text)
 			tr.lines = append(tr.lines, Line{At: at, AtMS: ms(at), Dir: dir, Text: text})
 		}
