@@ -34,11 +34,12 @@ type Options = engine.Options
 
 // Status, Level and Result are the result model's parts.
 type (
-	Status = engine.Status
-	Level  = engine.Level
-	Result = engine.Result
-	Check  = engine.Check
-	Target = engine.Target
+	Status     = engine.Status
+	Level      = engine.Level
+	Result     = engine.Result
+	Check      = engine.Check
+	Target     = engine.Target
+	WaiverNote = engine.WaiverNote
 )
 
 // Verdicts and levels, re-exported for callers of this package.
@@ -48,6 +49,9 @@ const (
 	Warn  = engine.Warn
 	Skip  = engine.Skip
 	Error = engine.Error
+	// Waived is a fail, warn or error a waiver accepts (package
+	// conformance/waiver).
+	Waived = engine.Waived
 
 	Must   = engine.Must
 	Should = engine.Should
@@ -70,7 +74,10 @@ const (
 const ReportKind = "mailcheck.conformance"
 
 // ReportVersion is the version of the JSON model; it changes only when a
-// field changes meaning or goes away.
+// field changes meaning or goes away. Additions keep it: the status
+// "waived" with a result's waived_status and waiver, and the report's
+// waivers and strict_waivers, came in version 1 (a reader that does not
+// know them reads the rest as before).
 const ReportVersion = 1
 
 // Report is the result of a run. Its JSON form is stable (ReportVersion).
@@ -86,16 +93,62 @@ type Report struct {
 	Summary map[Status]int `json:"summary"`
 	// Checks holds one result per check run, in catalogue order per target.
 	Checks []Result `json:"checks"`
+	// Waivers are the waivers the run was given (mailcheck conform
+	// --waive), each with what it did; none without.
+	Waivers []WaiverRecord `json:"waivers,omitempty"`
+	// StrictWaivers: a stale waiver fails the run (--strict-waivers).
+	StrictWaivers bool `json:"strict_waivers,omitempty"`
 }
 
-// Failed reports whether the run fails at the given level.
-func (r *Report) Failed(level FailOn) bool {
+// WaiverRecord is one waiver of the run and what it did.
+type WaiverRecord struct {
+	// Source is where the waiver is written: "waivers.txt:12".
+	Source string `json:"source"`
+	// Check is the glob of check IDs it covers; Target, when set, the glob
+	// of targets.
+	Check  string `json:"check"`
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason"`
+	// Expires is its last day (YYYY-MM-DD, UTC), if it has one; Expired
+	// says that day has passed and the waiver no longer applies.
+	Expires string `json:"expires,omitempty"`
+	Expired bool   `json:"expired,omitempty"`
+	// Waived counts the results it turned into waived.
+	Waived int `json:"waived"`
+	// Stale: it matched no fail, warn or error of this run (what it
+	// waived is fixed, or its checks did not run): it can go.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// Failed reports whether the run fails at the given level. A waived
+// result does not fail it; a stale waiver does under StrictWaivers.
+func (r *Report) Failed(level FailOn) bool { return r.FailureReason(level) != "" }
+
+// FailureReason says why the run fails at the given level, or "" when it
+// does not.
+func (r *Report) FailureReason(level FailOn) string {
+	var reasons []string
 	for _, c := range r.Checks {
 		if c.Status == Fail || c.Status == Error || level == FailOnShould && c.Status == Warn {
-			return true
+			reasons = append(reasons, fmt.Sprintf("conformance failures at the %s level", level))
+			break
 		}
 	}
-	return false
+	if n := len(r.StaleWaivers()); r.StrictWaivers && n > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d stale waivers (--strict-waivers)", n))
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// StaleWaivers returns the waivers that matched no fail, warn or error.
+func (r *Report) StaleWaivers() []WaiverRecord {
+	var stale []WaiverRecord
+	for _, w := range r.Waivers {
+		if w.Stale {
+			stale = append(stale, w)
+		}
+	}
+	return stale
 }
 
 // Catalogue lists every check of every suite.
@@ -265,6 +318,8 @@ func MergeReports(reports []*Report) (*Report, error) {
 		out.DurationMS += r.DurationMS
 		out.Targets = append(out.Targets, r.Targets...)
 		out.Checks = append(out.Checks, r.Checks...)
+		out.Waivers = append(out.Waivers, r.Waivers...)
+		out.StrictWaivers = out.StrictWaivers || r.StrictWaivers
 	}
 	for _, c := range out.Checks {
 		out.Summary[c.Status]++

@@ -24,6 +24,14 @@ type conformanceView struct {
 	Statuses                []conformance.Status // the columns of Counts
 	Counts                  []protocolCounts
 	Checks                  []checkView
+	// Waivers of the run, and a note on the stale ones.
+	Waivers   []waiverView
+	StaleNote string
+}
+
+type waiverView struct {
+	conformance.WaiverRecord
+	State, Class string
 }
 
 type protocolCounts struct {
@@ -36,6 +44,8 @@ type checkView struct {
 	conformance.Result
 	Duration string
 	Lines    []transcriptLine
+	// WaiverText says what waiver matched the result.
+	WaiverText string
 	// Omitted lines of a long transcript (the JSON result has them all).
 	Omitted, OmittedAt int
 }
@@ -56,7 +66,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		Anchor: anchor, Label: label, Tool: r.Tool,
 		Started:  r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration: strconv.FormatFloat(r.DurationMS/1000, 'f', 2, 64) + " s",
-		Statuses: statusOrder,
+		Statuses: shownStatuses(r),
 	}
 	var protos []string
 	for _, t := range r.Targets {
@@ -73,22 +83,19 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	default:
 		v.Heading = fmt.Sprintf("Conformance: %d targets (%s)", len(v.Targets), strings.Join(protos, ", "))
 	}
-	if r.Failed(conformance.FailOnMust) {
-		v.Verdict, v.VerdictClass = "FAIL: a MUST is not met, or a check could not decide", "fail"
-	} else {
-		v.Verdict, v.VerdictClass = "PASS: every MUST is met", "pass"
-	}
+	v.Verdict, v.VerdictClass = verdict(r)
+	v.Waivers, v.StaleNote = waiverViews(r)
 	byProto := map[string]*protocolCounts{}
 	protos = protos[:0]
-	total := &protocolCounts{Protocol: "all", Counts: make([]int, len(statusOrder))}
+	total := &protocolCounts{Protocol: "all", Counts: make([]int, len(v.Statuses))}
 	for _, c := range r.Checks {
 		pc := byProto[c.Protocol]
 		if pc == nil {
-			pc = &protocolCounts{Protocol: c.Protocol, Counts: make([]int, len(statusOrder))}
+			pc = &protocolCounts{Protocol: c.Protocol, Counts: make([]int, len(v.Statuses))}
 			byProto[c.Protocol] = pc
 			protos = append(protos, c.Protocol)
 		}
-		if i := slices.Index(statusOrder, c.Status); i >= 0 {
+		if i := slices.Index(v.Statuses, c.Status); i >= 0 {
 			pc.Counts[i]++
 			total.Counts[i]++
 		}
@@ -104,7 +111,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	for _, c := range byAttention(r.Checks) {
 		c.Target = engine.RedactURL(c.Target)
 		c.Message = visible(c.Message)
-		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms"}
+		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms", WaiverText: visible(waiverLine(c))}
 		lines := c.Transcript
 		if len(lines) > transcriptHead+transcriptTail {
 			cv.Omitted, cv.OmittedAt = len(lines)-transcriptHead-transcriptTail, transcriptHead
@@ -125,6 +132,54 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		v.Checks = append(v.Checks, cv)
 	}
 	return v
+}
+
+// shownStatuses are the columns of the counts: every verdict, and
+// "waived" when the run has waivers.
+func shownStatuses(r *conformance.Report) []conformance.Status {
+	if len(r.Waivers) > 0 || slices.ContainsFunc(r.Checks, func(c conformance.Result) bool { return c.Status == conformance.Waived }) {
+		return statusOrder
+	}
+	return slices.DeleteFunc(slices.Clone(statusOrder), func(s conformance.Status) bool { return s == conformance.Waived })
+}
+
+// verdict is the run's verdict at the MUST level, and its class.
+func verdict(r *conformance.Report) (string, string) {
+	waived := ""
+	if n := r.Summary[conformance.Waived]; n > 0 {
+		waived = fmt.Sprintf(" (%d waived)", n)
+	}
+	switch {
+	case !r.Failed(conformance.FailOnMust):
+		return "PASS: every MUST is met" + waived, "pass"
+	case slices.ContainsFunc(r.Checks, func(c conformance.Result) bool { return c.Status == conformance.Fail || c.Status == conformance.Error }):
+		return "FAIL: a MUST is not met, or a check could not decide" + waived, "fail"
+	}
+	return "FAIL: a waiver is stale (--strict-waivers)" + waived, "fail"
+}
+
+// waiverViews lists the run's waivers with their outcome.
+func waiverViews(r *conformance.Report) ([]waiverView, string) {
+	var views []waiverView
+	for _, w := range r.Waivers {
+		w.Reason = visible(w.Reason)
+		class := "waived"
+		switch {
+		case w.Stale && r.StrictWaivers:
+			class = "fail"
+		case w.Stale || w.Expired:
+			class = "warn"
+		}
+		views = append(views, waiverView{WaiverRecord: w, State: waiverState(w), Class: class})
+	}
+	note := ""
+	if n := len(r.StaleWaivers()); n > 0 {
+		note = fmt.Sprintf("%d stale: they match no fail, warn or error of this run and can go.", n)
+		if r.StrictWaivers {
+			note += " Under --strict-waivers they fail the run."
+		}
+	}
+	return views, note
 }
 
 // statusLabel is a verdict as the table shows it.

@@ -13,7 +13,10 @@ import (
 // JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one
 // testsuite per protocol, one testcase per check; fail and error verdicts
 // are failures carrying the RFC reference, message and transcript; warn
-// passes with the finding in system-out; skip is skipped.
+// passes with the finding in system-out; skip is skipped, and so is
+// waived, with the waiver's reason and the verdict it replaced. The
+// waivers of the run make a testsuite of their own: a stale waiver is
+// skipped, or a failure under --strict-waivers.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -135,11 +138,50 @@ func addConformanceSuites(root *junitSuites, r *conformance.Report) {
 			s.Skipped++
 		case conformance.Warn:
 			tc.SystemOut = "WARN (" + string(c.Level) + " not met): " + detail
+		case conformance.Waived:
+			tc.Skipped = &junitProblem{Message: waiverLine(c), Body: detail}
+			s.Skipped++
+		}
+		if c.Waiver != nil && c.Waiver.Expired {
+			tc.SystemOut = waiverLine(c) + "\n" + tc.SystemOut
 		}
 		s.Tests++
 		s.Time += c.DurationMS / 1000
 		s.Cases = append(s.Cases, tc)
 	}
+	addWaiverSuite(root, r)
+}
+
+// addWaiverSuite adds a testcase per waiver: applied ones pass, stale
+// ones are skipped (failures under StrictWaivers), expired ones say so.
+func addWaiverSuite(root *junitSuites, r *conformance.Report) {
+	if len(r.Waivers) == 0 {
+		return
+	}
+	s := junitSuite{Name: "waivers"}
+	for _, w := range r.Waivers {
+		tc := junitCase{Name: "waiver " + w.Source + ": " + w.Check, ClassName: "mailcheck.waiver"}
+		if w.Target != "" {
+			tc.Name += " target=" + w.Target
+		}
+		text := fmt.Sprintf("%s (%s)", w.Reason, waiverState(w))
+		if w.Expires != "" {
+			text += ", expires " + w.Expires
+		}
+		switch {
+		case w.Stale && r.StrictWaivers:
+			tc.Failure = &junitProblem{Message: "stale waiver: matches no fail, warn or error of this run: " + text, Type: "stale waiver"}
+			s.Failures++
+		case w.Stale:
+			tc.Skipped = &junitProblem{Message: "stale waiver: matches no fail, warn or error of this run: " + text}
+			s.Skipped++
+		default:
+			tc.SystemOut = text
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+	root.Suites = append(root.Suites, s)
 }
 
 func transcriptText(c conformance.Result) string {

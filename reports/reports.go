@@ -24,7 +24,7 @@ func WriteJSON(w io.Writer, r *conformance.Report) error {
 }
 
 // statusOrder puts the verdicts that need attention first.
-var statusOrder = []conformance.Status{conformance.Fail, conformance.Error, conformance.Warn, conformance.Skip, conformance.Pass}
+var statusOrder = []conformance.Status{conformance.Fail, conformance.Error, conformance.Warn, conformance.Waived, conformance.Skip, conformance.Pass}
 
 // byAttention returns the results sorted failures first, keeping catalogue
 // order within a status.

@@ -23,6 +23,7 @@ const (
 	ansiRed    = "\x1b[31m"
 	ansiYellow = "\x1b[33m"
 	ansiGreen  = "\x1b[32m"
+	ansiCyan   = "\x1b[36m"
 	ansiDim    = "\x1b[2m"
 	ansiReset  = "\x1b[0m"
 )
@@ -39,7 +40,7 @@ func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
 		}
 		return color + s + ansiReset
 	}
-	colorOf := map[conformance.Status]string{conformance.Fail: ansiRed, conformance.Error: ansiRed, conformance.Warn: ansiYellow, conformance.Pass: ansiGreen, conformance.Skip: ansiDim}
+	colorOf := map[conformance.Status]string{conformance.Fail: ansiRed, conformance.Error: ansiRed, conformance.Warn: ansiYellow, conformance.Pass: ansiGreen, conformance.Skip: ansiDim, conformance.Waived: ansiCyan}
 	var b strings.Builder
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "mailcheck conform %s\n", t.String())
@@ -47,12 +48,17 @@ func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
 	b.WriteString("\n")
 	for _, c := range byAttention(r.Checks) {
 		attention := c.Status == conformance.Fail || c.Status == conformance.Error || c.Status == conformance.Warn
-		if !attention && !opts.Verbose {
+		// A waived failure is listed (without its transcript): a waiver
+		// hides nothing.
+		if !attention && c.Status != conformance.Waived && !opts.Verbose {
 			continue
 		}
 		fmt.Fprintf(&b, "%s %s  %s [%s %s]\n", paint(colorOf[c.Status], strings.ToUpper(string(c.Status))), c.ID, c.Title, c.Level, c.Spec)
 		if c.Message != "" {
 			fmt.Fprintf(&b, "     %s\n", c.Message)
+		}
+		if line := waiverLine(c); line != "" {
+			fmt.Fprintf(&b, "     %s\n", paint(ansiCyan, line))
 		}
 		if attention {
 			lines := c.Transcript
@@ -66,6 +72,7 @@ func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
 			b.WriteString("\n")
 		}
 	}
+	writeWaiversText(&b, r, paint)
 	fmt.Fprintf(&b, "%d checks in %.0f ms: ", len(r.Checks), r.DurationMS)
 	var parts []string
 	for _, s := range statusOrder {
@@ -86,4 +93,76 @@ func WriteCatalogue(w io.Writer, checks []*conformance.Check) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// waiverLine says what waiver matched a result: the one that waived it, or
+// the expired one that no longer does.
+func waiverLine(c conformance.Result) string {
+	w := c.Waiver
+	switch {
+	case w == nil:
+		return ""
+	case w.Expired:
+		return fmt.Sprintf("waiver %s expired on %s, not applied: %s", w.Source, w.Expires, w.Reason)
+	case c.Status == conformance.Waived:
+		return fmt.Sprintf("waived (was %s) by %s%s: %s", strings.ToUpper(string(c.WaivedStatus)), w.Source, until(w.Expires), w.Reason)
+	}
+	return ""
+}
+
+func until(day string) string {
+	if day == "" {
+		return ""
+	}
+	return " until " + day
+}
+
+// writeWaiversText lists the run's waivers, stale and expired ones
+// marked.
+func writeWaiversText(b *strings.Builder, r *conformance.Report, paint func(color, s string) string) {
+	if len(r.Waivers) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Waivers (%d):\n", len(r.Waivers))
+	for _, w := range r.Waivers {
+		fmt.Fprintf(b, "  %-7s %s %s", paint(waiverColor(w, r.StrictWaivers), waiverState(w)), w.Source, w.Check)
+		if w.Target != "" {
+			fmt.Fprintf(b, " target=%s", w.Target)
+		}
+		if w.Expires != "" {
+			fmt.Fprintf(b, " expires=%s", w.Expires)
+		}
+		fmt.Fprintf(b, ": %s\n", w.Reason)
+	}
+	if stale := r.StaleWaivers(); len(stale) > 0 {
+		fmt.Fprintf(b, "  %d stale: they match no fail, warn or error of this run and can go", len(stale))
+		if r.StrictWaivers {
+			b.WriteString(" (--strict-waivers: the run fails)")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// waiverState is a waiver's outcome in a word or two.
+func waiverState(w conformance.WaiverRecord) string {
+	switch {
+	case w.Stale && w.Expired:
+		return "STALE, EXPIRED"
+	case w.Stale:
+		return "STALE"
+	case w.Expired:
+		return "EXPIRED"
+	}
+	return fmt.Sprintf("WAIVED %d", w.Waived)
+}
+
+func waiverColor(w conformance.WaiverRecord, strict bool) string {
+	switch {
+	case w.Stale && strict:
+		return ansiRed
+	case w.Stale || w.Expired:
+		return ansiYellow
+	}
+	return ansiCyan
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/waiver"
 	"github.com/mailcheck/mailcheck/reports"
 )
 
@@ -24,8 +25,8 @@ type conformFlags struct {
 	failOn                                         string
 	parallel                                       int
 	timeout                                        time.Duration
-	list, verbose, tlsSkipVerify                   bool
-	caFile, jsonFile, junitFile, htmlFile          string
+	list, verbose, tlsSkipVerify, strictWaivers    bool
+	caFile, jsonFile, junitFile, htmlFile, waive   string
 }
 
 func newConformCommand() *cobra.Command {
@@ -51,9 +52,18 @@ and wait for them; without --seed they use the messages already there and
 skip what would delete mail. The suites delete only the test messages they
 sent (found by their X-Mailcheck-Nonce header), never other mail.
 
+--waive FILE accepts known failures for a while: each line of FILE is
+  <check-id-glob> [target=<glob>] [expires=YYYY-MM-DD] <reason…>
+(# starts a comment). A fail, warn or error a waiver covers shows as
+"waived" with its reason and the verdict it replaced, and does not fail the
+run; a waiver past its expiry day (UTC) does not apply, and says so; a
+waiver that matches no fail, warn or error is stale, and --strict-waivers
+makes a stale waiver fail the run. Every output lists the waivers.
+
 Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
-error, or with --fail-on should also a warn); 2 could not run (usage error,
-no connection, no greeting).`,
+error, or with --fail-on should also a warn; with --strict-waivers also a
+stale waiver); 2 could not run (usage error, a malformed --waive file, no
+connection, no greeting).`,
 		Example: `  # Against the embedded reference server (everything passes)
   mailcheck conform
 
@@ -63,6 +73,9 @@ no connection, no greeting).`,
 
   # Only the DATA checks, failing CI on SHOULD too
   mailcheck conform mx.example.net:25 --only 'smtp.data.*' --fail-on should
+
+  # Known failures waived until their fix ships; a waiver no longer needed fails CI
+  mailcheck conform mx.example.net:25 --waive waivers.txt --strict-waivers
 
   # The catalogue: IDs, levels, RFC sections
   mailcheck conform --list`,
@@ -88,6 +101,8 @@ no connection, no greeting).`,
 	fl.StringVar(&f.jsonFile, "json", "", "write the result model as JSON to this file")
 	fl.StringVar(&f.junitFile, "junit", "", "write JUnit XML to this file")
 	fl.StringVar(&f.htmlFile, "html", "", "write a self-contained HTML report to this file")
+	fl.StringVar(&f.waive, "waive", "", "waiver file: lines of <check-id-glob> [target=<glob>] [expires=YYYY-MM-DD] <reason>; covered failures become waived")
+	fl.BoolVar(&f.strictWaivers, "strict-waivers", false, "exit 1 when a waiver matches no fail, warn or error (stale)")
 	return cmd
 }
 
@@ -99,6 +114,16 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	failOn := conformance.FailOn(f.failOn)
 	if failOn != conformance.FailOnMust && failOn != conformance.FailOnShould {
 		return usageError{fmt.Errorf("--fail-on %q: want must or should", f.failOn)}
+	}
+	if f.strictWaivers && f.waive == "" {
+		return usageError{errors.New("--strict-waivers needs --waive FILE")}
+	}
+	var waivers []waiver.Waiver
+	if f.waive != "" {
+		var err error
+		if waivers, err = waiver.Load(f.waive); err != nil {
+			return usageError{fmt.Errorf("--waive: %w", err)}
+		}
 	}
 	opts := conformance.Options{
 		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
@@ -138,6 +163,9 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		}
 		return err
 	}
+	if f.waive != "" {
+		waiver.Apply(report, waivers, time.Now(), f.strictWaivers)
+	}
 	if err := reports.WriteText(out, report, reports.TextOptions{Color: isTerminal(out), Verbose: f.verbose}); err != nil {
 		return err
 	}
@@ -159,7 +187,7 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		}
 	}
 	if report.Failed(failOn) {
-		return exitError{exitFailure, fmt.Errorf("conformance failures at the %s level", failOn)}
+		return exitError{exitFailure, errors.New(report.FailureReason(failOn))}
 	}
 	return nil
 }

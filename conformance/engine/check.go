@@ -29,13 +29,16 @@ type Status string
 
 // Verdicts. A requirement not met is Fail for MUST and Warn for SHOULD and
 // MAY; Skip means the check did not apply (with the reason); Error means it
-// could not decide (a timeout, a network error).
+// could not decide (a timeout, a network error). Waived is a Fail, Warn or
+// Error that a waiver accepts for now (mailcheck conform --waive): the
+// result keeps the verdict it replaced in WaivedStatus, and the waiver.
 const (
-	Pass  Status = "pass"
-	Fail  Status = "fail"
-	Warn  Status = "warn"
-	Skip  Status = "skip"
-	Error Status = "error"
+	Pass   Status = "pass"
+	Fail   Status = "fail"
+	Warn   Status = "warn"
+	Skip   Status = "skip"
+	Error  Status = "error"
+	Waived Status = "waived"
 )
 
 // Check is one conformance check.
@@ -70,6 +73,24 @@ type Result struct {
 	Duration   time.Duration `json:"-"`
 	DurationMS float64       `json:"duration_ms"`
 	Transcript []Line        `json:"transcript"`
+	// WaivedStatus is the verdict a waiver replaced when Status is Waived.
+	WaivedStatus Status `json:"waived_status,omitempty"`
+	// Waiver is the waiver that matched the result: applied (Status is
+	// Waived) or expired (not applied: the verdict stands).
+	Waiver *WaiverNote `json:"waiver,omitempty"`
+}
+
+// WaiverNote is a waiver as a result records it.
+type WaiverNote struct {
+	// Source is where the waiver is written: "waivers.txt:12".
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+	// Expires is the last day the waiver applies (YYYY-MM-DD, UTC); empty
+	// for a waiver without end.
+	Expires string `json:"expires,omitempty"`
+	// Expired: the waiver matched, but its last day has passed, so it was
+	// not applied.
+	Expired bool `json:"expired,omitempty"`
 }
 
 // T is what a running check uses: its target, options, connections and
