@@ -169,3 +169,22 @@ func checkWaivedJUnit(t *testing.T, path string) {
 		t.Errorf("%s: waived check skipped with its reason %v, stale waiver shown %v\n%s", path, waived, stale, data)
 	}
 }
+
+// TestConformErrorsHidePasswords: errors end up in CI logs; the targets'
+// passwords must not.
+func TestConformErrorsHidePasswords(t *testing.T) {
+	for _, args := range [][]string{
+		{"conform", "pop3://bob:hunter22@127.0.0.1:1"},
+		{"conform", "--readback", "smtp://bob:hunter22@127.0.0.1:25"},
+		{"conform", "--seed", "pop3://bob:hunter22@127.0.0.1:110"},
+	} {
+		out, err := runCommand(t, "", args...)
+		if err == nil || exitCode(err) != exitCannotRun {
+			t.Errorf("%v: exit %d (%v), want %d", args, exitCode(err), err, exitCannotRun)
+			continue
+		}
+		if strings.Contains(err.Error()+out, "hunter22") || !strings.Contains(err.Error(), "bob:xxxxx@") {
+			t.Errorf("%v: the error shows the password or no target: %v\n%s", args, err, out)
+		}
+	}
+}
