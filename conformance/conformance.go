@@ -135,7 +135,11 @@ func (r *Report) FailureReason(level FailOn) string {
 		}
 	}
 	if n := len(r.StaleWaivers()); r.StrictWaivers && n > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d stale waivers (--strict-waivers)", n))
+		noun := "waivers"
+		if n == 1 {
+			noun = "waiver"
+		}
+		reasons = append(reasons, fmt.Sprintf("%d stale %s (--strict-waivers)", n, noun))
 	}
 	return strings.Join(reasons, "; ")
 }

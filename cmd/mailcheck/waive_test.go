@@ -76,7 +76,7 @@ pop3.* no POP3 target in this run
 		says string
 	}{
 		{"without waivers the MUST fails", nil, exitFailure, "conformance failures"},
-		{"a stale waiver fails under --strict-waivers", []string{"--waive", waivers, "--strict-waivers"}, exitFailure, "1 stale waivers (--strict-waivers)"},
+		{"a stale waiver fails under --strict-waivers", []string{"--waive", waivers, "--strict-waivers"}, exitFailure, "1 stale waiver (--strict-waivers)"},
 		{"the expired waiver leaves the warn failing at --fail-on should", []string{"--waive", waivers, "--fail-on", "should"}, exitFailure, "conformance failures at the should level"},
 		{"--strict-waivers without --waive", []string{"--strict-waivers"}, exitCannotRun, "needs --waive"},
 		{"no waiver file", []string{"--waive", dir + "/none.txt"}, exitCannotRun, "none.txt"},
