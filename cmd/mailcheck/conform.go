@@ -60,6 +60,10 @@ run; a waiver past its expiry day (UTC) does not apply, and says so; a
 waiver that matches no fail, warn or error is stale, and --strict-waivers
 makes a stale waiver fail the run. Every output lists the waivers.
 
+No output shows a password: target URLs show it as xxxxx, and transcripts
+hide what PASS, LOGIN, APOP, AUTH and AUTHENTICATE carry
+("PASS <redacted 10 octets>").
+
 Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
 error, or with --fail-on should also a warn; with --strict-waivers also a
 stale waiver); 2 could not run (usage error, a malformed --waive file, no
