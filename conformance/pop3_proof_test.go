@@ -24,7 +24,7 @@ func init() {
 		"pop3.state.stat-before-login":  func(f *pop3server.Faults) { f.STATBeforeLogin = true },
 		"pop3.state.user-after-login":   func(f *pop3server.Faults) { f.USERAfterLogin = true },
 		"pop3.auth.wrong-password":      func(f *pop3server.Faults) { f.AcceptAnyPassword = true },
-		"pop3.auth.failure-stays":       func(f *pop3server.Faults) { f.CloseAfterFailedLogin = true },
+		"pop3.auth.failure-stays":       func(f *pop3server.Faults) { f.FailedLoginEntersTransaction = true },
 		"pop3.quit.before-login":        func(f *pop3server.Faults) { f.QUITBeforeLoginErr = true },
 		"pop3.stat.syntax":              func(f *pop3server.Faults) { f.STATExtraText = true },
 		"pop3.stat.agrees-list":         func(f *pop3server.Faults) { f.STATSizeOff = true },
@@ -49,6 +49,8 @@ func init() {
 		"pop3.lock.in-use-code":         func(f *pop3server.Faults) { f.InUseWithoutCode = true },
 		"pop3.stls.in-transaction":      func(f *pop3server.Faults) { f.STLSInTransaction = true },
 		"pop3.stls.capa-after":          func(f *pop3server.Faults) { f.STLSStillOffered = true },
+		"pop3.capa.syntax":              func(f *pop3server.Faults) { f.CAPAMisspelled = true },
+		"pop3.resp-codes.syntax":        func(f *pop3server.Faults) { f.RespCodeAfterText = true },
 	} {
 		faultFor[id] = f
 	}

@@ -80,6 +80,23 @@ type Faults struct {
 	RETRMarksDeleted bool
 	// NOOPErr answers NOOP -ERR (pop3.noop.ok).
 	NOOPErr bool
+	// FailedLoginEntersTransaction opens the maildrop after refusing a
+	// wrong PASS: the -ERR is sent, yet the session is in TRANSACTION
+	// (pop3.auth.failure-stays).
+	FailedLoginEntersTransaction bool
+	// CAPAMisspelled lists RESP-CODES as "RESP_CODES" (pop3.capa.syntax;
+	// pop3.lock.in-use-code then calls RESP-CODES malformed).
+	CAPAMisspelled bool
+	// CAPAExtraLine adds a line to the CAPA listing, to show the suite
+	// reads arguments against the grammar ("LOGIN-DELAY soon").
+	CAPAExtraLine string
+	// RespCodeAfterText moves every response code after the text:
+	// "-ERR Maildrop already locked [IN-USE]" (pop3.resp-codes.syntax).
+	RespCodeAfterText bool
+	// RETRAppendsCRLF adds an empty line at the end of every message RETR
+	// sends, as a read-back server that alters messages does
+	// (pop3.list.matches-retr, e2e.pop3.byte-identical).
+	RETRAppendsCRLF bool
 }
 
 // The helpers below apply faults to what a session reports; with no fault
