@@ -1,6 +1,7 @@
 package pop3suite
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -51,6 +52,9 @@ var listingChecks = []*engine.Check{
 				t.FailNow("LIST %s answered %q, not \"+OK n size\"", n, r.line)
 			}
 			body, _ := s.fetch("RETR " + n)
+			if !bytes.Contains(body, []byte("\r\n.x\r\nplain\r\n")) {
+				t.Precondition("RETR's response ended before the message did (%q): its lines starting with \".\" were not byte-stuffed (see pop3.retr.byte-stuffing)", tail(body))
+			}
 			if int64(len(body)) != listed {
 				t.FailNow("LIST says %d octets, RETR sent %d (after undoing byte-stuffing)", listed, len(body))
 			}

@@ -53,7 +53,16 @@ var updateChecks = []*engine.Check{
 			n := strconv.Itoa(nums[0])
 			s.setup("DELE " + n)
 			s.expect("RSET", true, "RSET")
-			s.expect("LIST "+n, true, "after RSET the message is back")
+			if back := s.do("LIST " + n); !back.ok {
+				// A message removed at DELE cannot come back: that is
+				// pop3.update.drop-keeps' fault, seen in a new session
+				// after one that ended without QUIT.
+				s.c.Close()
+				if nextSession(ctx, t, nonces)[0] == 0 {
+					t.Precondition("the message was removed at DELE, not marked (see pop3.update.drop-keeps)")
+				}
+				t.FailNow("after RSET the message is back: %q got %q, want +OK", "LIST "+n, back.line)
+			}
 			s.cmd("QUIT")
 			return nil
 		},

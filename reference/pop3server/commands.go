@@ -364,7 +364,7 @@ func parseNumber(s string) (uint64, bool) {
 func (s *session) cmdList(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %d", s.number(i), s.listedSize(i))
+			s.ok("%d %d", s.number(i), s.listedSize(i, true))
 		}
 		return false
 	}
@@ -373,7 +373,7 @@ func (s *session) cmdList(args []string) bool {
 	m := newMultiline(s.w)
 	for i := range s.msgs {
 		if !s.deleted[i] || s.faults().DeletedStillListed {
-			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i), 10))
+			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i, false), 10))
 		}
 	}
 	m.end()

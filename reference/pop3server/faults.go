@@ -35,7 +35,9 @@ type Faults struct {
 	STATExtraText bool
 	// STATSizeOff reports one octet too many in STAT (pop3.stat.agrees-list).
 	STATSizeOff bool
-	// LISTSizeOff reports one octet too many in LIST (pop3.list.matches-retr).
+	// LISTSizeOff reports one octet too many in the scan listing of LIST
+	// msg (pop3.list.matches-retr); the full listing stays right, so STAT
+	// and LIST still agree (pop3.stat.agrees-list has STATSizeOff).
 	LISTSizeOff bool
 	// MissingMessageOK answers LIST, RETR and DELE of a message that does
 	// not exist +OK (pop3.list.missing, pop3.retr.missing, pop3.dele.missing).
@@ -132,8 +134,9 @@ func (s *session) renumbered(n uint64) uint64 {
 	return n
 }
 
-func (s *session) listedSize(i int) int64 {
-	if s.faults().LISTSizeOff {
+// listedSize is message i's size in a scan listing; one is LIST msg.
+func (s *session) listedSize(i int, one bool) int64 {
+	if one && s.faults().LISTSizeOff {
 		return s.msgs[i].Size + 1
 	}
 	return s.msgs[i].Size
