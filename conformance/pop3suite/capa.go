@@ -91,7 +91,7 @@ func parseCapability(line string) (c capability, meant string, err error) {
 		meant = tag
 	} else if near := nearTag(tag); near != "" {
 		meant = near
-		return bad(fmt.Sprintf("the registered tag is %s (IANA POP3 registry, RFC 2449 §6): %q announces nothing a client knows", near, fields[0]))
+		return bad(fmt.Sprintf("RFC 2449 §6 and the IANA POP3 registry: the tag is spelled %s; %q announces nothing a client knows", near, fields[0]))
 	}
 	if tag == "" || !allBytes(tag, isCChar) {
 		return bad(`RFC 2449 §9: capa-tag = 1*cchar, printable ASCII but "."`)

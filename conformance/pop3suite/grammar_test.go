@@ -114,10 +114,10 @@ func TestParseCapability(t *testing.T) {
 		"AUTH-RESP-CODE":                      "",
 		"X-MANGLE":                            "",
 		"XTND XMIT":                           "",
-		"UIDLL":                               "registered tag is UIDL",
-		"RESP_CODES":                          "registered tag is RESP-CODES",
-		"PIPELINNG":                           "registered tag is PIPELINING",
-		"USRE":                                "registered tag is USER",
+		"UIDLL":                               "tag is spelled UIDL",
+		"RESP_CODES":                          "tag is spelled RESP-CODES",
+		"PIPELINNG":                           "tag is spelled PIPELINING",
+		"USRE":                                "tag is spelled USER",
 		"LOGIN-DELAY soon":                    "RFC 2449 §6.5",
 		"LOGIN-DELAY":                         "RFC 2449 §6.5",
 		"LOGIN-DELAY 10 EVERYONE":             "RFC 2449 §6.5",
@@ -182,7 +182,7 @@ func TestEditDistance(t *testing.T) {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
 		}
 	}
-	// No registered tag is a misspelling of another.
+	// No tag is spelled a misspelling of another.
 	for a := range tagArguments {
 		if near := nearTag(a); near != "" {
 			t.Errorf("registered %s is taken for a misspelling of %s", a, near)
