@@ -7,7 +7,7 @@ import "github.com/mailcheck/mailcheck/conformance/engine"
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
-		basicChecks, stateChecks, listingChecks, contentChecks, updateChecks, uidlChecks, lockChecks, stlsChecks,
+		basicChecks, stateChecks, listingChecks, contentChecks, updateChecks, uidlChecks, lockChecks, stlsChecks, syntaxChecks,
 	} {
 		all = append(all, group...)
 	}

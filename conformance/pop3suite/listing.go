@@ -1,6 +1,7 @@
 package pop3suite
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -16,16 +17,8 @@ var listingChecks = []*engine.Check{
 	{
 		ID: "pop3.stat.syntax", Title: "STAT answers exactly \"+OK n size\"", Spec: "RFC 1939 §5 (STAT)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := login(ctx, t)
-			if s == nil || err != nil {
-				return err
-			}
-			st, err := s.cmd("STAT")
-			if err != nil {
-				return err
-			}
-			if !statLine.MatchString(st) {
-				t.Fail("STAT answered %q; the drop listing is \"+OK\", a space, the count, a space, the size, and nothing else", st)
+			if r := login(ctx, t).do("STAT"); !statLine.MatchString(r.line) {
+				t.FailNow("STAT answered %q; the drop listing is \"+OK\", a space, the count, a space, the size, and nothing else", r.line)
 			}
 			return nil
 		},
@@ -33,24 +26,15 @@ var listingChecks = []*engine.Check{
 	{
 		ID: "pop3.stat.agrees-list", Title: "STAT's count and size equal LIST's", Spec: "RFC 1939 §5", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, err := login(ctx, t)
-			if s == nil || err != nil {
-				return err
-			}
-			n, size, err := s.stat()
-			if err != nil {
-				return err
-			}
-			entries, err := s.list()
-			if err != nil {
-				return err
-			}
+			s := login(ctx, t)
+			n, size := s.stat()
+			entries := s.list()
 			var sum int64
 			for _, e := range entries {
 				sum += e
 			}
 			if len(entries) != n || sum != size {
-				t.Fail("STAT says %d messages, %d octets; LIST lists %d messages, %d octets", n, size, len(entries), sum)
+				t.FailNow("STAT says %d messages, %d octets; LIST lists %d messages, %d octets", n, size, len(entries), sum)
 			}
 			return nil
 		},
@@ -58,31 +42,21 @@ var listingChecks = []*engine.Check{
 	{
 		ID: "pop3.list.matches-retr", Title: "LIST's size equals the octets RETR sends (before stuffing)", Spec: "RFC 1939 §5 (LIST, RETR)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, nums, nonces, err := seededSession(ctx, t, ".\r\n..\r\n.x\r\nplain\r\n")
-			if s == nil || err != nil {
-				return err
-			}
+			s, nums, nonces := seededSession(ctx, t, ".\r\n..\r\n.x\r\nplain\r\n")
 			defer cleanup(ctx, t, nonces)
 			n := strconv.Itoa(nums[0])
-			st, err := s.cmd("LIST " + n)
-			if err != nil {
-				return err
-			}
+			r := s.expect("LIST "+n, true, "LIST of an existing message")
 			var num int
 			var listed int64
-			if _, err := fmt.Sscanf(st, "+OK %d %d", &num, &listed); err != nil {
-				t.Fail("LIST %s answered %q", n, st)
-				return nil
+			if _, err := fmt.Sscanf(r.line, "+OK %d %d", &num, &listed); err != nil {
+				t.FailNow("LIST %s answered %q, not \"+OK n size\"", n, r.line)
 			}
-			if _, ok, err := s.want("RETR "+n, true, "RETR of an existing message"); !ok || err != nil {
-				return err
-			}
-			body, _, err := s.multi()
-			if err != nil {
-				return err
+			body, _ := s.fetch("RETR " + n)
+			if !bytes.Contains(body, []byte("\r\n.x\r\nplain\r\n")) {
+				t.Precondition("RETR's response ended before the message did (%q): its lines starting with \".\" were not byte-stuffed (see pop3.retr.byte-stuffing)", tail(body))
 			}
 			if int64(len(body)) != listed {
-				t.Fail("LIST says %d octets, RETR sent %d (after undoing byte-stuffing)", listed, len(body))
+				t.FailNow("LIST says %d octets, RETR sent %d (after undoing byte-stuffing)", listed, len(body))
 			}
 			return nil
 		},
@@ -104,43 +78,29 @@ var listingChecks = []*engine.Check{
 // missing checks that cmd of the message after the last one is refused.
 func missing(cmd string) func(context.Context, *engine.T) error {
 	return func(ctx context.Context, t *engine.T) error {
-		s, err := login(ctx, t)
-		if s == nil || err != nil {
-			return err
-		}
-		n, _, err := s.stat()
-		if err != nil {
-			return err
-		}
-		_, _, err = s.want(fmt.Sprintf("%s %d", cmd, n+1), false, "no such message")
-		if err == nil {
-			s.cmd("RSET")
-		}
-		return err
+		s := login(ctx, t)
+		n, _ := s.stat()
+		s.expect(fmt.Sprintf("%s %d", cmd, n+1), false, "no such message")
+		s.cmd("RSET")
+		return nil
 	}
 }
 
-// list returns LIST's sizes in order.
-func (s *session) list() ([]int64, error) {
-	st, err := s.cmd("LIST")
-	if err != nil || !positive(st) {
-		return nil, fmt.Errorf("LIST: %q %v", st, err)
-	}
-	body, _, err := s.multi()
-	if err != nil {
-		return nil, err
-	}
+// list returns LIST's sizes in order, a setup step: a scan listing line
+// that is not "n size" (RFC 1939 §5, LIST) is an unmet precondition.
+func (s *session) list() []int64 {
+	body, _ := s.fetch("LIST")
 	var sizes []int64
-	for _, l := range strings.Split(strings.TrimSpace(string(body)), "\r\n") {
-		if l == "" {
-			continue
+	for _, l := range strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n") {
+		if l == "" && len(body) == 0 {
+			break
 		}
 		var num int
 		var size int64
 		if _, err := fmt.Sscanf(l, "%d %d", &num, &size); err != nil {
-			return nil, fmt.Errorf("LIST line %q", l)
+			s.t.Precondition("LIST line %q is not a scan listing \"n size\"", l)
 		}
 		sizes = append(sizes, size)
 	}
-	return sizes, nil
+	return sizes
 }

@@ -5,12 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/conformance/seed"
 )
 
 // session is one POP3 connection of a check.
@@ -44,9 +42,6 @@ func (s *session) cmd(line string) (string, error) {
 	return trim(l), err
 }
 
-func positive(status string) bool { return strings.HasPrefix(status, "+OK") }
-func negative(status string) bool { return strings.HasPrefix(status, "-ERR") }
-
 // errUnterminated is a multi-line response that never ended.
 var errUnterminated = errors.New("multi-line response without its terminating \".\" line")
 
@@ -69,40 +64,12 @@ func (s *session) multi() (body, raw []byte, err error) {
 	}
 }
 
-// want sends a command and fails the check unless the status is positive
-// (ok) or negative (!ok).
-func (s *session) want(line string, ok bool, why string) (string, bool, error) {
-	st, err := s.cmd(line)
-	if err != nil {
-		return st, false, err
-	}
-	if positive(st) != ok || !positive(st) && !negative(st) {
-		want := "-ERR"
-		if ok {
-			want = "+OK"
-		}
-		s.t.Fail("%s: %q got %q, want %s", why, line, st, want)
-		return st, false, nil
-	}
-	return st, true, nil
-}
-
-// credentials returns the login of the target URL; a check without one
-// skips.
-func credentials(t *engine.T) (string, string, bool) {
+// tryLogin is dial plus USER/PASS, entering TRANSACTION. It retries while
+// another session holds the maildrop ([IN-USE]). A refusal is an
+// *engine.PreconditionError quoting the reply.
+func tryLogin(ctx context.Context, t *engine.T) (*session, error) {
 	if t.Target.User == "" {
-		t.Skip("needs a login: pop3://user:password@host:port")
-		return "", "", false
-	}
-	return t.Target.User, t.Target.Password, true
-}
-
-// login is dial plus USER/PASS, entering TRANSACTION. It retries while
-// another session holds the maildrop ([IN-USE]).
-func login(ctx context.Context, t *engine.T) (*session, error) {
-	user, pass, ok := credentials(t)
-	if !ok {
-		return nil, nil
+		return nil, engine.Unmet("needs a login: pop3://user:password@host:port")
 	}
 	deadline := time.Now().Add(t.Options.ReadbackTimeout)
 	for {
@@ -110,195 +77,56 @@ func login(ctx context.Context, t *engine.T) (*session, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, err := s.cmd("USER " + user)
+		r, err := s.status("USER " + t.Target.User)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("USER: %w", err)
-		case !positive(st):
-			return nil, fmt.Errorf("USER refused: %q", st)
-		}
-		st, err = s.cmd("PASS " + pass)
-		if err != nil {
 			return nil, err
+		case !r.ok:
+			return nil, engine.Unmet("USER refused: %q", r.line)
 		}
-		if positive(st) {
-			return s, nil
+		if r, err = s.status("PASS " + t.Target.Password); err != nil || r.ok {
+			return s, err
 		}
 		s.c.Close()
-		if !strings.Contains(st, "IN-USE") || time.Now().After(deadline) {
-			return nil, fmt.Errorf("login refused: %q", st)
+		// Setup reads leniently what pop3.resp-codes.syntax judges: an
+		// [IN-USE] misplaced after the text still means the lock.
+		inUse := r.code.is("IN-USE") || strings.Contains(r.text, "[IN-USE]")
+		if !inUse || time.Now().After(deadline) {
+			return nil, refusedLogin(r)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// stat returns STAT's count and octets.
-func (s *session) stat() (int, int64, error) {
-	st, err := s.cmd("STAT")
-	if err != nil {
-		return 0, 0, err
+// stat returns STAT's count and octets, a setup step: a STAT line that is
+// not "+OK n size" is pop3.stat.syntax's fault.
+func (s *session) stat() (int, int64) {
+	r := s.setup("STAT")
+	n, size, ok := dropListing(r.line)
+	if !ok {
+		s.t.Precondition("STAT answered %q, not \"+OK n size\" (see pop3.stat.syntax)", r.line)
+	}
+	return n, size
+}
+
+// dropListing reads "+OK n size" (RFC 1939 §5, STAT).
+func dropListing(line string) (int, int64, bool) {
+	if !statLine.MatchString(line) {
+		return 0, 0, false
 	}
 	var n int
 	var size int64
-	if _, err := fmt.Sscanf(st, "+OK %d %d", &n, &size); err != nil {
-		return 0, 0, fmt.Errorf("STAT: %q", st)
-	}
-	return n, size, nil
+	_, err := fmt.Sscanf(line, "+OK %d %d", &n, &size)
+	return n, size, err == nil
 }
 
-// seeded sends test messages with the given bodies and waits until all are
-// in the maildrop; it returns their nonces. Without a seed server the check
-// skips (nonces nil).
-func seeded(ctx context.Context, t *engine.T, bodies ...string) ([]string, error) {
-	var nonces []string
-	var msgs [][]byte
-	for _, b := range bodies {
-		n := seed.Nonce()
-		nonces = append(nonces, n)
-		msgs = append(msgs, seed.Message(t, n, "mailcheck pop3 check", b))
+// capa returns the CAPA listing, or ok false when CAPA is not supported.
+// A listing that never ends is an unmet precondition (see
+// pop3.multiline.terminated); its lines are read against RFC 2449 §9.
+func (s *session) capa() (capaListing, bool) {
+	if r := s.do("CAPA"); !r.ok {
+		return capaListing{}, false
 	}
-	if err := seed.Send(ctx, t, msgs...); err != nil {
-		if errors.Is(err, seed.ErrNoSeed) {
-			t.Skip("needs test messages: --seed smtp://… and --rcpt")
-			return nil, nil
-		}
-		return nil, err
-	}
-	deadline := time.Now().Add(t.Options.ReadbackTimeout)
-	for {
-		s, err := login(ctx, t)
-		if s == nil || err != nil {
-			return nil, err
-		}
-		nums, err := s.find(nonces)
-		s.cmd("QUIT")
-		s.c.Close()
-		if err != nil {
-			return nil, err
-		}
-		if !contains(nums, 0) {
-			return nonces, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("seeded messages did not arrive within %v", t.Options.ReadbackTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func contains(nums []int, n int) bool {
-	for _, x := range nums {
-		if x == n {
-			return true
-		}
-	}
-	return false
-}
-
-// find returns the message numbers of the messages carrying the nonces in
-// this session (0 for one not found), newest first as that is where test
-// messages are.
-func (s *session) find(nonces []string) ([]int, error) {
-	n, _, err := s.stat()
-	if err != nil {
-		return nil, err
-	}
-	nums := make([]int, len(nonces))
-	left := len(nonces)
-	for i := n; i >= 1 && left > 0; i-- {
-		st, err := s.cmd("TOP " + strconv.Itoa(i) + " 0")
-		if err != nil {
-			return nil, err
-		}
-		if !positive(st) {
-			continue
-		}
-		head, _, err := s.multi()
-		if err != nil {
-			return nil, err
-		}
-		for k, nonce := range nonces {
-			if nums[k] == 0 && bytes.Contains(head, []byte("X-Mailcheck-Nonce: "+nonce+"\r\n")) {
-				nums[k] = i
-				left--
-			}
-		}
-	}
-	return nums, nil
-}
-
-// cleanup deletes the check's own messages (by nonce) in a session of its
-// own; messages of others are never touched.
-func cleanup(ctx context.Context, t *engine.T, nonces []string) {
-	if len(nonces) == 0 {
-		return
-	}
-	// The check's own sessions would hold the maildrop lock.
-	t.CloseConns()
-	s, err := login(ctx, t)
-	if s == nil || err != nil {
-		return
-	}
-	defer s.c.Close()
-	nums, err := s.find(nonces)
-	if err != nil {
-		return
-	}
-	for _, n := range nums {
-		if n > 0 {
-			s.cmd("DELE " + strconv.Itoa(n))
-		}
-	}
-	s.cmd("QUIT")
-}
-
-// loginFind logs in and locates the check's messages; it fails the check if
-// any is missing.
-func loginFind(ctx context.Context, t *engine.T, nonces []string) (*session, []int, error) {
-	s, err := login(ctx, t)
-	if s == nil || err != nil {
-		return nil, nil, err
-	}
-	nums, err := s.find(nonces)
-	if err != nil {
-		return nil, nil, err
-	}
-	if contains(nums, 0) {
-		return nil, nil, errors.New("a seeded message is missing from the maildrop")
-	}
-	return s, nums, nil
-}
-
-// seededSession seeds messages with the bodies, logs in and finds them. s
-// is nil when the check was skipped; the caller cleans up the nonces.
-func seededSession(ctx context.Context, t *engine.T, bodies ...string) (s *session, nums []int, nonces []string, err error) {
-	nonces, err = seeded(ctx, t, bodies...)
-	if nonces == nil || err != nil {
-		return nil, nil, nil, err
-	}
-	s, nums, err = loginFind(ctx, t, nonces)
-	if err != nil {
-		cleanup(ctx, t, nonces)
-		return nil, nil, nil, err
-	}
-	return s, nums, nonces, nil
-}
-
-// capa returns the CAPA listing (upper-cased keywords → parameters), or nil
-// when CAPA is not supported.
-func (s *session) capa() (map[string]string, error) {
-	st, err := s.cmd("CAPA")
-	if err != nil || !positive(st) {
-		return nil, err
-	}
-	body, _, err := s.multi()
-	if err != nil {
-		return nil, err
-	}
-	caps := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(string(body)), "\r\n") {
-		kw, params, _ := strings.Cut(l, " ")
-		caps[strings.ToUpper(kw)] = params
-	}
-	return caps, nil
+	body, _ := s.setupMulti("CAPA")
+	return parseCapa(body), true
 }

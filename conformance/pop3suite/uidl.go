@@ -9,16 +9,12 @@ import (
 )
 
 // uidls returns the UIDL listing (number → id) of a session that has the
-// check's seeded messages; nil when UIDL is not supported.
-func (s *session) uidls() (map[int]string, error) {
-	st, err := s.cmd("UIDL")
-	if err != nil || !positive(st) {
-		return nil, err
+// check's seeded messages; a server without UIDL skips the check.
+func (s *session) uidls() map[int]string {
+	if !s.do("UIDL").ok {
+		s.t.SkipNow("UIDL not supported")
 	}
-	body, _, err := s.multi()
-	if err != nil {
-		return nil, err
-	}
+	body, _ := s.setupMulti("UIDL")
 	out := map[int]string{}
 	for _, l := range strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n") {
 		num, id, _ := strings.Cut(l, " ")
@@ -28,7 +24,7 @@ func (s *session) uidls() (map[int]string, error) {
 		}
 		out[n] = id
 	}
-	return out, nil
+	return out
 }
 
 // validUIDL reports RFC 1939 §7 unique-id syntax: 1 to 70 characters in
@@ -45,42 +41,16 @@ func validUIDL(id string) bool {
 	return true
 }
 
-func uidlSession(ctx context.Context, t *engine.T, bodies ...string) (*session, []string, []int, map[int]string, error) {
-	nonces, err := seeded(ctx, t, bodies...)
-	if nonces == nil || err != nil {
-		return nil, nil, nil, nil, err
-	}
-	s, nums, err := loginFind(ctx, t, nonces)
-	if err != nil {
-		cleanup(ctx, t, nonces)
-		return nil, nil, nil, nil, err
-	}
-	ids, err := s.uidls()
-	if err != nil || ids == nil {
-		if err == nil {
-			t.Skip("UIDL not supported")
-		}
-		s.cmd("QUIT")
-		cleanup(ctx, t, nonces)
-		return nil, nil, nil, nil, err
-	}
-	return s, nonces, nums, ids, nil
-}
-
 var uidlChecks = []*engine.Check{
 	{
 		ID: "pop3.uidl.syntax", Title: "Unique-ids are 1 to 70 printable characters (0x21-0x7E)", Spec: "RFC 1939 §7 (UIDL)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, nonces, _, ids, err := uidlSession(ctx, t, "uidl\r\n")
-			if s == nil || err != nil {
-				return err
-			}
+			s, _, nonces := seededSession(ctx, t, "uidl\r\n")
 			defer cleanup(ctx, t, nonces)
 			defer s.cmd("QUIT")
-			for n, id := range ids {
+			for n, id := range s.uidls() {
 				if !validUIDL(id) {
-					t.Fail("message %d has the unique-id %q", n, id)
-					return nil
+					t.FailNow("message %d has the unique-id %q", n, id)
 				}
 			}
 			return nil
@@ -89,17 +59,13 @@ var uidlChecks = []*engine.Check{
 	{
 		ID: "pop3.uidl.unique", Title: "Unique-ids are unique in the maildrop", Spec: "RFC 1939 §7 (UIDL)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, nonces, _, ids, err := uidlSession(ctx, t, "one\r\n", "two\r\n")
-			if s == nil || err != nil {
-				return err
-			}
+			s, _, nonces := seededSession(ctx, t, "one\r\n", "two\r\n")
 			defer cleanup(ctx, t, nonces)
 			defer s.cmd("QUIT")
 			seen := map[string]int{}
-			for n, id := range ids {
+			for n, id := range s.uidls() {
 				if m, dup := seen[id]; dup {
-					t.Fail("messages %d and %d share the unique-id %q", m, n, id)
-					return nil
+					t.FailNow("messages %d and %d share the unique-id %q", m, n, id)
 				}
 				seen[id] = n
 			}
@@ -109,24 +75,14 @@ var uidlChecks = []*engine.Check{
 	{
 		ID: "pop3.uidl.stable", Title: "A message's unique-id is the same in the next session", Spec: "RFC 1939 §7 (UIDL)", Level: engine.Must,
 		Run: func(ctx context.Context, t *engine.T) error {
-			s, nonces, nums, ids, err := uidlSession(ctx, t, "stable\r\n")
-			if s == nil || err != nil {
-				return err
-			}
+			s, nums, nonces := seededSession(ctx, t, "stable\r\n")
 			defer cleanup(ctx, t, nonces)
-			first := ids[nums[0]]
+			first := s.uidls()[nums[0]]
 			s.cmd("QUIT")
-			s2, nums2, err := loginFind(ctx, t, nonces)
-			if err != nil {
-				return err
-			}
+			s2, nums2 := loginFind(ctx, t, nonces)
 			defer s2.cmd("QUIT")
-			ids2, err := s2.uidls()
-			if err != nil {
-				return err
-			}
-			if again := ids2[nums2[0]]; again != first {
-				t.Fail("unique-id %q in one session, %q in the next", first, again)
+			if again := s2.uidls()[nums2[0]]; again != first {
+				t.FailNow("unique-id %q in one session, %q in the next", first, again)
 			}
 			return nil
 		},

@@ -99,6 +99,7 @@ func (s *session) cmdPass(args []string) bool {
 		return false
 	}
 	name := s.prevUserArg
+	silent := false // the FailedLoginEntersTransaction fault: -ERR already sent
 	user, err := s.srv.backend.Authenticate(s.ctx, name, args[0])
 	if err == nil && user == "" {
 		err = errors.New("backend returned an empty user name")
@@ -123,7 +124,10 @@ func (s *session) cmdPass(args []string) bool {
 			// RFC 3206: AUTH, the credentials were wrong. The text is the
 			// same for an unknown user and a wrong password.
 			s.err("[AUTH] Authentication failed")
-			return s.faults().CloseAfterFailedLogin
+			if !s.faults().FailedLoginEntersTransaction {
+				return s.faults().CloseAfterFailedLogin
+			}
+			user, silent = name, true
 		}
 	}
 	// RFC 1939 §8: the exclusive-access lock. RFC 2449 §8.1.2: IN-USE.
@@ -155,7 +159,9 @@ func (s *session) cmdPass(args []string) bool {
 	s.state = stateTransaction
 	n, octets := s.stat()
 	s.log.Info("logged in", "user", user, "messages", n, "octets", octets)
-	s.ok("maildrop has %d messages (%d octets)", n, octets)
+	if !silent {
+		s.ok("maildrop has %d messages (%d octets)", n, octets)
+	}
 	return false
 }
 
@@ -223,14 +229,21 @@ func (s *session) cmdCapa(args []string) bool {
 		// passwords are refused.
 		m.line("USER")
 	}
-	m.line("UIDL")           // RFC 2449 §6.8
-	m.line("PIPELINING")     // RFC 2449 §6.6
-	m.line("RESP-CODES")     // RFC 2449 §6.4
+	m.line("UIDL")       // RFC 2449 §6.8
+	m.line("PIPELINING") // RFC 2449 §6.6
+	if s.faults().CAPAMisspelled {
+		m.line("RESP_CODES")
+	} else {
+		m.line("RESP-CODES") // RFC 2449 §6.4
+	}
 	m.line("AUTH-RESP-CODE") // RFC 3206
 	if s.stlsOffered() || s.faults().STLSStillOffered && s.srv.opts.TLSConfig != nil {
 		m.line("STLS") // RFC 2595 §4
 	}
 	m.line("IMPLEMENTATION mailcheck-reference") // RFC 2449 §6.9
+	if l := s.faults().CAPAExtraLine; l != "" {
+		m.line(l)
+	}
 	if !s.faults().CAPAUnterminated {
 		m.end()
 	}
@@ -351,7 +364,7 @@ func parseNumber(s string) (uint64, bool) {
 func (s *session) cmdList(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %d", s.number(i), s.listedSize(i))
+			s.ok("%d %d", s.number(i), s.listedSize(i, true))
 		}
 		return false
 	}
@@ -360,7 +373,7 @@ func (s *session) cmdList(args []string) bool {
 	m := newMultiline(s.w)
 	for i := range s.msgs {
 		if !s.deleted[i] || s.faults().DeletedStillListed {
-			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i), 10))
+			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i, false), 10))
 		}
 	}
 	m.end()
@@ -457,6 +470,9 @@ func (s *session) sendMessage(i int, bodyLines int64) (quit bool) {
 		s.log.Error("message length differs from its listed size; ending the session",
 			"user", s.user, "uid", info.UID, "listed", info.Size, "read", n)
 		return true
+	}
+	if bodyLines < 0 && s.faults().RETRAppendsCRLF {
+		m.line("")
 	}
 	m.end()
 	return false

@@ -35,7 +35,9 @@ type Faults struct {
 	STATExtraText bool
 	// STATSizeOff reports one octet too many in STAT (pop3.stat.agrees-list).
 	STATSizeOff bool
-	// LISTSizeOff reports one octet too many in LIST (pop3.list.matches-retr).
+	// LISTSizeOff reports one octet too many in the scan listing of LIST
+	// msg (pop3.list.matches-retr); the full listing stays right, so STAT
+	// and LIST still agree (pop3.stat.agrees-list has STATSizeOff).
 	LISTSizeOff bool
 	// MissingMessageOK answers LIST, RETR and DELE of a message that does
 	// not exist +OK (pop3.list.missing, pop3.retr.missing, pop3.dele.missing).
@@ -80,6 +82,23 @@ type Faults struct {
 	RETRMarksDeleted bool
 	// NOOPErr answers NOOP -ERR (pop3.noop.ok).
 	NOOPErr bool
+	// FailedLoginEntersTransaction opens the maildrop after refusing a
+	// wrong PASS: the -ERR is sent, yet the session is in TRANSACTION
+	// (pop3.auth.failure-stays).
+	FailedLoginEntersTransaction bool
+	// CAPAMisspelled lists RESP-CODES as "RESP_CODES" (pop3.capa.syntax;
+	// pop3.lock.in-use-code then calls RESP-CODES malformed).
+	CAPAMisspelled bool
+	// CAPAExtraLine adds a line to the CAPA listing, to show the suite
+	// reads arguments against the grammar ("LOGIN-DELAY soon").
+	CAPAExtraLine string
+	// RespCodeAfterText moves every response code after the text:
+	// "-ERR Maildrop already locked [IN-USE]" (pop3.resp-codes.syntax).
+	RespCodeAfterText bool
+	// RETRAppendsCRLF adds an empty line at the end of every message RETR
+	// sends, as a read-back server that alters messages does
+	// (pop3.list.matches-retr, e2e.pop3.byte-identical).
+	RETRAppendsCRLF bool
 }
 
 // The helpers below apply faults to what a session reports; with no fault
@@ -115,8 +134,9 @@ func (s *session) renumbered(n uint64) uint64 {
 	return n
 }
 
-func (s *session) listedSize(i int) int64 {
-	if s.faults().LISTSizeOff {
+// listedSize is message i's size in a scan listing; one is LIST msg.
+func (s *session) listedSize(i int, one bool) int64 {
+	if one && s.faults().LISTSizeOff {
 		return s.msgs[i].Size + 1
 	}
 	return s.msgs[i].Size

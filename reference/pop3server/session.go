@@ -249,9 +249,21 @@ func (s *session) status(indicator, format string, args ...any) {
 	s.w.WriteString(indicator)
 	if format != "" {
 		s.w.WriteByte(' ')
-		fmt.Fprintf(s.w, format, args...)
+		s.w.WriteString(s.codeAfterText(fmt.Sprintf(format, args...)))
 	}
 	s.w.WriteString("\r\n")
+}
+
+// codeAfterText applies the RespCodeAfterText fault: "[CODE] text"
+// becomes "text [CODE]".
+func (s *session) codeAfterText(text string) string {
+	if !s.faults().RespCodeAfterText || !strings.HasPrefix(text, "[") {
+		return text
+	}
+	if code, rest, ok := strings.Cut(text, "] "); ok {
+		return rest + " " + code + "]"
+	}
+	return text
 }
 
 // faults returns the faults injected for tests (none in production).
