@@ -20,7 +20,8 @@ type session struct {
 	greeting string
 }
 
-// dial connects and reads the greeting.
+// dial connects and reads the greeting. A greeting -ERR [SYS/TEMP] or
+// [IN-USE] is a busy server: the runner tries the check again later.
 func dial(ctx context.Context, t *engine.T) (*session, error) {
 	c, err := t.Dial(ctx)
 	if err != nil {
@@ -29,6 +30,9 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	g, err := c.ReadLine()
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	if engine.BusyPOP3(trim(g)) {
+		return nil, engine.Busy("greeting %q", trim(g))
 	}
 	return &session{t: t, c: c, greeting: trim(g)}, nil
 }
@@ -98,7 +102,8 @@ func credentials(t *engine.T) (string, string, bool) {
 }
 
 // login is dial plus USER/PASS, entering TRANSACTION. It retries while
-// another session holds the maildrop ([IN-USE]).
+// another session holds the maildrop ([IN-USE]) or the server fails for a
+// while ([SYS/TEMP]); past the read-back timeout the server is busy.
 func login(ctx context.Context, t *engine.T) (*session, error) {
 	user, pass, ok := credentials(t)
 	if !ok {
@@ -125,8 +130,11 @@ func login(ctx context.Context, t *engine.T) (*session, error) {
 			return s, nil
 		}
 		s.c.Close()
-		if !strings.Contains(st, "IN-USE") || time.Now().After(deadline) {
+		switch {
+		case !strings.Contains(st, "IN-USE") && !engine.BusyPOP3(st):
 			return nil, fmt.Errorf("login refused: %q", st)
+		case time.Now().After(deadline):
+			return nil, engine.Busy("login refused: %q", st)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
