@@ -75,21 +75,23 @@ func (l *Limiter) Release(tk Ticket, calm bool) {
 }
 
 // Slow and Busy tell the limiter a check saw the server slow down or say
-// it is busy: the limit halves, once per epoch.
-func (l *Limiter) Slow(tk Ticket) { l.decrease(tk) }
+// it is busy: the limit halves, once per epoch. They return the limit, and
+// whether this signal lowered it.
+func (l *Limiter) Slow(tk Ticket) (int, bool) { return l.decrease(tk) }
 
 // Busy: see Slow.
-func (l *Limiter) Busy(tk Ticket) { l.decrease(tk) }
+func (l *Limiter) Busy(tk Ticket) (int, bool) { return l.decrease(tk) }
 
-func (l *Limiter) decrease(tk Ticket) {
+func (l *Limiter) decrease(tk Ticket) (int, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if tk.epoch != l.epoch {
-		return
+	if tk.epoch != l.epoch || l.limit == 1 {
+		return l.limit, false
 	}
 	l.limit = max(l.limit/2, 1)
 	l.epoch++
 	l.calm = 0
+	return l.limit, true
 }
 
 // Limit is the current bound.

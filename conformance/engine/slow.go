@@ -28,8 +28,11 @@ func (t *T) noteSlow(what string, took time.Duration) {
 	t.connMu.Lock()
 	t.slow = append(t.slow, slowWait{what, took})
 	t.connMu.Unlock()
-	if t.pace != nil {
-		t.pace.Slow(t.ticket)
+	if t.pace == nil {
+		return
+	}
+	if n, lowered := t.pace.Slow(t.ticket); lowered {
+		t.Note("the run now serves the server at most %d checks at once", n)
 	}
 }
 
