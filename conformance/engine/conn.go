@@ -22,8 +22,9 @@ import (
 // the read timeout of its phase (see Phase; Options.ReadTimeout overrides
 // them all), and never past the check's deadline. The phase comes from
 // what the client last sent (the greeting before anything; for SMTP MAIL,
-// RCPT, DATA and the end of data their own), or from Expect. A wait of
-// SlowPhase or more is noted as evidence.
+// RCPT, DATA and the end of data their own), or from Expect. An answer
+// that comes SlowPhase or more after the client connected or wrote is
+// noted as evidence.
 type Conn struct {
 	t   *T
 	ctx context.Context
@@ -36,6 +37,10 @@ type Conn struct {
 	// in the evidence ("greeting", "reply to MAIL").
 	phase   Phase
 	waiting string
+	// asked is when the client connected or last wrote; timed is set once
+	// the first read after it has been timed (the answer's latency).
+	asked time.Time
+	timed bool
 	// heard is set once the server has sent anything.
 	heard bool
 	// patience, when set, lengthens the read timeout for this
@@ -49,7 +54,10 @@ func (c *Conn) SetPatience(d time.Duration) { c.patience = d }
 
 // Expect sets the phase of the next reads explicitly (what names it in the
 // evidence); a write sets it again from what was sent.
-func (c *Conn) Expect(p Phase, what string) { c.phase, c.waiting = p, what }
+func (c *Conn) Expect(p Phase, what string) {
+	c.phase, c.waiting = p, what
+	c.asked, c.timed = time.Now(), false
+}
 
 // ReadTimeout is how long the next read waits for the server.
 func (c *Conn) ReadTimeout() time.Duration {
@@ -76,7 +84,7 @@ func (t *T) DialTarget(ctx context.Context, target Target) (*Conn, error) {
 		return nil, fmt.Errorf("connect %s: %w", target.Addr, err)
 	}
 	t.noteSlow("connect", time.Since(start))
-	c := &Conn{t: t, ctx: ctx, nc: nc, protocol: target.Protocol, phase: PhaseGreeting, waiting: "greeting"}
+	c := &Conn{t: t, ctx: ctx, nc: nc, protocol: target.Protocol, phase: PhaseGreeting, waiting: "greeting", asked: time.Now()}
 	c.r = bufio.NewReaderSize(budgetReader{c}, readBufferSize)
 	t.connMu.Lock()
 	t.conns = append(t.conns, c)
@@ -144,6 +152,7 @@ func (c *Conn) until(d time.Duration) time.Time {
 func (c *Conn) Write(b []byte) error {
 	c.t.record.add(DirClient, b)
 	c.phase, c.waiting = waitFor(c.protocol, b)
+	c.asked, c.timed = time.Now(), false
 	c.nc.SetWriteDeadline(c.until(max(c.patience, c.t.Options.PhaseTimeout(PhaseDataBlock))))
 	_, err := c.nc.Write(b)
 	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
@@ -167,9 +176,9 @@ var ErrServerClosed = errors.New("the server closed the connection")
 // ReadLine reads one line, its line end included.
 func (c *Conn) ReadLine() ([]byte, error) {
 	c.nc.SetReadDeadline(c.deadline())
-	heard, start := c.heard, time.Now()
+	heard := c.heard
 	line, err := c.r.ReadSlice('\n')
-	c.t.noteSlow(c.waiting, time.Since(start))
+	c.timeAnswer()
 	if len(line) > 0 {
 		c.t.record.add(DirServer, line)
 	}
@@ -208,9 +217,9 @@ func (c *Conn) readError(err error) error {
 // splitting off enhanced status codes.
 func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
 	c.nc.SetReadDeadline(c.deadline())
-	heard, start := c.heard, time.Now()
+	heard := c.heard
 	r, err := smtpwire.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
-	c.t.noteSlow(c.waiting, time.Since(start))
+	c.timeAnswer()
 	if err != nil && !heard && !c.heard {
 		if busy := c.droppedGreeting(err); busy != nil {
 			return nil, busy
@@ -223,6 +232,15 @@ func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
 		return nil, c.readError(err)
 	}
 	return r, nil
+}
+
+// timeAnswer notes, at the first read after the client connected or
+// wrote, how long the server took to answer, when that was slow.
+func (c *Conn) timeAnswer() {
+	if !c.timed {
+		c.timed = true
+		c.t.noteSlow(c.waiting, time.Since(c.asked))
+	}
 }
 
 // droppedGreeting is a *BusyError when the server closed or reset the

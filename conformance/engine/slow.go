@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// SlowPhase is how long a wait for the server may take before it counts
-// as slow. Slowness is evidence, never a verdict: a slow phase is noted in
+// SlowPhase is how long the server may take to answer (from the connect
+// to the greeting, from a command to its reply) before it counts as slow. Slowness is evidence, never a verdict: a slow phase is noted in
 // the transcript and the check's message ("greeting took 3.2 s"), and the
 // run serves the server fewer checks at once (see Limiter); the verdict
 // is the check's as ever.
