@@ -146,3 +146,24 @@ func TestSlowWaitIsEvidence(t *testing.T) {
 		t.Errorf("no note of the slow greeting in the transcript: %+v", r.Transcript)
 	}
 }
+
+// TestBusyGreeting: the greetings that say "busy, try later", and some
+// that do not.
+func TestBusyGreeting(t *testing.T) {
+	for line, want := range map[string]bool{
+		"421 mx.example busy, try later\r\n":          true,
+		"554 no service for you\r\n":                  false,
+		"220 mx.example ESMTP\r\n":                    false,
+		"-ERR [SYS/TEMP] too many connections\r\n":    true,
+		"-ERR [IN-USE] maildrop locked\r\n":           true,
+		"-ERR [AUTH] bad password\r\n":                false,
+		"+OK ready [SYS/TEMP]\r\n":                    false,
+		"* BYE too many connections from your IP\r\n": true,
+		"* OK [CAPABILITY IMAP4rev1] ready\r\n":       false,
+		"* PREAUTH welcome\r\n":                       false,
+	} {
+		if got := BusyGreeting(line); got != want {
+			t.Errorf("BusyGreeting(%q) = %v, want %v", line, got, want)
+		}
+	}
+}
