@@ -29,9 +29,12 @@ type frontProxy struct {
 	upstream string
 	turnAway func(n int, client net.Conn) bool
 	delay    func(open int) time.Duration
-	accepted atomic.Int32
-	open     atomic.Int32
-	turned   atomic.Int32
+	// closedFor, when set, stops listening for that long after the first
+	// connection: connections in between are refused.
+	closedFor time.Duration
+	accepted  atomic.Int32
+	open      atomic.Int32
+	turned    atomic.Int32
 }
 
 // start listens on 127.0.0.1:0 and returns the address; the proxy and its
@@ -55,7 +58,6 @@ func (p *frontProxy) start(t *testing.T) string {
 		}
 	}
 	t.Cleanup(func() {
-		l.Close()
 		mu.Lock()
 		for c := range conns {
 			c.Close()
@@ -63,15 +65,45 @@ func (p *frontProxy) start(t *testing.T) string {
 		mu.Unlock()
 		wg.Wait()
 	})
+	var lmu sync.Mutex // guards l, which closedFor replaces, and stopped
+	stopped := false
+	reopen := p.closedFor > 0
+	t.Cleanup(func() {
+		lmu.Lock()
+		stopped = true
+		l.Close()
+		lmu.Unlock()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for {
-			c, err := l.Accept()
+			lmu.Lock()
+			current := l
+			lmu.Unlock()
+			c, err := current.Accept()
+			if err != nil && reopen {
+				// Closed on purpose after the first connection: listen
+				// again on the same port, once.
+				reopen = false
+				time.Sleep(p.closedFor)
+				lmu.Lock()
+				if !stopped {
+					l, err = net.Listen("tcp", current.Addr().String())
+				}
+				lmu.Unlock()
+				if err != nil || stopped {
+					return
+				}
+				continue
+			}
 			if err != nil {
 				return
 			}
 			n := int(p.accepted.Add(1))
+			if n == 1 && p.closedFor > 0 {
+				current.Close()
+			}
 			track(c, true)
 			wg.Add(1)
 			go func() {
@@ -242,6 +274,24 @@ func TestBusyServerIsTriedAgain(t *testing.T) {
 		t.Errorf("no check says it ran again after meeting the busy server")
 	}
 	t.Logf("%d checks, %d ran again", len(report.Checks), retried)
+}
+
+// TestRefusingServerIsTriedAgain: a server that stops listening for a
+// second after the run's confirmation refuses the checks' first
+// connections; they run again and get the plain server's verdicts.
+func TestRefusingServerIsTriedAgain(t *testing.T) {
+	addr, opts := startSMTPReference(t)
+	plain := runSMTPAt(t, addr, opts)
+	refusing := &frontProxy{upstream: addr, closedFor: time.Second}
+	report := runSMTPAt(t, refusing.start(t), opts)
+	sameVerdicts(t, plain, report)
+	retried := 0
+	for _, r := range report.Checks {
+		if strings.Contains(r.Message, "the server was busy before") {
+			retried++
+		}
+	}
+	t.Logf("%d checks, %d ran again after a refused connection", len(report.Checks), retried)
 }
 
 // TestLockedAppendIsTriedAgain: an IMAP server that answers five of the
