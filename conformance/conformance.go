@@ -17,9 +17,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/e2esuite"
@@ -252,11 +254,41 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 
 // confirm connects once: a target that cannot be reached or does not greet
 // cannot be checked, and a protocol guessed from the port must match the
-// greeting.
+// greeting. A server that resets the connection, closes it before its
+// greeting or greets "busy" is tried again (Options.Retry) before it is
+// given up.
 func confirm(ctx context.Context, t *Target, opts *Options) error {
-	d := net.Dialer{Timeout: opts.ReadTimeout}
+	policy := opts.Retry
+	var waited time.Duration
+	for attempt := 1; ; attempt++ {
+		err := confirmOnce(ctx, t, opts)
+		if !engine.IsBusy(err) {
+			return err
+		}
+		wait := policy.Wait(attempt)
+		if !policy.Another(attempt, waited, wait) {
+			return fmt.Errorf("%w (%d tries)", err, attempt)
+		}
+		select {
+		case <-time.After(wait):
+			waited += wait
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func confirmOnce(ctx context.Context, t *Target, opts *Options) error {
+	timeout := opts.PhaseTimeout(engine.PhaseGreeting)
+	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", t.Addr)
 	if err != nil {
+		// A refused first connection is most likely no server at all (a
+		// wrong port): it is not tried again. Once the target has
+		// answered, the checks take a refusal for a busy server.
+		if errors.Is(err, syscall.ECONNRESET) {
+			return engine.Busy("connect: %w", err)
+		}
 		return err
 	}
 	defer conn.Close()
@@ -269,21 +301,27 @@ func confirm(ctx context.Context, t *Target, opts *Options) error {
 			}
 		}
 		tc := tls.Client(conn, cfg)
-		tc.SetDeadline(time.Now().Add(opts.ReadTimeout))
+		tc.SetDeadline(time.Now().Add(timeout))
 		if err := tc.Handshake(); err != nil {
 			return fmt.Errorf("TLS handshake: %w", err)
 		}
 		conn = tc
 	}
-	conn.SetReadDeadline(time.Now().Add(opts.ReadTimeout))
+	conn.SetReadDeadline(time.Now().Add(timeout))
 	// A bounded read: a server that sends a line without end must not fill
 	// memory until the timeout.
 	raw, err := bufio.NewReaderSize(conn, 4096).ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		return fmt.Errorf("no greeting: the first line is longer than %d octets", len(raw))
 	}
+	if len(raw) == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return engine.Busy("no greeting: the server closed the connection at once: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("no greeting: %w", err)
+	}
+	if engine.BusyGreeting(string(raw)) {
+		return engine.Busy("greeting %q", strings.TrimSpace(string(raw)))
 	}
 	line := string(raw)
 	got := engine.ProtocolOfGreeting(line)

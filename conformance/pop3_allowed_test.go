@@ -18,7 +18,7 @@ import (
 // TestPOP3CloseAfterFailedPASSIsAllowed: RFC 1939 §4, "After returning a
 // negative status indicator, the server may close the connection."
 func TestPOP3CloseAfterFailedPASSIsAllowed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.CloseAfterFailedLogin = true })
+	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.CloseAfterFailedLogin = true }, Options{})
 	for _, bad := range badVerdicts(results, nil) {
 		t.Errorf("a server closing after a failed PASS: %s", bad)
 	}

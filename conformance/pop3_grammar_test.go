@@ -27,7 +27,7 @@ func TestPOP3MalformedCapaIsCalledMalformed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			results := runPOP3(t, func(cfg *reference.Config) { cfg.POP3.Faults = c.faults })
+			results := runPOP3(t, func(cfg *reference.Config) { cfg.POP3.Faults = c.faults }, Options{})
 			syntax := results["pop3.capa.syntax"]
 			if syntax.Status != Fail || !strings.Contains(syntax.Message, c.quote) || !strings.Contains(syntax.Message, c.rule) {
 				t.Errorf("pop3.capa.syntax: %s (%s), want fail quoting %s and %q", syntax.Status, syntax.Message, c.quote, c.rule)
@@ -46,7 +46,7 @@ func TestPOP3MalformedCapaIsCalledMalformed(t *testing.T) {
 }
 
 func TestPOP3ResponseCodeAfterTextIsMalformed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RespCodeAfterText = true })
+	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RespCodeAfterText = true }, Options{})
 	syntax := results["pop3.resp-codes.syntax"]
 	if syntax.Status != Fail || !strings.Contains(syntax.Message, "right after the status") || !strings.Contains(syntax.Message, "[") {
 		t.Errorf("pop3.resp-codes.syntax: %s (%s), want fail quoting the line and the rule", syntax.Status, syntax.Message)
@@ -63,7 +63,7 @@ func TestPOP3ResponseCodeAfterTextIsMalformed(t *testing.T) {
 // every message RETR sends is failed by the POP3 suite, by the checks
 // whose subject that breaks, and by no other.
 func TestPOP3ReadBackAppendingCRLFIsFailed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RETRAppendsCRLF = true })
+	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RETRAppendsCRLF = true }, Options{})
 	for _, id := range []string{"pop3.list.matches-retr", "e2e.pop3.byte-identical"} {
 		if r := results[id]; r.Status != Fail {
 			t.Errorf("%s: %s (%s), want fail", id, r.Status, r.Message)

@@ -24,7 +24,7 @@ type conformFlags struct {
 	only, skip                                     []string
 	failOn                                         string
 	parallel                                       int
-	timeout                                        time.Duration
+	timeout, readTimeout                           time.Duration
 	list, verbose, tlsSkipVerify, strictWaivers    bool
 	caFile, jsonFile, junitFile, htmlFile, waive   string
 }
@@ -64,6 +64,15 @@ No output shows a password: target URLs show it as xxxxx, and transcripts
 hide what PASS, LOGIN, APOP, AUTH and AUTHENTICATE carry
 ("PASS <redacted 10 octets>").
 
+Waits follow the RFCs: a greeting or reply gets 5 minutes (RFC 5321
+§4.5.3.2; SMTP DATA's 354 2 minutes, the end of data 10 minutes; POP3 and
+IMAP, which set no client timeout, 5 minutes too, inside their servers'
+autologout timers). A slow wait is noted in the check's message, never a
+verdict. A server that slows down, refuses connections or answers "busy"
+(SMTP 421, POP3 [SYS/TEMP] or [IN-USE], IMAP BYE, NO [UNAVAILABLE], "database
+is locked") gets fewer checks at once, and the checks it turned away run
+again after a backoff (6 runs, within 2 minutes) before any is an error.
+
 Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
 error, or with --fail-on should also a warn; with --strict-waivers also a
 stale waiver); 2 could not run (usage error, a malformed --waive file, no
@@ -96,8 +105,9 @@ connection, no greeting).`,
 	fl.StringArrayVar(&f.only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
 	fl.StringArrayVar(&f.skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
-	fl.IntVar(&f.parallel, "parallel", 8, "checks run at once")
-	fl.DurationVar(&f.timeout, "timeout", 20*time.Second, "time limit of each check")
+	fl.IntVar(&f.parallel, "parallel", 8, "most checks run at once (fewer while the server is slow or busy)")
+	fl.DurationVar(&f.timeout, "timeout", engine.DefaultCheckTimeout, "time limit of each check (fits the RFC read timeouts)")
+	fl.DurationVar(&f.readTimeout, "read-timeout", 0, "each wait for the server, in place of the RFC per-phase defaults (5m greeting and replies; SMTP: 2m for DATA's 354, 10m for the end of data)")
 	fl.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, RFC sections) and exit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing and skipped checks too")
 	fl.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "do not verify the server's TLS certificate")
@@ -131,7 +141,7 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	}
 	opts := conformance.Options{
 		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
-		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout,
+		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout, ReadTimeout: f.readTimeout,
 	}
 	if f.readback != "" {
 		rb, err := engine.ParseTarget(f.readback, "")

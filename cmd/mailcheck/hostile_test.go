@@ -35,7 +35,7 @@ func TestCommandsAgainstHostileServers(t *testing.T) {
 		want string
 	}{
 		{"conform, never greets", func(t *testing.T) []string {
-			return []string{"conform", hostileSMTP(t, "GREETING", smtptest.HangupSilent), "--timeout", "2s"}
+			return []string{"conform", hostileSMTP(t, "GREETING", smtptest.HangupSilent), "--timeout", "2s", "--read-timeout", "2s"}
 		}, exitCannotRun, "no greeting"},
 		{"conform, greeting without end", func(t *testing.T) []string {
 			return []string{"conform", hostileSMTP(t, "GREETING", smtptest.HangupEndlessLine), "--timeout", "2s"}

@@ -120,7 +120,9 @@ func TestServerClosedIsNamed(t *testing.T) {
 		want string
 	}{
 		{"mid-line", smtptest.RawConfig{Misbehave: smtptest.HangupMidReply, Line: "+OK "}, "the server closed the connection in the middle of a line"},
-		{"between lines", smtptest.RawConfig{Misbehave: smtptest.HangupClose}, "the server closed the connection: EOF"},
+		// It greets, then closes (a close before any byte is a busy
+		// server: TestDroppedGreetingIsBusy).
+		{"between lines", smtptest.RawConfig{Misbehave: smtptest.HangupFlood, Status: "+OK hi", FloodOctets: int64(len("+OK hi\r\n"))}, "the server closed the connection: EOF"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := smtptest.StartRaw(t, tc.cfg)

@@ -29,7 +29,8 @@ type Status string
 
 // Verdicts. A requirement not met is Fail for MUST and Warn for SHOULD and
 // MAY; Skip means the check did not apply (with the reason); Error means it
-// could not decide (a timeout, a network error). Waived is a Fail, Warn or
+// could not decide (a wait past the RFCs' timeouts, a broken connection,
+// a server that stayed busy through every retry). Waived is a Fail, Warn or
 // Error that a waiver accepts for now (mailcheck conform --waive): the
 // result keeps the verdict it replaced in WaivedStatus, and the waiver.
 const (
@@ -56,7 +57,9 @@ type Check struct {
 	Level Level
 	// Run performs the check against t's target and records the verdict
 	// with t.Fail, t.Skip or t.Error; returning without one is a pass. A
-	// returned error is an Error verdict: the check could not decide.
+	// returned error is an Error verdict: the check could not decide; a
+	// *PreconditionError (Unmet) is a Skip, and a *BusyError (Busy) runs
+	// the check again afresh, later and with fewer checks at once.
 	Run func(ctx context.Context, t *T) error
 }
 
@@ -108,6 +111,12 @@ type T struct {
 	received atomic.Int64
 	connMu   sync.Mutex
 	conns    []*Conn
+	// slow lists the waits that took SlowPhase or more (under connMu).
+	slow []slowWait
+	// pace is the run's limiter and ticket the check's slot in it: a
+	// slow wait lowers the run's parallelism.
+	pace   *Limiter
+	ticket Ticket
 }
 
 // Fail records that the requirement is not met: Fail for a MUST, Warn for a

@@ -19,21 +19,50 @@ import (
 // Conn is a line-level client connection that records everything in the
 // check's transcript and can send exactly the bytes a check needs: bare LF,
 // 8-bit octets, over-long lines, pipelined bursts. Every read waits at most
-// Options.ReadTimeout (and never past the check's deadline).
+// the read timeout of its phase (see Phase; Options.ReadTimeout overrides
+// them all), and never past the check's deadline. The phase comes from
+// what the client last sent (the greeting before anything; for SMTP MAIL,
+// RCPT, DATA and the end of data their own), or from Expect. An answer
+// that comes SlowPhase or more after the client connected or wrote is
+// noted as evidence.
 type Conn struct {
 	t   *T
 	ctx context.Context
 	nc  net.Conn
 	r   *bufio.Reader
 	tls bool
-	// patience, when set, replaces Options.ReadTimeout for this
+	// protocol is the target's: it tells the phases apart.
+	protocol string
+	// phase and waiting are what the next read waits for, and its name
+	// in the evidence ("greeting", "reply to MAIL").
+	phase   Phase
+	waiting string
+	// asked is when the client connected or last wrote; timed is set once
+	// the first read after it has been timed (the answer's latency).
+	asked time.Time
+	timed bool
+	// heard is set once the server has sent anything.
+	heard bool
+	// patience, when set, lengthens the read timeout for this
 	// connection (a server may delay a failed login on purpose).
 	patience time.Duration
 }
 
-// SetPatience makes reads on this connection wait up to d (still within
-// the check's deadline).
+// SetPatience makes reads on this connection wait up to d, or the phase's
+// read timeout if that is longer (still within the check's deadline).
 func (c *Conn) SetPatience(d time.Duration) { c.patience = d }
+
+// Expect sets the phase of the next reads explicitly (what names it in the
+// evidence); a write sets it again from what was sent.
+func (c *Conn) Expect(p Phase, what string) {
+	c.phase, c.waiting = p, what
+	c.asked, c.timed = time.Now(), false
+}
+
+// ReadTimeout is how long the next read waits for the server.
+func (c *Conn) ReadTimeout() time.Duration {
+	return max(c.patience, c.t.Options.PhaseTimeout(c.phase))
+}
 
 // Dial connects to the check's target (with TLS for implicit-TLS targets).
 func (t *T) Dial(ctx context.Context) (*Conn, error) {
@@ -41,15 +70,21 @@ func (t *T) Dial(ctx context.Context) (*Conn, error) {
 }
 
 // DialTarget connects to another target (a read-back mailbox, say),
-// recording into the same transcript.
+// recording into the same transcript. A connection refused or reset is a
+// *BusyError: a server at its connection limit turns connections away.
 func (t *T) DialTarget(ctx context.Context, target Target) (*Conn, error) {
-	d := net.Dialer{Timeout: t.Options.ReadTimeout}
+	d := net.Dialer{Timeout: t.Options.PhaseTimeout(PhaseGreeting)}
 	t.Note("connect %s", target)
+	start := time.Now()
 	nc, err := d.DialContext(ctx, "tcp", target.Addr)
 	if err != nil {
+		if refused(err) && ctx.Err() == nil {
+			return nil, Busy("connect %s: %w", target.Addr, err)
+		}
 		return nil, fmt.Errorf("connect %s: %w", target.Addr, err)
 	}
-	c := &Conn{t: t, ctx: ctx, nc: nc}
+	t.noteSlow("connect", time.Since(start))
+	c := &Conn{t: t, ctx: ctx, nc: nc, protocol: target.Protocol, phase: PhaseGreeting, waiting: "greeting", asked: time.Now()}
 	c.r = bufio.NewReaderSize(budgetReader{c}, readBufferSize)
 	t.connMu.Lock()
 	t.conns = append(t.conns, c)
@@ -91,24 +126,34 @@ func (b budgetReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.c.nc.Read(p)
 	t.received.Add(int64(n))
+	if n > 0 {
+		b.c.heard = true
+	}
 	return n, err
 }
 
 // TLS reports whether the connection is encrypted.
 func (c *Conn) TLS() bool { return c.tls }
 
-func (c *Conn) deadline() time.Time {
-	d := time.Now().Add(cmp.Or(c.patience, c.t.Options.ReadTimeout))
-	if cd, ok := c.ctx.Deadline(); ok && cd.Before(d) {
+// deadline is the end of the next read's wait.
+func (c *Conn) deadline() time.Time { return c.until(c.ReadTimeout()) }
+
+// until is d from now, or the check's deadline if that comes first.
+func (c *Conn) until(d time.Duration) time.Time {
+	end := time.Now().Add(d)
+	if cd, ok := c.ctx.Deadline(); ok && cd.Before(end) {
 		return cd
 	}
-	return d
+	return end
 }
 
-// Write sends b as is.
+// Write sends b as is; what it sends sets the phase of the next read.
+// Each write may take a data block's time (RFC 5321 §4.5.3.2.5).
 func (c *Conn) Write(b []byte) error {
 	c.t.record.add(DirClient, b)
-	c.nc.SetWriteDeadline(c.deadline())
+	c.phase, c.waiting = waitFor(c.protocol, b)
+	c.asked, c.timed = time.Now(), false
+	c.nc.SetWriteDeadline(c.until(max(c.patience, c.t.Options.PhaseTimeout(PhaseDataBlock))))
 	_, err := c.nc.Write(b)
 	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
 		return fmt.Errorf("%w: %w", ErrServerClosed, err)
@@ -131,9 +176,16 @@ var ErrServerClosed = errors.New("the server closed the connection")
 // ReadLine reads one line, its line end included.
 func (c *Conn) ReadLine() ([]byte, error) {
 	c.nc.SetReadDeadline(c.deadline())
+	heard := c.heard
 	line, err := c.r.ReadSlice('\n')
+	c.timeAnswer()
 	if len(line) > 0 {
 		c.t.record.add(DirServer, line)
+	}
+	if err != nil && !heard && len(line) == 0 {
+		if busy := c.droppedGreeting(err); busy != nil {
+			return nil, busy
+		}
 	}
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
@@ -154,7 +206,7 @@ func (c *Conn) ReadLine() ([]byte, error) {
 func (c *Conn) readError(err error) error {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("%w (%v)", ErrTimeout, c.t.Options.ReadTimeout)
+		return fmt.Errorf("%w (%v waiting for the %s)", ErrTimeout, c.ReadTimeout(), c.waiting)
 	case errors.Is(err, net.ErrClosed) && c.ctx.Err() != nil:
 		return fmt.Errorf("stopped waiting: %w", c.ctx.Err())
 	}
@@ -165,7 +217,14 @@ func (c *Conn) readError(err error) error {
 // splitting off enhanced status codes.
 func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
 	c.nc.SetReadDeadline(c.deadline())
+	heard := c.heard
 	r, err := smtpwire.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
+	c.timeAnswer()
+	if err != nil && !heard && !c.heard {
+		if busy := c.droppedGreeting(err); busy != nil {
+			return nil, busy
+		}
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("%w before the reply was complete: %w", ErrServerClosed, err)
@@ -173,6 +232,25 @@ func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
 		return nil, c.readError(err)
 	}
 	return r, nil
+}
+
+// timeAnswer notes, at the first read after the client connected or
+// wrote, how long the server took to answer, when that was slow.
+func (c *Conn) timeAnswer() {
+	if !c.timed {
+		c.timed = true
+		c.t.noteSlow(c.waiting, time.Since(c.asked))
+	}
+}
+
+// droppedGreeting is a *BusyError when the server closed or reset the
+// connection before sending its greeting (a server over its connection
+// limit does that), nil for any other failed read.
+func (c *Conn) droppedGreeting(err error) error {
+	if c.phase != PhaseGreeting || !droppedBeforeGreeting(err) || c.ctx.Err() != nil {
+		return nil
+	}
+	return Busy("%w before its greeting: %w", ErrServerClosed, err)
 }
 
 // Quiet waits d and reports what the server sent meanwhile (nothing, for a

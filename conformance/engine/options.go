@@ -34,12 +34,23 @@ type Options struct {
 	// Only and Skip select checks by ID glob (path.Match syntax, e.g.
 	// "smtp.data.*"). Empty Only means all.
 	Only, Skip []string
-	// Parallel bounds how many checks run at once. Default 8.
+	// Parallel bounds how many checks run at once. Default 8. The run
+	// serves a server that slows down or says it is busy fewer checks at
+	// once (see Limiter), and grows back to Parallel when it recovers.
 	Parallel int
-	// Timeout bounds each check. Default 20s.
+	// Timeout bounds each check. Default DefaultCheckTimeout (15 min),
+	// which fits the RFC read timeouts of a greeting and the longest
+	// phase.
 	Timeout time.Duration
-	// ReadTimeout bounds each wait for the server within a check. Default 5s.
+	// ReadTimeout, when set, bounds every wait for the server within a
+	// check, in place of the per-phase defaults grounded in the RFCs (see
+	// Phase: 5 min for a greeting or a reply, 2 min for SMTP DATA's 354,
+	// 10 min for the end of data). Set it short only where a server that
+	// never answers must cost little (tests, a known-fast server).
 	ReadTimeout time.Duration
+	// Retry bounds how a check that met a busy server is run again.
+	// Default DefaultRetry.
+	Retry Retry
 	// TLS configures the client side of STARTTLS and implicit TLS
 	// (certificate verification, CA pool). Default: verify against the
 	// system roots with the target's host name.
@@ -71,10 +82,10 @@ func (o Options) WithDefaults() Options {
 		o.Parallel = 8
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 20 * time.Second
+		o.Timeout = DefaultCheckTimeout
 	}
-	if o.ReadTimeout <= 0 {
-		o.ReadTimeout = 5 * time.Second
+	if o.Retry.Attempts <= 0 {
+		o.Retry = DefaultRetry
 	}
 	if o.ClientName == "" {
 		o.ClientName = "conform.mailcheck.test"

@@ -41,8 +41,9 @@ func (t *T) ErrorNow(err error) {
 }
 
 // Require ends the check when err is not nil, as if Run had returned err:
-// with Error (could not decide), or with Skip when err is a
-// *PreconditionError (see Unmet). A step that must work for the check to
+// with Error (could not decide), with Skip when err is a
+// *PreconditionError (see Unmet), or, when err is a *BusyError (see
+// Busy), by running the check again afresh after a backoff. A step that must work for the check to
 // reach any verdict passes its error to it.
 func (t *T) Require(err error) {
 	if err == nil {

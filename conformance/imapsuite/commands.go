@@ -136,8 +136,8 @@ var commandChecks = []*engine.Check{
 				t.Fail("no untagged BYE before the tagged OK to LOGOUT")
 				return nil
 			}
-			if !s.c.Closed(t.Options.ReadTimeout) {
-				t.Fail("the connection stayed open %v after LOGOUT completed", t.Options.ReadTimeout)
+			if wait := s.c.ReadTimeout(); !s.c.Closed(wait) {
+				t.Fail("the connection stayed open %v after LOGOUT completed", wait)
 			}
 			return nil
 		},
@@ -204,7 +204,7 @@ var commandChecks = []*engine.Check{
 			r, cont, err := s.readUntil(tag, true)
 			switch {
 			case errors.Is(err, engine.ErrTimeout):
-				t.Fail("no continuation request within %v after a command ending in the literal {5}: client and server wait for each other", t.Options.ReadTimeout)
+				t.Fail("no continuation request within %v after a command ending in the literal {5}: client and server wait for each other", s.c.ReadTimeout())
 				return nil
 			case err != nil:
 				return err

@@ -126,6 +126,10 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	case g.Tag == "*" && g.Kind() == "OK":
 	case g.Tag == "*" && g.Kind() == "PREAUTH":
 		s.authed = true
+	case g.Tag == "*" && g.Kind() == "BYE":
+		// RFC 9051 §7.1.5: the server "is not willing to accept a
+		// connection" now; the runner tries the check again later.
+		return nil, engine.Busy("greeting %q", g)
 	default:
 		return nil, fmt.Errorf("greeting %q: the server does not offer service", g)
 	}
@@ -191,6 +195,9 @@ func (s *session) authenticate() error {
 	}
 	if err != nil {
 		return err
+	}
+	if busyNO(r) {
+		return engine.Busy("logging in with the target's credentials: %s", r.Done)
 	}
 	if !r.OK() {
 		return fmt.Errorf("logging in with the target's credentials: %s", r.Done)
@@ -448,6 +455,9 @@ func (s *session) appendMsg(mailbox, flags string, msg []byte) (*result, error) 
 		return nil, err
 	}
 	res, cont, err := s.readUntil(tag, true)
+	if err == nil && busyNO(res) {
+		return res, engine.Busy("APPEND to %s answered %s", mailbox, res.Done)
+	}
 	if err != nil || !cont {
 		return res, err
 	}
@@ -459,7 +469,26 @@ func (s *session) appendMsg(mailbox, flags string, msg []byte) (*result, error) 
 	if more != nil {
 		more.Untagged = append(res.Untagged, more.Untagged...)
 	}
+	if err == nil && busyNO(more) {
+		return more, engine.Busy("APPEND to %s answered %s", mailbox, more.Done)
+	}
 	return more, err
+}
+
+// busyNO reports whether a command was refused for now, not for good:
+// NO [UNAVAILABLE] or [INUSE] (RFC 5530 §3: a subsystem is down, a
+// resource is in use), or, without a code, a text saying something is
+// locked or to try again (an SQLite-backed server answers "database is
+// locked" under load).
+func busyNO(r *result) bool {
+	if r == nil || r.Done == nil || r.Done.Kind() != "NO" {
+		return false
+	}
+	if r.Done.CodeIs("UNAVAILABLE") || r.Done.CodeIs("INUSE") {
+		return true
+	}
+	text := strings.ToLower(r.Done.Text)
+	return r.Done.Code() == "" && (strings.Contains(text, "locked") || strings.Contains(text, "try again"))
 }
 
 // add appends msg to mailbox; a refusal is an error.
@@ -526,6 +555,9 @@ func (s *session) open(name string, examine bool) (*selection, error) {
 	r, err := s.cmd(verb + " " + name)
 	if err != nil {
 		return nil, err
+	}
+	if busyNO(r) {
+		return nil, engine.Busy("%s %s answered %s", verb, name, r.Done)
 	}
 	if !r.OK() {
 		return nil, fmt.Errorf("%s %s answered %s", verb, name, r.Done)

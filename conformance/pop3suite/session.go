@@ -18,7 +18,8 @@ type session struct {
 	greeting string
 }
 
-// dial connects and reads the greeting.
+// dial connects and reads the greeting. A greeting -ERR [SYS/TEMP] or
+// [IN-USE] is a busy server: the runner tries the check again later.
 func dial(ctx context.Context, t *engine.T) (*session, error) {
 	c, err := t.Dial(ctx)
 	if err != nil {
@@ -27,6 +28,9 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	g, err := c.ReadLine()
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	if engine.BusyPOP3(trim(g)) {
+		return nil, engine.Busy("greeting %q", trim(g))
 	}
 	return &session{t: t, c: c, greeting: trim(g)}, nil
 }
@@ -89,10 +93,16 @@ func tryLogin(ctx context.Context, t *engine.T) (*session, error) {
 		}
 		s.c.Close()
 		// Setup reads leniently what pop3.resp-codes.syntax judges: an
-		// [IN-USE] misplaced after the text still means the lock.
-		inUse := r.code.is("IN-USE") || strings.Contains(r.text, "[IN-USE]")
-		if !inUse || time.Now().After(deadline) {
+		// [IN-USE] misplaced after the text still means the lock. A lock
+		// held by another session, or a temporary system problem, is
+		// waited out; past the read-back timeout the server is busy, and
+		// the runner runs the check again.
+		busy := r.code.is("IN-USE") || r.code.is("SYS/TEMP") || engine.BusyPOP3(r.line) || strings.Contains(r.text, "[IN-USE]")
+		switch {
+		case !busy:
 			return nil, refusedLogin(r)
+		case time.Now().After(deadline):
+			return nil, engine.Busy("login refused: %q", r.line)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

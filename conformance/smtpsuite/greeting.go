@@ -24,9 +24,13 @@ var greetingChecks = []*engine.Check{
 			}
 			switch {
 			case g.Code == 220:
-			case g.Code == 554 || g.Code == 421:
-				// §3.1: 554 (or 421) refuses service; legitimate, but then
-				// there is nothing to check.
+			case g.Code == 421:
+				// §3.8: 421 "Service not available": busy for now; the
+				// runner tries the check again later.
+				return engine.Busy("greeting %s", g)
+			case g.Code == 554:
+				// §3.1: 554 refuses service; legitimate, but then there is
+				// nothing to check.
 				return fmt.Errorf("the server refuses service: %s", g)
 			default:
 				t.Fail("greeting %s; a server greets with 220 (or refuses with 554)", g)

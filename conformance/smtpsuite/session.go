@@ -28,7 +28,9 @@ type session struct {
 }
 
 // dial connects and reads the greeting, which must be 220 for the check to
-// go on (a server refusing service cannot be checked).
+// go on (a server refusing service cannot be checked). A 4yz greeting
+// (421: "Service not available", RFC 5321 §3.8) is a busy server: the
+// runner tries the check again later.
 func dial(ctx context.Context, t *engine.T) (*session, error) {
 	c, err := t.Dial(ctx)
 	if err != nil {
@@ -37,6 +39,9 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	g, err := c.ReadSMTPReply()
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	if g.Code/100 == 4 {
+		return nil, engine.Busy("greeting %s", g)
 	}
 	if g.Code != 220 {
 		return nil, fmt.Errorf("greeting %d, not 220: the server refuses service", g.Code)
@@ -74,6 +79,11 @@ func (s *session) ehlo() error {
 	r, err := s.cmd("EHLO " + s.t.Options.ClientName)
 	if err != nil {
 		return err
+	}
+	if r.Code/100 == 4 {
+		// A transient refusal of a setup step (RFC 5321 §4.2.1: "the
+		// action may be requested again").
+		return engine.Busy("EHLO answered %s", r)
 	}
 	if r.Code != 250 {
 		return fmt.Errorf("EHLO answered %s", r)
