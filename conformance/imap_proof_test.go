@@ -37,6 +37,8 @@ type wireFault struct {
 	// client sees each line from the client: forward says whether the
 	// server gets it, reply is sent to the client instead.
 	client func(line string) (forward bool, reply string)
+	// rewrite, after client, changes a line the server gets.
+	rewrite func(line string) string
 }
 
 func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
@@ -147,6 +149,14 @@ var imapFaultFor = map[string]imapProof{
 	"imap.consistency.count-uids":   backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
 	"imap.consistency.flags":        backendFault(func(f *imapbackend.Faults) { f.NoFlagUpdates = true }),
 	"imap.mailbox.new-mail-exists":  backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
+	// A malformed response no other check reads: "EXPUNGED" is no
+	// message-data (RFC 9051 §9).
+	"imap.syntax.responses": serverLines(func(l string) []string {
+		if strings.HasPrefix(l, "* CAPABILITY ") {
+			return []string{l, "* 2 EXPUNGED\r\n"}
+		}
+		return []string{l}
+	}),
 }
 
 // startIMAP starts the embedded reference server set up for p and returns
@@ -320,6 +330,9 @@ func proxyConn(client net.Conn, upstream string, f *wireFault) {
 				forward, reply := true, ""
 				if f.client != nil {
 					forward, reply = f.client(line)
+				}
+				if forward && f.rewrite != nil {
+					line = f.rewrite(line)
 				}
 				if forward {
 					server.Write([]byte(line))

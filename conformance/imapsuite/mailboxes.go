@@ -143,7 +143,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.cmd("DELETE " + absent)
 			if err != nil {
 				return err
@@ -161,7 +161,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.appendMsg(absent, "", seed.Message(t, seed.Nonce(), "mailcheck APPEND to a missing mailbox", "Never stored.\r\n"))
 			if err != nil {
 				return err
@@ -189,7 +189,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.appendMsg(absent, "", seed.Message(t, seed.Nonce(), "mailcheck APPEND to a missing mailbox", "Never stored.\r\n"))
 			if err != nil {
 				return err

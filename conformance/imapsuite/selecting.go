@@ -128,7 +128,7 @@ var selectChecks = []*engine.Check{
 				if _, err := s.open(name, false); err != nil {
 					return err
 				}
-				absent := absentName()
+				absent := s.absentName()
 				r, err := s.cmd("SELECT " + absent)
 				if err != nil {
 					return err

@@ -107,6 +107,10 @@ type session struct {
 	selected bool
 	// broken is set once an I/O error leaves the connection unusable.
 	broken bool
+	// ns is the personal namespace, once learnt (namespace.go).
+	ns *namespace
+	// malformed are the responses read that break the grammar (syntax.go).
+	malformed []violation
 }
 
 // dial connects and reads the greeting, which must be OK or PREAUTH for the
@@ -379,7 +383,9 @@ func (s *session) read() (*response, error) {
 	}
 	line := text.String()
 	tag, rest, _ := strings.Cut(line, " ")
-	return &response{Tag: tag, Text: rest, Lits: lits}, nil
+	r := &response{Tag: tag, Text: rest, Lits: lits}
+	s.noteGrammar(r)
+	return r, nil
 }
 
 // logout ends the session politely (best effort).
@@ -394,23 +400,6 @@ func (s *session) logout() {
 func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
-
-// scratch creates a mailbox of the check's own, with a name no one else
-// uses; drop deletes it.
-func (s *session) scratch() (string, error) {
-	name := "mailcheck-" + seed.Nonce()
-	r, err := s.cmd("CREATE " + name)
-	if err != nil {
-		return "", err
-	}
-	if !r.OK() {
-		return "", fmt.Errorf("CREATE %s answered %s: the check needs a mailbox of its own", name, r.Done)
-	}
-	return name, nil
-}
-
-// absentName is a mailbox name that does not exist.
-func absentName() string { return "mailcheck-absent-" + seed.Nonce() }
 
 // drop deletes a mailbox the check created, on this session or, if it is
 // broken, on a new one.
