@@ -6,8 +6,10 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,9 @@ type wireFault struct {
 	client func(line string) (forward bool, reply string)
 	// rewrite, after client, changes a line the server gets.
 	rewrite func(line string) string
+	// perConn, when set, gives each connection a fault of its own (for
+	// faults that depend on what was said before on that connection).
+	perConn func() *wireFault
 }
 
 func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
@@ -53,7 +58,33 @@ var (
 	versionCaps  = regexp.MustCompile(`(?i) IMAP4rev[12]\b`)
 	selectAbsent = regexp.MustCompile(`^(\S+) SELECT mailcheck-absent-`)
 	openInbox    = regexp.MustCompile(`^(\S+) (?i:SELECT|EXAMINE) (?i:"?inbox"?)\r\n$`)
+	selectUIDV   = regexp.MustCompile(`^(\* OK \[UIDVALIDITY )\d+`)
+	statusUIDV   = regexp.MustCompile(`^(\* STATUS .*UIDVALIDITY )\d+`)
 )
+
+// badAsNO answers NO where the server says BAD: the fault of two checks.
+var badAsNO = serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} })
+
+// uidValidityPerCommand is a proxy giving each SELECT and EXAMINE a new
+// UIDVALIDITY, every other one lower than the one before, and STATUS yet
+// another: UIDs that change within a session (RFC 9051 §2.3.1.1).
+func uidValidityPerCommand() imapProof {
+	var n atomic.Uint32
+	return serverLines(func(l string) []string {
+		switch {
+		case selectUIDV.MatchString(l):
+			k := n.Add(1)
+			v := 5000 + 10*k
+			if k%2 == 0 {
+				v = 5000 - 10*k
+			}
+			l = selectUIDV.ReplaceAllString(l, "${1}"+strconv.Itoa(int(v)))
+		case statusUIDV.MatchString(l):
+			l = statusUIDV.ReplaceAllString(l, "${1}"+strconv.Itoa(int(7000+n.Add(1))))
+		}
+		return []string{l}
+	})
+}
 
 // imapFaultFor proves every IMAP check: against its fault it must fail
 // (MUST) or warn (SHOULD/MAY).
@@ -76,8 +107,8 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return []string{l}
 	}),
-	"imap.command.syntax-error-bad": serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
-	"imap.command.unknown-bad":      serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
+	"imap.command.syntax-error-bad": badAsNO,
+	"imap.command.unknown-bad":      badAsNO,
 	"imap.logout.bye": serverLines(func(l string) []string {
 		if strings.HasPrefix(l, "* BYE") {
 			return nil
@@ -91,12 +122,26 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return []string{l}
 	}),
+	// The server sends no continuation request for a literal in STATUS
+	// (APPEND's literals, which every check that fills a mailbox needs,
+	// still get theirs).
 	"imap.literal.continuation": {
-		wire: &wireFault{server: func(_ int, l string) []string {
-			if strings.HasPrefix(l, "+") {
-				return nil
+		wire: &wireFault{perConn: func() *wireFault {
+			var statusLiteral atomic.Bool
+			return &wireFault{
+				client: func(l string) (bool, string) {
+					if strings.HasSuffix(l, " STATUS {5}\r\n") {
+						statusLiteral.Store(true)
+					}
+					return true, ""
+				},
+				server: func(_ int, l string) []string {
+					if strings.HasPrefix(l, "+") && statusLiteral.Swap(false) {
+						return nil
+					}
+					return []string{l}
+				},
 			}
-			return []string{l}
 		}},
 		options: func(o *Options) { o.ReadTimeout = time.Second },
 	},
@@ -133,7 +178,8 @@ var imapFaultFor = map[string]imapProof{
 	"imap.status.messages":          backendFault(func(f *imapbackend.Faults) { f.StatusCountOffByOne = true }),
 	"imap.uid.ascending":            backendFault(func(f *imapbackend.Faults) { f.UIDsNotAscending = true }),
 	"imap.uid.below-uidnext":        backendFault(func(f *imapbackend.Faults) { f.UIDNextTooLow = true }),
-	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerSelect = true }),
+	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerLogin = true }),
+	"imap.uidvalidity.session":      uidValidityPerCommand(),
 	"imap.uidvalidity.recreate":     backendFault(func(f *imapbackend.Faults) { f.FixedUIDValidity = true }),
 	"imap.uid.fetch-includes-uid":   backendFault(func(f *imapbackend.Faults) { f.UIDFetchOmitsUID = true }),
 	"imap.uid.star-range":           backendFault(func(f *imapbackend.Faults) { f.StarRangeExact = true }),
@@ -309,6 +355,9 @@ func startProxy(t *testing.T, upstream string, f *wireFault) string {
 
 func proxyConn(client net.Conn, upstream string, f *wireFault) {
 	defer client.Close()
+	if f.perConn != nil {
+		f = f.perConn()
+	}
 	server, err := net.DialTimeout("tcp", upstream, 5*time.Second)
 	if err != nil {
 		return
@@ -372,4 +421,51 @@ func proxyConn(client net.Conn, upstream string, f *wireFault) {
 	client.Close()
 	server.Close()
 	<-done
+}
+
+// sameFault reports whether two proofs break the server in the same way:
+// the same backend faults, or the same proxy.
+func sameFault(a, b imapProof) bool {
+	if a.wire != nil || b.wire != nil {
+		return a.wire == b.wire
+	}
+	var fa, fb imapbackend.Faults
+	a.fault(&fa)
+	b.fault(&fb)
+	return fa == fb
+}
+
+// TestIMAPFaultsFailOnlyTheirChecks: against each fault, the whole IMAP
+// suite fails (or warns) exactly the checks proven by that fault, and
+// nothing errors: no check fails for what another check owns.
+func TestIMAPFaultsFailOnlyTheirChecks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the IMAP suite once per fault")
+	}
+	for _, c := range imapsuite.Checks() {
+		p, ok := imapFaultFor[c.ID]
+		if !ok {
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			own := map[string]bool{}
+			for id, q := range imapFaultFor {
+				if sameFault(p, q) {
+					own[id] = true
+				}
+			}
+			target, opts := startIMAP(t, p)
+			opts.Only = []string{"imap.*"}
+			for _, r := range runIMAP(t, target, opts).Checks {
+				bad := r.Status == Fail || r.Status == Warn || r.Status == Error
+				switch {
+				case own[r.ID] && r.Status != Fail && r.Status != Warn:
+					t.Errorf("%s, proven by this fault: %s (%s)", r.ID, r.Status, r.Message)
+				case !own[r.ID] && bad:
+					t.Errorf("%s, not about this fault: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+				}
+			}
+		})
+	}
 }

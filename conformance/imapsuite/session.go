@@ -131,7 +131,7 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	case g.Tag == "*" && g.Kind() == "PREAUTH":
 		s.authed = true
 	default:
-		return nil, fmt.Errorf("greeting %q: the server does not offer service", g)
+		return nil, engine.Unmet("greeting %q: the server does not offer service (imap.greeting.ok judges the greeting)", g)
 	}
 	if g.CodeIs("CAPABILITY") {
 		s.setCaps(g.Code())
@@ -451,26 +451,28 @@ func (s *session) appendMsg(mailbox, flags string, msg []byte) (*result, error) 
 	return more, err
 }
 
-// add appends msg to mailbox; a refusal is an error.
+// add appends msg to mailbox; a refusal is an unmet precondition.
 func (s *session) add(mailbox string, msg []byte) error {
 	r, err := s.appendMsg(mailbox, "", msg)
 	if err != nil {
 		return err
 	}
 	if !r.OK() {
-		return fmt.Errorf("APPEND to %s answered %s", mailbox, r.Done)
+		return engine.Unmet("APPEND to %s answered %s", mailbox, r.Done)
 	}
 	return nil
 }
 
-// must runs a command the check depends on; a refusal is an error.
+// must runs a command the check depends on; a refusal is an unmet
+// precondition (engine.Unmet). Where the command is the check's subject,
+// requireSubject turns the refusal into the check's failure.
 func (s *session) must(line string) (*result, error) {
 	r, err := s.cmd(line)
 	if err != nil {
 		return nil, err
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("%s answered %s", line, r.Done)
+		return nil, engine.Unmet("%s answered %s", line, r.Done)
 	}
 	return r, nil
 }
@@ -506,7 +508,7 @@ type selection struct {
 }
 
 // open selects (or examines) a mailbox and parses what the server said; a
-// refusal is an error.
+// refusal is an unmet precondition.
 func (s *session) open(name string, examine bool) (*selection, error) {
 	verb := "SELECT"
 	if examine {
@@ -517,7 +519,7 @@ func (s *session) open(name string, examine bool) (*selection, error) {
 		return nil, err
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("%s %s answered %s", verb, name, r.Done)
+		return nil, engine.Unmet("%s %s answered %s", verb, name, r.Done)
 	}
 	return parseSelection(r), nil
 }
@@ -586,7 +588,7 @@ func parseFetch(r *response) (*fetched, error) {
 	f := &fetched{seq: r.Num(), size: -1}
 	_, items, ok := strings.Cut(r.Text, "(")
 	if !ok || !strings.HasSuffix(items, ")") {
-		return nil, fmt.Errorf("malformed FETCH response %q", r)
+		return nil, engine.Unmet("malformed FETCH response %q", r)
 	}
 	items = items[:len(items)-1]
 	lit := 0
@@ -700,7 +702,7 @@ func (s *session) fetchOne(line string) (*fetched, *result, error) {
 		return nil, nil, err
 	}
 	if !r.OK() {
-		return nil, r, fmt.Errorf("%s answered %s", line, r.Done)
+		return nil, r, engine.Unmet("%s answered %s", line, r.Done)
 	}
 	fs, err := fetches(r)
 	if err != nil {
@@ -732,7 +734,7 @@ func (s *session) uids() ([]uint32, error) {
 		return nil, err
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("UID SEARCH ALL answered %s", r.Done)
+		return nil, engine.Unmet("UID SEARCH ALL answered %s", r.Done)
 	}
 	return searchNums(r), nil
 }
