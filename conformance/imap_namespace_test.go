@@ -47,14 +47,18 @@ func inboxNamespace(announce bool) imapProof {
 // (STARTTLS hidden, LOGIN in clear text): the baseline for proxied runs.
 var transparent = imapProof{wire: &wireFault{}}
 
-// verdicts runs the IMAP suite against p and returns each check's status.
+// verdicts runs the IMAP suite against p and returns each check's result;
+// the suite must leave no mailbox behind.
 func verdicts(t *testing.T, p imapProof) map[string]Result {
 	t.Helper()
-	target, opts := startIMAP(t, p)
+	target, opts, srv := startIMAPServer(t, p)
 	opts.Only = []string{"imap.*"}
 	out := map[string]Result{}
 	for _, r := range runIMAP(t, target, opts).Checks {
 		out[r.ID] = r
+	}
+	if left := leftovers(t, srv); len(left) > 0 {
+		t.Errorf("mailboxes left behind: %v", left)
 	}
 	return out
 }

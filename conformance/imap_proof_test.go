@@ -211,6 +211,14 @@ var imapFaultFor = map[string]imapProof{
 // clear text and the proxy hides STARTTLS, so the proxy sees plain text.
 func startIMAP(t *testing.T, p imapProof) (Target, Options) {
 	t.Helper()
+	target, opts, _ := startIMAPServer(t, p)
+	return target, opts
+}
+
+// startIMAPServer is startIMAP, with the server, whose store the test can
+// look into.
+func startIMAPServer(t *testing.T, p imapProof) (Target, Options, *reference.Server) {
+	t.Helper()
 	srv, trust, err := StartEmbedded(func(c *reference.Config) {
 		if p.fault != nil {
 			p.fault(&c.IMAP.Faults)
@@ -241,7 +249,24 @@ func startIMAP(t *testing.T, p imapProof) (Target, Options) {
 	if p.options != nil {
 		p.options(&opts)
 	}
-	return target, opts
+	return target, opts, srv
+}
+
+// leftovers are the suite's mailboxes still in the store: every check
+// deletes what it creates, whatever its verdict.
+func leftovers(t *testing.T, srv *reference.Server) []string {
+	t.Helper()
+	names, err := srv.Store().ListMailboxes(embeddedUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range names {
+		if strings.Contains(n, "mailcheck-") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func runIMAP(t *testing.T, target Target, opts Options) *Report {
@@ -455,8 +480,13 @@ func TestIMAPFaultsFailOnlyTheirChecks(t *testing.T) {
 					own[id] = true
 				}
 			}
-			target, opts := startIMAP(t, p)
+			target, opts, srv := startIMAPServer(t, p)
 			opts.Only = []string{"imap.*"}
+			defer func() {
+				if left := leftovers(t, srv); len(left) > 0 {
+					t.Errorf("mailboxes left behind: %v", left)
+				}
+			}()
 			for _, r := range runIMAP(t, target, opts).Checks {
 				bad := r.Status == Fail || r.Status == Warn || r.Status == Error
 				switch {
@@ -464,6 +494,47 @@ func TestIMAPFaultsFailOnlyTheirChecks(t *testing.T) {
 					t.Errorf("%s, proven by this fault: %s (%s)", r.ID, r.Status, r.Message)
 				case !own[r.ID] && bad:
 					t.Errorf("%s, not about this fault: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+				}
+			}
+		})
+	}
+}
+
+var (
+	tryCreateCode = regexp.MustCompile(`^(mc\d+) NO \[TRYCREATE\] .*`)
+	expungeLine   = regexp.MustCompile(`^\* (\d+) EXPUNGE\r\n$`)
+)
+
+// malformedFaults are servers whose only fault is a malformed response:
+// the check about that response says "malformed", imap.syntax.responses
+// fails quoting it, and nothing else fails for it or errors.
+var malformedFaults = map[string]struct {
+	proof   imapProof
+	subject string
+}{
+	// RFC 9051 §9 resp-text: the code stands right after the status word.
+	"NO APPEND [TRYCREATE] failed": {subject: "imap.append.trycreate", proof: serverLines(func(l string) []string {
+		return []string{tryCreateCode.ReplaceAllString(l, "$1 NO APPEND [TRYCREATE] failed\r")}
+	})},
+	// RFC 9051 §9 message-data: "EXPUNGE", not "EXPUNGED".
+	"* n EXPUNGED": {subject: "imap.expunge.renumber", proof: serverLines(func(l string) []string {
+		return []string{expungeLine.ReplaceAllString(l, "* $1 EXPUNGED\r\n")}
+	})},
+}
+
+func TestIMAPMalformedIsCalledMalformed(t *testing.T) {
+	for name, m := range malformedFaults {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := verdicts(t, m.proof)
+			for _, id := range []string{m.subject, "imap.syntax.responses"} {
+				if r := got[id]; r.Status != Fail || !strings.Contains(r.Message, "malformed") {
+					t.Errorf("%s: %s (%s), want fail naming the malformed response", id, r.Status, r.Message)
+				}
+			}
+			for id, r := range got {
+				if r.Status == Error || (r.Status == Fail || r.Status == Warn) && !strings.Contains(r.Message, "malformed") {
+					t.Errorf("%s: %s (%s)\n%s", id, r.Status, r.Message, transcriptOf(r))
 				}
 			}
 		})

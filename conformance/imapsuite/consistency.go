@@ -70,6 +70,11 @@ func (v *view) apply(rs []*response) {
 		}
 	}
 	for _, r := range rs {
+		if rule := malformation(r.Tag, r.Text, r.Lits); rule != "" {
+			// A client cannot apply what it cannot parse: say so, rather
+			// than that the update was missing.
+			note("%q is malformed: %s", r, rule)
+		}
 		switch r.Kind() {
 		case "EXISTS":
 			n := int(r.Num())
