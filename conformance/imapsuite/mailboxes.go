@@ -18,7 +18,7 @@ func (s *session) listed(name string) (bool, error) {
 	}
 	for _, l := range r.Of("LIST") {
 		f := strings.Fields(l.Text)
-		if len(f) > 0 && strings.Trim(f[len(f)-1], `"`) == name {
+		if len(f) > 0 && strings.Trim(f[len(f)-1], `"`) == strings.Trim(name, `"`) {
 			return true, nil
 		}
 	}
