@@ -276,9 +276,9 @@ func decrease(u uidValidities) string {
 }
 
 // uidValiditiesOf asks for mailbox's UIDVALIDITY four times in one
-// session: STATUS, EXAMINE, EXAMINE again, STATUS again (STATUS on a
-// mailbox that is not selected: RFC 9051 §6.3.11 advises against it on the
-// selected one). A SELECT without it is imap.select.responses' subject, a
+// session: STATUS, EXAMINE, EXAMINE again, STATUS again (STATUS while
+// the mailbox is not selected: RFC 9051 §6.3.11, STATUS "SHOULD NOT be
+// used on the currently selected mailbox"). A SELECT without it is imap.select.responses' subject, a
 // STATUS without it imap.syntax.responses': the check then skips.
 func (s *session) uidValiditiesOf(t *engine.T, mailbox string) uidValidities {
 	var seen uidValidities
