@@ -6,8 +6,10 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +39,11 @@ type wireFault struct {
 	// client sees each line from the client: forward says whether the
 	// server gets it, reply is sent to the client instead.
 	client func(line string) (forward bool, reply string)
+	// rewrite, after client, changes a line the server gets.
+	rewrite func(line string) string
+	// perConn, when set, gives each connection a fault of its own (for
+	// faults that depend on what was said before on that connection).
+	perConn func() *wireFault
 }
 
 func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
@@ -51,7 +58,33 @@ var (
 	versionCaps  = regexp.MustCompile(`(?i) IMAP4rev[12]\b`)
 	selectAbsent = regexp.MustCompile(`^(\S+) SELECT mailcheck-absent-`)
 	openInbox    = regexp.MustCompile(`^(\S+) (?i:SELECT|EXAMINE) (?i:"?inbox"?)\r\n$`)
+	selectUIDV   = regexp.MustCompile(`^(\* OK \[UIDVALIDITY )\d+`)
+	statusUIDV   = regexp.MustCompile(`^(\* STATUS .*UIDVALIDITY )\d+`)
 )
+
+// badAsNO answers NO where the server says BAD: the fault of two checks.
+var badAsNO = serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} })
+
+// uidValidityPerCommand is a proxy giving each SELECT and EXAMINE a new
+// UIDVALIDITY, every other one lower than the one before, and STATUS yet
+// another: UIDs that change within a session (RFC 9051 §2.3.1.1).
+func uidValidityPerCommand() imapProof {
+	var n atomic.Uint32
+	return serverLines(func(l string) []string {
+		switch {
+		case selectUIDV.MatchString(l):
+			k := n.Add(1)
+			v := 5000 + 10*k
+			if k%2 == 0 {
+				v = 5000 - 10*k
+			}
+			l = selectUIDV.ReplaceAllString(l, "${1}"+strconv.Itoa(int(v)))
+		case statusUIDV.MatchString(l):
+			l = statusUIDV.ReplaceAllString(l, "${1}"+strconv.Itoa(int(7000+n.Add(1))))
+		}
+		return []string{l}
+	})
+}
 
 // imapFaultFor proves every IMAP check: against its fault it must fail
 // (MUST) or warn (SHOULD/MAY).
@@ -74,8 +107,8 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return []string{l}
 	}),
-	"imap.command.syntax-error-bad": serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
-	"imap.command.unknown-bad":      serverLines(func(l string) []string { return []string{taggedBAD.ReplaceAllString(l, "$1 NO ")} }),
+	"imap.command.syntax-error-bad": badAsNO,
+	"imap.command.unknown-bad":      badAsNO,
 	"imap.logout.bye": serverLines(func(l string) []string {
 		if strings.HasPrefix(l, "* BYE") {
 			return nil
@@ -89,12 +122,26 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return []string{l}
 	}),
+	// The server sends no continuation request for a literal in STATUS
+	// (APPEND's literals, which every check that fills a mailbox needs,
+	// still get theirs).
 	"imap.literal.continuation": {
-		wire: &wireFault{server: func(_ int, l string) []string {
-			if strings.HasPrefix(l, "+") {
-				return nil
+		wire: &wireFault{perConn: func() *wireFault {
+			var statusLiteral atomic.Bool
+			return &wireFault{
+				client: func(l string) (bool, string) {
+					if strings.HasSuffix(l, " STATUS {5}\r\n") {
+						statusLiteral.Store(true)
+					}
+					return true, ""
+				},
+				server: func(_ int, l string) []string {
+					if strings.HasPrefix(l, "+") && statusLiteral.Swap(false) {
+						return nil
+					}
+					return []string{l}
+				},
 			}
-			return []string{l}
 		}},
 		options: func(o *Options) { o.ReadTimeout = time.Second },
 	},
@@ -131,7 +178,8 @@ var imapFaultFor = map[string]imapProof{
 	"imap.status.messages":          backendFault(func(f *imapbackend.Faults) { f.StatusCountOffByOne = true }),
 	"imap.uid.ascending":            backendFault(func(f *imapbackend.Faults) { f.UIDsNotAscending = true }),
 	"imap.uid.below-uidnext":        backendFault(func(f *imapbackend.Faults) { f.UIDNextTooLow = true }),
-	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerSelect = true }),
+	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerLogin = true }),
+	"imap.uidvalidity.session":      uidValidityPerCommand(),
 	"imap.uidvalidity.recreate":     backendFault(func(f *imapbackend.Faults) { f.FixedUIDValidity = true }),
 	"imap.uid.fetch-includes-uid":   backendFault(func(f *imapbackend.Faults) { f.UIDFetchOmitsUID = true }),
 	"imap.uid.star-range":           backendFault(func(f *imapbackend.Faults) { f.StarRangeExact = true }),
@@ -147,6 +195,14 @@ var imapFaultFor = map[string]imapProof{
 	"imap.consistency.count-uids":   backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
 	"imap.consistency.flags":        backendFault(func(f *imapbackend.Faults) { f.NoFlagUpdates = true }),
 	"imap.mailbox.new-mail-exists":  backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
+	// A malformed response no other check reads: "EXPUNGED" is no
+	// message-data (RFC 9051 §9).
+	"imap.syntax.responses": serverLines(func(l string) []string {
+		if strings.HasPrefix(l, "* CAPABILITY ") {
+			return []string{l, "* 2 EXPUNGED\r\n"}
+		}
+		return []string{l}
+	}),
 }
 
 // startIMAP starts the embedded reference server set up for p and returns
@@ -154,6 +210,14 @@ var imapFaultFor = map[string]imapProof{
 // through its SMTP server). Behind a wire fault the server takes LOGIN in
 // clear text and the proxy hides STARTTLS, so the proxy sees plain text.
 func startIMAP(t *testing.T, p imapProof) (Target, Options) {
+	t.Helper()
+	target, opts, _ := startIMAPServer(t, p)
+	return target, opts
+}
+
+// startIMAPServer is startIMAP, with the server, whose store the test can
+// look into.
+func startIMAPServer(t *testing.T, p imapProof) (Target, Options, *reference.Server) {
 	t.Helper()
 	srv, trust, err := StartEmbedded(func(c *reference.Config) {
 		if p.fault != nil {
@@ -185,7 +249,24 @@ func startIMAP(t *testing.T, p imapProof) (Target, Options) {
 	if p.options != nil {
 		p.options(&opts)
 	}
-	return target, opts
+	return target, opts, srv
+}
+
+// leftovers are the suite's mailboxes still in the store: every check
+// deletes what it creates, whatever its verdict.
+func leftovers(t *testing.T, srv *reference.Server) []string {
+	t.Helper()
+	names, err := srv.Store().ListMailboxes(embeddedUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range names {
+		if strings.Contains(n, "mailcheck-") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func runIMAP(t *testing.T, target Target, opts Options) *Report {
@@ -299,6 +380,9 @@ func startProxy(t *testing.T, upstream string, f *wireFault) string {
 
 func proxyConn(client net.Conn, upstream string, f *wireFault) {
 	defer client.Close()
+	if f.perConn != nil {
+		f = f.perConn()
+	}
 	server, err := net.DialTimeout("tcp", upstream, 5*time.Second)
 	if err != nil {
 		return
@@ -320,6 +404,9 @@ func proxyConn(client net.Conn, upstream string, f *wireFault) {
 				forward, reply := true, ""
 				if f.client != nil {
 					forward, reply = f.client(line)
+				}
+				if forward && f.rewrite != nil {
+					line = f.rewrite(line)
 				}
 				if forward {
 					server.Write([]byte(line))
@@ -359,4 +446,97 @@ func proxyConn(client net.Conn, upstream string, f *wireFault) {
 	client.Close()
 	server.Close()
 	<-done
+}
+
+// sameFault reports whether two proofs break the server in the same way:
+// the same backend faults, or the same proxy.
+func sameFault(a, b imapProof) bool {
+	if a.wire != nil || b.wire != nil {
+		return a.wire == b.wire
+	}
+	var fa, fb imapbackend.Faults
+	a.fault(&fa)
+	b.fault(&fb)
+	return fa == fb
+}
+
+// TestIMAPFaultsFailOnlyTheirChecks: against each fault, the whole IMAP
+// suite fails (or warns) exactly the checks proven by that fault, and
+// nothing errors: no check fails for what another check owns.
+func TestIMAPFaultsFailOnlyTheirChecks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the IMAP suite once per fault")
+	}
+	for _, c := range imapsuite.Checks() {
+		p, ok := imapFaultFor[c.ID]
+		if !ok {
+			continue
+		}
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			own := map[string]bool{}
+			for id, q := range imapFaultFor {
+				if sameFault(p, q) {
+					own[id] = true
+				}
+			}
+			target, opts, srv := startIMAPServer(t, p)
+			opts.Only = []string{"imap.*"}
+			defer func() {
+				if left := leftovers(t, srv); len(left) > 0 {
+					t.Errorf("mailboxes left behind: %v", left)
+				}
+			}()
+			for _, r := range runIMAP(t, target, opts).Checks {
+				bad := r.Status == Fail || r.Status == Warn || r.Status == Error
+				switch {
+				case own[r.ID] && r.Status != Fail && r.Status != Warn:
+					t.Errorf("%s, proven by this fault: %s (%s)", r.ID, r.Status, r.Message)
+				case !own[r.ID] && bad:
+					t.Errorf("%s, not about this fault: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+				}
+			}
+		})
+	}
+}
+
+var (
+	tryCreateCode = regexp.MustCompile(`^(mc\d+) NO \[TRYCREATE\] .*`)
+	expungeLine   = regexp.MustCompile(`^\* (\d+) EXPUNGE\r\n$`)
+)
+
+// malformedFaults are servers whose only fault is a malformed response:
+// the check about that response says "malformed", imap.syntax.responses
+// fails quoting it, and nothing else fails for it or errors.
+var malformedFaults = map[string]struct {
+	proof   imapProof
+	subject string
+}{
+	// RFC 9051 §9 resp-text: the code stands right after the status word.
+	"NO APPEND [TRYCREATE] failed": {subject: "imap.append.trycreate", proof: serverLines(func(l string) []string {
+		return []string{tryCreateCode.ReplaceAllString(l, "$1 NO APPEND [TRYCREATE] failed\r")}
+	})},
+	// RFC 9051 §9 message-data: "EXPUNGE", not "EXPUNGED".
+	"* n EXPUNGED": {subject: "imap.expunge.renumber", proof: serverLines(func(l string) []string {
+		return []string{expungeLine.ReplaceAllString(l, "* $1 EXPUNGED\r\n")}
+	})},
+}
+
+func TestIMAPMalformedIsCalledMalformed(t *testing.T) {
+	for name, m := range malformedFaults {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := verdicts(t, m.proof)
+			for _, id := range []string{m.subject, "imap.syntax.responses"} {
+				if r := got[id]; r.Status != Fail || !strings.Contains(r.Message, "malformed") {
+					t.Errorf("%s: %s (%s), want fail naming the malformed response", id, r.Status, r.Message)
+				}
+			}
+			for id, r := range got {
+				if r.Status == Error || (r.Status == Fail || r.Status == Warn) && !strings.Contains(r.Message, "malformed") {
+					t.Errorf("%s: %s (%s)\n%s", id, r.Status, r.Message, transcriptOf(r))
+				}
+			}
+		})
+	}
 }

@@ -5,8 +5,13 @@
 // that need a login skip.
 //
 // Checks run in parallel and never assume what the mailbox holds: most
-// work in a mailbox of their own (mailcheck-<nonce>), which they create,
-// fill with APPEND and delete at the end. The check that needs mail
+// work in a mailbox of their own (mailcheck-<nonce>, in the personal
+// namespace: "INBOX.mailcheck-<nonce>" on a server that keeps mailboxes
+// under INBOX.), which they create, fill with APPEND and delete at the
+// end, whatever the verdict. A check fails only for its own subject: when
+// the server refuses a step that is another check's subject, it skips
+// ("precondition: …") quoting the reply. Every response is read against
+// the RFC 9051 §9 grammar (imap.syntax.responses). The check that needs mail
 // delivered sends it through the seed server (Options.Seed) and deletes
 // only that message, by UID. The suite never deletes mail it did not put
 // there.
@@ -22,7 +27,7 @@ import (
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
-		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks,
+		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks, syntaxChecks,
 	} {
 		all = append(all, group...)
 	}

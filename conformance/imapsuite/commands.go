@@ -49,7 +49,7 @@ var commandChecks = []*engine.Check{
 			case !r.OK():
 				t.Fail("CAPABILITY answered %s", r.Done)
 			case len(caps) == 0:
-				t.Fail("CAPABILITY completed without the required untagged CAPABILITY response")
+				t.Fail("CAPABILITY completed without the required untagged CAPABILITY response%s", r.malformedNote())
 			default:
 				s.setCaps(caps[0].Text)
 				if !s.has("IMAP4rev1") && !s.has("IMAP4rev2") {
@@ -133,7 +133,7 @@ var commandChecks = []*engine.Check{
 				return nil
 			}
 			if len(r.Of("BYE")) == 0 {
-				t.Fail("no untagged BYE before the tagged OK to LOGOUT")
+				t.Fail("no untagged BYE before the tagged OK to LOGOUT%s", r.malformedNote())
 				return nil
 			}
 			if wait := s.c.ReadTimeout(); !s.c.Closed(wait) {

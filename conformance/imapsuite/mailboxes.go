@@ -18,7 +18,7 @@ func (s *session) listed(name string) (bool, error) {
 	}
 	for _, l := range r.Of("LIST") {
 		f := strings.Fields(l.Text)
-		if len(f) > 0 && strings.Trim(f[len(f)-1], `"`) == name {
+		if len(f) > 0 && strings.Trim(f[len(f)-1], `"`) == strings.Trim(name, `"`) {
 			return true, nil
 		}
 	}
@@ -76,11 +76,14 @@ var mailboxChecks = []*engine.Check{
 				return err
 			}
 			s.logout()
-			s2, err := login(ctx, t)
+			// drop logs in again if s2 never came: the mailbox goes
+			// whatever happens.
+			var s2 *session
+			defer func() { drop(ctx, t, s2, name) }()
+			s2, err = login(ctx, t)
 			if err != nil {
 				return err
 			}
-			defer drop(ctx, t, s2, name)
 			ok, err := s2.listed(name)
 			if err != nil {
 				return err
@@ -143,7 +146,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.cmd("DELETE " + absent)
 			if err != nil {
 				return err
@@ -161,7 +164,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.appendMsg(absent, "", seed.Message(t, seed.Nonce(), "mailcheck APPEND to a missing mailbox", "Never stored.\r\n"))
 			if err != nil {
 				return err
@@ -189,7 +192,7 @@ var mailboxChecks = []*engine.Check{
 			if s == nil || err != nil {
 				return err
 			}
-			absent := absentName()
+			absent := s.absentName()
 			r, err := s.appendMsg(absent, "", seed.Message(t, seed.Nonce(), "mailcheck APPEND to a missing mailbox", "Never stored.\r\n"))
 			if err != nil {
 				return err
@@ -203,6 +206,11 @@ var mailboxChecks = []*engine.Check{
 			}
 			if r.Done.CodeIs("TRYCREATE") {
 				return nil
+			}
+			if rule := malformation(r.Done.Tag, r.Done.Text, r.Done.Lits); rule != "" {
+				// "NO APPEND [TRYCREATE] failed": the code may be there, in
+				// the wrong place, where a client does not look for it.
+				t.FailNow("APPEND to a missing mailbox answered %q, which is malformed: %s", r.Done, rule)
 			}
 			// TRYCREATE may be left out only when the server is certain
 			// the mailbox cannot be created.
@@ -248,7 +256,7 @@ var mailboxChecks = []*engine.Check{
 				}
 				st := r.Of("STATUS")
 				if !r.OK() || len(st) == 0 {
-					t.Fail("STATUS %s (MESSAGES) answered %s with %d STATUS responses", name, r.Done, len(st))
+					t.Fail("STATUS %s (MESSAGES) answered %s with %d STATUS responses%s", name, r.Done, len(st), r.malformedNote())
 					return nil
 				}
 				_, items, _ := strings.Cut(st[0].Text, "(")

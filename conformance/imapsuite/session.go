@@ -107,6 +107,10 @@ type session struct {
 	selected bool
 	// broken is set once an I/O error leaves the connection unusable.
 	broken bool
+	// ns is the personal namespace, once learnt (namespace.go).
+	ns *namespace
+	// malformed are the responses read that break the grammar (syntax.go).
+	malformed []violation
 }
 
 // dial connects and reads the greeting, which must be OK or PREAUTH for the
@@ -131,7 +135,7 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 		// connection" now; the runner tries the check again later.
 		return nil, engine.Busy("greeting %q", g)
 	default:
-		return nil, fmt.Errorf("greeting %q: the server does not offer service", g)
+		return nil, engine.Unmet("greeting %q: the server does not offer service (imap.greeting.ok judges the greeting)", g)
 	}
 	if g.CodeIs("CAPABILITY") {
 		s.setCaps(g.Code())
@@ -386,7 +390,9 @@ func (s *session) read() (*response, error) {
 	}
 	line := text.String()
 	tag, rest, _ := strings.Cut(line, " ")
-	return &response{Tag: tag, Text: rest, Lits: lits}, nil
+	r := &response{Tag: tag, Text: rest, Lits: lits}
+	s.noteGrammar(r)
+	return r, nil
 }
 
 // logout ends the session politely (best effort).
@@ -401,23 +407,6 @@ func (s *session) logout() {
 func quote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
-
-// scratch creates a mailbox of the check's own, with a name no one else
-// uses; drop deletes it.
-func (s *session) scratch() (string, error) {
-	name := "mailcheck-" + seed.Nonce()
-	r, err := s.cmd("CREATE " + name)
-	if err != nil {
-		return "", err
-	}
-	if !r.OK() {
-		return "", fmt.Errorf("CREATE %s answered %s: the check needs a mailbox of its own", name, r.Done)
-	}
-	return name, nil
-}
-
-// absentName is a mailbox name that does not exist.
-func absentName() string { return "mailcheck-absent-" + seed.Nonce() }
 
 // drop deletes a mailbox the check created, on this session or, if it is
 // broken, on a new one.
@@ -491,26 +480,28 @@ func busyNO(r *result) bool {
 	return r.Done.Code() == "" && (strings.Contains(text, "locked") || strings.Contains(text, "try again"))
 }
 
-// add appends msg to mailbox; a refusal is an error.
+// add appends msg to mailbox; a refusal is an unmet precondition.
 func (s *session) add(mailbox string, msg []byte) error {
 	r, err := s.appendMsg(mailbox, "", msg)
 	if err != nil {
 		return err
 	}
 	if !r.OK() {
-		return fmt.Errorf("APPEND to %s answered %s", mailbox, r.Done)
+		return engine.Unmet("APPEND to %s answered %s", mailbox, r.Done)
 	}
 	return nil
 }
 
-// must runs a command the check depends on; a refusal is an error.
+// must runs a command the check depends on; a refusal is an unmet
+// precondition (engine.Unmet). Where the command is the check's subject,
+// requireSubject turns the refusal into the check's failure.
 func (s *session) must(line string) (*result, error) {
 	r, err := s.cmd(line)
 	if err != nil {
 		return nil, err
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("%s answered %s", line, r.Done)
+		return nil, engine.Unmet("%s answered %s", line, r.Done)
 	}
 	return r, nil
 }
@@ -546,7 +537,7 @@ type selection struct {
 }
 
 // open selects (or examines) a mailbox and parses what the server said; a
-// refusal is an error.
+// refusal is an unmet precondition.
 func (s *session) open(name string, examine bool) (*selection, error) {
 	verb := "SELECT"
 	if examine {
@@ -560,7 +551,7 @@ func (s *session) open(name string, examine bool) (*selection, error) {
 		return nil, engine.Busy("%s %s answered %s", verb, name, r.Done)
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("%s %s answered %s", verb, name, r.Done)
+		return nil, engine.Unmet("%s %s answered %s", verb, name, r.Done)
 	}
 	return parseSelection(r), nil
 }
@@ -629,7 +620,7 @@ func parseFetch(r *response) (*fetched, error) {
 	f := &fetched{seq: r.Num(), size: -1}
 	_, items, ok := strings.Cut(r.Text, "(")
 	if !ok || !strings.HasSuffix(items, ")") {
-		return nil, fmt.Errorf("malformed FETCH response %q", r)
+		return nil, engine.Unmet("malformed FETCH response %q", r)
 	}
 	items = items[:len(items)-1]
 	lit := 0
@@ -743,7 +734,7 @@ func (s *session) fetchOne(line string) (*fetched, *result, error) {
 		return nil, nil, err
 	}
 	if !r.OK() {
-		return nil, r, fmt.Errorf("%s answered %s", line, r.Done)
+		return nil, r, engine.Unmet("%s answered %s", line, r.Done)
 	}
 	fs, err := fetches(r)
 	if err != nil {
@@ -775,7 +766,7 @@ func (s *session) uids() ([]uint32, error) {
 		return nil, err
 	}
 	if !r.OK() {
-		return nil, fmt.Errorf("UID SEARCH ALL answered %s", r.Done)
+		return nil, engine.Unmet("UID SEARCH ALL answered %s", r.Done)
 	}
 	return searchNums(r), nil
 }

@@ -111,10 +111,10 @@ type Backend struct {
 	mu       sync.Mutex
 	trackers map[*mailstore.Mailbox]*imapserver.MailboxTracker
 
-	// For faults only: who created which mailbox, and how many times a
-	// mailbox was selected.
+	// For faults only: who created which mailbox, and how many logins
+	// there were.
 	created createdBy
-	selects atomic.Uint32
+	logins  atomic.Uint32
 
 	// sessions counts the live sessions, for MaxConnections.
 	sessions atomic.Int64

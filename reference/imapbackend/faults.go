@@ -52,9 +52,10 @@ type Faults struct {
 	// the highest UID in use while the newest message is there
 	// (imap.uid.below-uidnext).
 	UIDNextTooLow bool
-	// UIDValidityPerSelect: every SELECT and EXAMINE reports a new
-	// UIDVALIDITY, with the same UIDs (imap.uidvalidity.stable).
-	UIDValidityPerSelect bool
+	// UIDValidityPerLogin: every login sees a new, higher UIDVALIDITY
+	// (the same all through its session), with the same UIDs: allowed, but
+	// UIDs SHOULD persist across sessions (imap.uidvalidity.stable).
+	UIDValidityPerLogin bool
 	// FixedUIDValidity: every mailbox reports UIDVALIDITY 1, so a mailbox
 	// deleted and created again reuses both UIDVALIDITY and its UIDs
 	// (imap.uidvalidity.recreate).

@@ -47,7 +47,7 @@ func (s *session) uidValidity(mb *mailstore.Mailbox) uint32 {
 	if s.faults().FixedUIDValidity {
 		return 1
 	}
-	return mb.UIDValidity()
+	return mb.UIDValidity() + s.uidValidityBump
 }
 
 // target is a message an operation applies to: its sequence number in the
@@ -91,9 +91,6 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		return nil, imapError(err)
 	}
 	data.UIDValidity = s.uidValidity(mb)
-	if s.faults().UIDValidityPerSelect {
-		data.UIDValidity += s.backend.selects.Add(1)
-	}
 	if s.faults().UIDNextTooLow && data.UIDNext > 1 {
 		data.UIDNext--
 	}

@@ -22,6 +22,9 @@ type session struct {
 	user    string
 	sel     *selected // nil when no mailbox is selected
 	closed  bool
+	// uidValidityBump is added to every UIDVALIDITY this session reports
+	// (Faults.UIDValidityPerLogin).
+	uidValidityBump uint32
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
@@ -56,6 +59,9 @@ func (s *session) Login(username, password string) error {
 		return imapserver.ErrAuthFailed
 	}
 	s.user = user
+	if s.faults().UIDValidityPerLogin {
+		s.uidValidityBump = s.backend.logins.Add(1)
+	}
 	return nil
 }
 
