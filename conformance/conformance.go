@@ -86,6 +86,9 @@ type Report struct {
 	Summary map[Status]int `json:"summary"`
 	// Checks holds one result per check run, in catalogue order per target.
 	Checks []Result `json:"checks"`
+	// Leftovers are the messages the run sent and could not delete (sent
+	// to a mailbox it cannot read, or with no read-back mailbox given).
+	Leftovers []Leftover `json:"leftovers,omitempty"`
 }
 
 // Failed reports whether the run fails at the given level.
@@ -148,6 +151,9 @@ func Run(ctx context.Context, rawTargets []string, protocol string, opts Options
 // RunTargets is Run with parsed targets.
 func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	opts = opts.WithDefaults()
+	if opts.State == nil {
+		opts.State = engine.NewRunState()
+	}
 	report := &Report{Kind: ReportKind, Version: ReportVersion, Tool: Version, Started: time.Now().UTC(), Targets: targets, Summary: map[Status]int{}}
 	// With an SMTP target beside POP3/IMAP ones, mail for the end-to-end
 	// checks goes in through it (unless --seed says otherwise).
@@ -189,6 +195,7 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 	for _, c := range report.Checks {
 		report.Summary[c.Status]++
 	}
+	report.Leftovers = sweep(ctx, targets, &opts)
 	report.DurationMS = float64(time.Since(report.Started).Microseconds()) / 1000
 	return report, nil
 }
@@ -265,6 +272,7 @@ func MergeReports(reports []*Report) (*Report, error) {
 		out.DurationMS += r.DurationMS
 		out.Targets = append(out.Targets, r.Targets...)
 		out.Checks = append(out.Checks, r.Checks...)
+		out.Leftovers = append(out.Leftovers, r.Leftovers...)
 	}
 	for _, c := range out.Checks {
 		out.Summary[c.Status]++

@@ -34,7 +34,11 @@ func RunChecks(ctx context.Context, target Target, checks []*Check, opts *Option
 }
 
 func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Result) {
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	timeout := opts.Timeout
+	if c.ReadsBack {
+		timeout += 2 * opts.ReadbackTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{Target: target, Options: opts, check: c, record: newTranscript()}
 	start := time.Now()
@@ -65,7 +69,7 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options) (res Re
 		t.status, t.message = Error, "could not decide: "+err.Error()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			t.message += fmt.Sprintf(" (check timeout %v)", opts.Timeout)
+			t.message += fmt.Sprintf(" (check timeout %v)", timeout)
 		case ctx.Err() != nil:
 			t.message = "not decided: the run was cancelled (" + err.Error() + ")"
 		}
