@@ -111,13 +111,17 @@ func resultOf(t *testing.T, r *Report, id string) Result {
 // TestReadbackThatAppendsCRLFIsNotBlamedOnSMTP: a POP3 read-back server
 // that appends CRLF to every message, behind a correct SMTP server: the
 // checks judging content by read-back skip naming the alteration; none
-// fails or warns.
+// fails or warns. Checked as a POP3 server itself, it fails end to end.
 func TestReadbackThatAppendsCRLFIsNotBlamedOnSMTP(t *testing.T) {
 	smtp, pop3, _, opts := embedded(t, nil)
 	appendsCRLF := proxied(t, pop3, retrRewriter(func(lines []string) []string { return append(lines, "\r\n") }))
 	opts.Readback = &appendsCRLF
 	opts.Only = []string{"smtp.data.transparency", "smtp.8bitmime.preserved", "smtp.8bit.without-8bitmime", "smtp.received.added", "smtp.content.*"}
 	report := runTargets(t, []Target{smtp}, opts)
+	opts.Only = []string{"e2e.pop3.byte-identical"}
+	if r := runTargets(t, []Target{appendsCRLF}, opts).Checks[0]; r.Status != Fail || !strings.Contains(r.Message, `appends "\r\n"`) {
+		t.Errorf("%s against the POP3 server itself: %s (%s), want a failure naming the CRLF", r.ID, r.Status, r.Message)
+	}
 	for _, id := range []string{"smtp.data.transparency", "smtp.8bitmime.preserved", "smtp.received.added", "smtp.content.from-line"} {
 		r := resultOf(t, report, id)
 		if r.Status != Skip || !strings.Contains(r.Message, "precondition: ") || !strings.Contains(r.Message, `appends "\r\n"`) {
@@ -197,12 +201,26 @@ func TestReadbackWaitsForSlowDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for two deliveries of 11 s each")
 	}
-	smtp, _, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 11 * time.Second })
+	smtp, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 11 * time.Second })
+	var sessions atomic.Int32
+	counted := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+		if strings.HasPrefix(line, "USER ") {
+			sessions.Add(1)
+		}
+		return true, ""
+	}})
+	opts.Readback = &counted
 	opts.Only = []string{"smtp.received.added"}
 	report := runTargets(t, []Target{smtp}, opts)
 	if r := resultOf(t, report, "smtp.received.added"); r.Status != Pass {
 		t.Errorf("smtp.received.added: %s (%s)\n%s", r.Status, r.Message, transcriptOf(r))
 	}
+	// Two waits of 11 s: polling every 100 ms would take some 220
+	// sessions, each locking an mbox against the delivery awaited.
+	if n := sessions.Load(); n > 40 {
+		t.Errorf("%d read-back sessions for two deliveries: the polling does not back off", n)
+	}
+	t.Logf("%d read-back sessions", sessions.Load())
 }
 
 // TestRunsLeaveNoTraces: the whole suite, run twice against the reference

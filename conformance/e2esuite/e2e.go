@@ -75,6 +75,11 @@ func roundTrip(ctx context.Context, t *engine.T) error {
 		sent = seed.Message(t, n, "mailcheck end-to-end", body(false))
 		err = seed.Send(ctx, t, sent)
 	}
+	if errors.Is(err, seed.ErrRefused) {
+		// The SMTP server's refusal is the SMTP suite's to judge; here
+		// it only leaves nothing to read back.
+		return engine.Unmet("%v", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,10 @@ func control(ctx context.Context, t *engine.T, via, rb engine.Target) (trust, er
 		return trust{}, err
 	}
 	got, err := Poll(ctx, t, rb, n)
+	var refused *engine.PreconditionError
+	if errors.As(err, &refused) {
+		return trust{refused.Reason}, nil // the read-back server refuses: it stays so for the run
+	}
 	if err != nil {
 		return trust{}, err
 	}

@@ -3,7 +3,6 @@ package readback
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -16,9 +15,10 @@ var literalRE = regexp.MustCompile(`\{(\d+)\}\r\n$`)
 
 // imapSession is a read-back session with an IMAP server (RFC 9051).
 type imapSession struct {
-	t   *engine.T
-	c   *engine.Conn
-	seq int
+	target engine.Target
+	t      *engine.T
+	c      *engine.Conn
+	seq    int
 }
 
 // cmd sends a tagged command and returns the untagged lines, with a
@@ -46,7 +46,11 @@ func (s *imapSession) cmd(line string) ([]string, error) {
 		str := string(l)
 		if strings.HasPrefix(str, tag+" ") {
 			if !strings.HasPrefix(str, tag+" OK") {
-				return out, fmt.Errorf("read-back IMAP: %s: %s", line, strings.TrimSpace(str))
+				// A refusal is the read-back server's, not the subject's
+				// of the check: a precondition. Only the verb is quoted
+				// (LOGIN carries the password).
+				verb, _, _ := strings.Cut(line, " ")
+				return out, engine.Unmet("the read-back mailbox %s refused %s: %s", s.target, verb, strings.TrimSpace(str))
 			}
 			return out, nil
 		}
@@ -87,7 +91,7 @@ func takeIMAP(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		return nil, nil, err
 	}
 	defer c.Close()
-	s := &imapSession{t: t, c: c}
+	s := &imapSession{target: target, t: t, c: c}
 	if _, err := c.ReadLine(); err != nil {
 		return nil, nil, err
 	}
@@ -165,7 +169,7 @@ func (s *imapSession) fetch(uid string) ([]byte, error) {
 			return []byte(after), nil
 		}
 	}
-	return nil, errors.New("read-back IMAP: FETCH returned no literal")
+	return nil, engine.Unmet("the read-back mailbox %s answered UID FETCH %s BODY.PEEK[] without the message", s.target, uid)
 }
 
 func quote(s string) string {

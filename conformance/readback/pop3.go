@@ -3,6 +3,7 @@ package readback
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,7 +12,10 @@ import (
 )
 
 // pop3Session is a read-back session with a POP3 maildrop (RFC 1939).
-type pop3Session struct{ c *engine.Conn }
+type pop3Session struct {
+	target engine.Target
+	c      *engine.Conn
+}
 
 // ok sends cmd (none for the greeting) and reads a +OK status line.
 func (s pop3Session) ok(cmd string) (string, error) {
@@ -26,7 +30,14 @@ func (s pop3Session) ok(cmd string) (string, error) {
 	}
 	line := strings.TrimRight(string(l), "\r\n")
 	if !strings.HasPrefix(line, "+OK") {
-		return line, fmt.Errorf("read-back POP3: %q", line)
+		// A refusal is the read-back server's, not the subject's of the
+		// check: a precondition. Only the verb is quoted (PASS carries
+		// the password).
+		verb, _, _ := strings.Cut(cmd, " ")
+		if cmd == "" {
+			verb = "the session (greeting)"
+		}
+		return line, engine.Unmet("the read-back mailbox %s refused %s: %q", s.target, verb, line)
 	}
 	return line, nil
 }
@@ -56,7 +67,7 @@ func takePOP3(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		return nil, nil, err
 	}
 	defer c.Close()
-	s := pop3Session{c}
+	s := pop3Session{target, c}
 	if _, err := s.ok(""); err != nil {
 		return nil, nil, err
 	}
@@ -79,6 +90,10 @@ func takePOP3(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 	marked := map[string]bool{}
 	for i := count; i >= 1; i-- {
 		if _, err := s.ok("TOP " + strconv.Itoa(i) + " 0"); err != nil {
+			var refused *engine.PreconditionError
+			if errors.As(err, &refused) {
+				continue // gone meanwhile (expunged over IMAP, say)
+			}
 			return got, nil, err
 		}
 		head, err := s.multi()
