@@ -7,7 +7,6 @@
 package readback
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -103,16 +102,3 @@ func take(ctx context.Context, t *engine.T, target engine.Target, nonces []strin
 	}
 	return got, deleted, err
 }
-
-// nonceOf returns which of the nonces marks the header head ("" if none).
-func nonceOf(head []byte, nonces []string) string {
-	for _, n := range nonces {
-		if bytes.Contains(head, nonceField(n)) {
-			return n
-		}
-	}
-	return ""
-}
-
-// nonceField is the header field line that marks a test message.
-func nonceField(n string) []byte { return []byte("X-Mailcheck-Nonce: " + n + "\r\n") }
