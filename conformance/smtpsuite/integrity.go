@@ -32,11 +32,11 @@ var integrityChecks = []*engine.Check{
 		},
 	},
 	{
-		ID: "smtp.content.from-line", Title: "A body line starting \"From \" arrives as sent, not quoted \">From \" (read back)", Spec: "RFC 5321 §3.6.3; RFC 4155 §2", Level: engine.Must, ReadsBack: true,
+		ID: "smtp.content.from-line", Title: "A body line starting \"From \" arrives as sent, not quoted \">From \" (read back)", Spec: "RFC 5321 §3.6.3; RFC 4155", Level: engine.Must, ReadsBack: true,
 		Run: func(ctx context.Context, t *engine.T) error {
 			// An mbox store separates messages with "From " lines and
 			// quotes such body lines; the quoting is the store's, never
-			// the message's (RFC 4155 §2), so it must not show.
+			// the message's (RFC 4155), so it must not show.
 			return refusedOrIntact(ctx, t, "from-line", "", "Hello,\r\nFrom here on, the line starts with \"From \".\r\n>From this one too, quoted by its author.\r\n")
 		},
 	},
