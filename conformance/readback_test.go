@@ -305,3 +305,20 @@ func nonceMarks(t *testing.T, target Target) []string {
 	cmd("QUIT")
 	return nonces
 }
+
+// TestLongContentAcceptedIntactPasses: a server whose line limit is raised
+// (RFC 5321 §4.5.3.1 allows it) accepts the long lines and delivers them
+// intact: the content checks pass on the read-back, not on a refusal.
+func TestLongContentAcceptedIntactPasses(t *testing.T) {
+	smtp, _, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.MaxTextLine = 10000 })
+	opts.Only = []string{"smtp.content.*"}
+	report := runTargets(t, []Target{smtp}, opts)
+	if len(report.Checks) != 4 {
+		t.Errorf("%d results, want 4", len(report.Checks))
+	}
+	for _, r := range report.Checks {
+		if r.Status != Pass || r.Message != "accepted and delivered intact" {
+			t.Errorf("%s: %s (%s), want a pass on the read-back\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
+		}
+	}
+}
