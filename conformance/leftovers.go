@@ -36,6 +36,7 @@ func sweep(ctx context.Context, targets []Target, opts *Options) []Leftover {
 		return nil
 	}
 	mailbox, ok := sweepMailbox(targets, opts)
+	undeletable := map[string]bool{} // found in the mailbox, and could not be deleted
 	reason := "no read-back mailbox for " + opts.Rcpt + " (--readback)"
 	if ok {
 		var nonces []string
@@ -45,18 +46,24 @@ func sweep(ctx context.Context, targets []Target, opts *Options) []Leftover {
 			}
 		}
 		t := engine.Detached("mailcheck.sweep", mailbox, opts)
-		_, err := readback.Sweep(ctx, t, mailbox, nonces)
+		kept, err := readback.Sweep(ctx, t, mailbox, nonces)
 		reason = ""
 		if err != nil {
 			reason = "the sweep of " + mailbox.String() + " failed: " + err.Error()
 		}
 		left = opts.State.Undeleted()
+		for _, n := range kept {
+			undeletable[n] = true
+		}
 	}
 	var out []Leftover
 	for _, m := range left {
 		l := Leftover{Nonce: m.Nonce, Check: m.Check, Via: m.Via, Reason: reason}
+		if undeletable[m.Nonce] {
+			l.Reason = "found in " + mailbox.String() + ", which cannot delete it alone (IMAP without UIDPLUS, or DELE refused)"
+		}
 		for _, rcpt := range m.To {
-			if rcpt != opts.Rcpt || !ok || reason != "" {
+			if rcpt != opts.Rcpt || !ok || l.Reason != "" {
 				l.To = append(l.To, rcpt)
 			}
 		}

@@ -322,3 +322,25 @@ func TestLongContentAcceptedIntactPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestUndeletableMessagesAreListed: a read-back mailbox over IMAP without
+// UIDPLUS cannot delete one message alone; the run lists what it found and
+// kept.
+func TestUndeletableMessagesAreListed(t *testing.T) {
+	smtp, _, imap, opts := embedded(t, func(c *reference.Config) { c.IMAP.InsecureAuth = true })
+	noUIDPlus := proxied(t, imap, &wireFault{server: func(_ int, line string) []string {
+		if strings.Contains(line, "CAPABILITY") {
+			line = strings.NewReplacer(" UIDPLUS", "", " IMAP4rev2", "").Replace(line)
+		}
+		return []string{line}
+	}})
+	opts.Readback = &noUIDPlus
+	opts.Only = []string{"smtp.data.dot-termination"}
+	report := runTargets(t, []Target{smtp}, opts)
+	if len(report.Leftovers) != 1 || !strings.Contains(report.Leftovers[0].Reason, "cannot delete it alone") {
+		t.Fatalf("leftovers %+v, want the dot-termination message, found and kept", report.Leftovers)
+	}
+	if l := report.Leftovers[0]; l.Check != "smtp.data.dot-termination" || !slices.Equal(l.To, []string{opts.Rcpt}) {
+		t.Errorf("leftover %+v", l)
+	}
+}

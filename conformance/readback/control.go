@@ -37,6 +37,7 @@ func Verify(ctx context.Context, t *engine.T, via engine.Target) error {
 	if f := v.(trust); f.unmet != "" {
 		return engine.Unmet("%s", f.unmet)
 	}
+	t.Note("read-back path proven: the run's plain control message through %s came back intact from %s", via, rb)
 	return nil
 }
 

@@ -123,6 +123,7 @@ func takeIMAP(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		if len(uids) == 0 {
 			continue
 		}
+		got[n] = []byte{}
 		if fetch {
 			msg, err := s.fetch(uids[0])
 			if err != nil {

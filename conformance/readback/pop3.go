@@ -111,6 +111,9 @@ func takePOP3(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		if n == "" || !slices.Contains(nonces, n) {
 			continue
 		}
+		if !fetch && got[n] == nil {
+			got[n] = []byte{}
+		}
 		if fetch && got[n] == nil {
 			if _, err := s.ok("RETR " + strconv.Itoa(i)); err != nil {
 				return got, nil, err

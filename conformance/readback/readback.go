@@ -9,6 +9,7 @@ package readback
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,17 +76,23 @@ func Once(ctx context.Context, t *engine.T, target engine.Target, n string) ([]b
 }
 
 // Sweep deletes from target's mailbox every message carrying one of the
-// nonces, in one session, and returns the nonces of the messages it
-// deleted (a nonce not found names a message already deleted, never
-// delivered, or not delivered yet).
-func Sweep(ctx context.Context, t *engine.T, target engine.Target, nonces []string) ([]string, error) {
-	_, deleted, err := take(ctx, t, target, nonces, false)
-	return deleted, err
+// nonces, in one session. It returns the nonces of the messages it found
+// and could not delete (an IMAP server without UIDPLUS, a refused DELE);
+// a nonce not found names a message already deleted, never delivered, or
+// not delivered yet.
+func Sweep(ctx context.Context, t *engine.T, target engine.Target, nonces []string) (kept []string, err error) {
+	found, deleted, err := take(ctx, t, target, nonces, false)
+	for _, n := range nonces {
+		if _, ok := found[n]; ok && !slices.Contains(deleted, n) {
+			kept = append(kept, n)
+		}
+	}
+	return kept, err
 }
 
-// take finds the messages carrying the nonces in one session, fetches them
-// when fetch is set (got: nonce → message), and deletes them (deleted:
-// the nonces of the messages it deleted, all copies of each).
+// take finds the messages carrying the nonces in one session (got: nonce
+// → message, fetched when fetch is set, empty otherwise), and deletes them
+// (deleted: the nonces of the messages it deleted, all copies of each).
 func take(ctx context.Context, t *engine.T, target engine.Target, nonces []string, fetch bool) (got map[string][]byte, deleted []string, err error) {
 	mu.Lock()
 	defer mu.Unlock()
