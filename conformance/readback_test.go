@@ -344,3 +344,18 @@ func TestUndeletableMessagesAreListed(t *testing.T) {
 		t.Errorf("leftover %+v", l)
 	}
 }
+
+// TestRefusedRecipientSkipsContentChecks: a recipient the server refuses
+// leaves the read-back checks nothing to judge: they skip with the reply,
+// they do not fail.
+func TestRefusedRecipientSkipsContentChecks(t *testing.T) {
+	smtp, _, _, opts := embedded(t, nil)
+	opts.Rcpt = "nobody@" + EmbeddedDomain
+	opts.Only = []string{"smtp.data.transparency", "smtp.received.added", "smtp.8bit*", "smtp.content.*"}
+	report := runTargets(t, []Target{smtp}, opts)
+	for _, r := range report.Checks {
+		if r.Status != Skip || !strings.Contains(r.Message, "precondition: ") || !strings.Contains(r.Message, "550") {
+			t.Errorf("%s: %s (%s), want a skip quoting the refusal", r.ID, r.Status, r.Message)
+		}
+	}
+}

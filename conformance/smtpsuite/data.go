@@ -3,6 +3,7 @@ package smtpsuite
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -163,8 +164,10 @@ func readBackTrusted(ctx context.Context, t *engine.T) {
 
 // sendTestMessage sends a test message in a session of its own, with
 // field (a header field line, without CRLF) added to its header when not
-// empty, and returns it, its nonce and the reply at the end of data; r is
-// nil, with the verdict recorded, when the transaction was refused before.
+// empty, and returns it, its nonce and the reply at the end of data. The
+// steps before the content are the checks' preconditions: a refusal
+// ends the check with a skip (engine.Unmet), except a refused MAIL
+// parameter, which is the subject of the check that sends it.
 func sendTestMessage(ctx context.Context, t *engine.T, id, mailParams, field, body string) (sent, n string, r *smtpwire.Reply, err error) {
 	s, err := ehloed(ctx, t)
 	if err != nil {
@@ -175,8 +178,31 @@ func sendTestMessage(ctx context.Context, t *engine.T, id, mailParams, field, bo
 	if field != "" {
 		sent = strings.Replace(sent, "\r\n\r\n", "\r\n"+field+"\r\n\r\n", 1)
 	}
-	r, ok, err := s.transaction(mailParams, smtpwire.AppendDotStuffed(nil, []byte(sent)), "sending the test message")
-	if !ok || err != nil {
+	steps := []struct {
+		line string
+		want []int
+	}{
+		{"MAIL FROM:<" + t.Options.From + ">" + mailParams, []int{250}},
+		{"RCPT TO:<" + t.Options.Rcpt + ">", []int{250, 251}},
+		{"DATA", []int{354}},
+	}
+	for i, step := range steps {
+		r, err := s.cmd(step.line)
+		if err != nil {
+			return "", "", nil, err
+		}
+		if slices.Contains(step.want, r.Code) {
+			continue
+		}
+		if i == 0 && mailParams != "" {
+			t.FailNow("%q got %s, want 250", step.line, r)
+		}
+		return "", "", nil, engine.Unmet("sending the test message: %q got %s, want %s", step.line, r, codeList(step.want))
+	}
+	if err := s.c.Write(smtpwire.AppendDotStuffed(nil, []byte(sent))); err != nil {
+		return "", "", nil, err
+	}
+	if r, err = s.c.ReadSMTPReply(); err != nil {
 		return "", "", nil, err
 	}
 	s.cmd("QUIT")
