@@ -174,7 +174,7 @@ func writeLeftovers(w io.Writer, left []conformance.Leftover) {
 	if len(left) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%d test messages left behind (find them by their X-Mailcheck-Nonce header):\n", len(left))
+	fmt.Fprintf(w, "Left behind: %d test message(s) the run could not delete (each found by its X-Mailcheck-Nonce header):\n", len(left))
 	for _, l := range left {
 		fmt.Fprintf(w, "  X-Mailcheck-Nonce: %s  to %s, from %s via %s: %s\n", l.Nonce, strings.Join(l.To, ", "), l.Check, l.Via, l.Reason)
 	}

@@ -17,7 +17,7 @@ func TestLeftoversListed(t *testing.T) {
 	}
 	writeLeftovers(&b, []conformance.Leftover{{Nonce: "abc123", Check: "smtp.pipelining.order", Via: "smtp://127.0.0.1:25", To: []string{"postmaster"}, Reason: "sent to postmaster, a mailbox the run cannot read"}})
 	out := b.String()
-	for _, want := range []string{"1 test messages left behind", "X-Mailcheck-Nonce: abc123", "postmaster", "smtp.pipelining.order"} {
+	for _, want := range []string{"Left behind: 1 test message(s)", "X-Mailcheck-Nonce: abc123", "postmaster", "smtp.pipelining.order"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output %q lacks %q", out, want)
 		}
