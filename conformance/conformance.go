@@ -100,6 +100,9 @@ type Report struct {
 	Waivers []WaiverRecord `json:"waivers,omitempty"`
 	// StrictWaivers: a stale waiver fails the run (--strict-waivers).
 	StrictWaivers bool `json:"strict_waivers,omitempty"`
+	// Leftovers are the messages the run sent and could not delete (sent
+	// to a mailbox it cannot read, or with no read-back mailbox given).
+	Leftovers []Leftover `json:"leftovers,omitempty"`
 }
 
 // WaiverRecord is one waiver of the run and what it did.
@@ -207,6 +210,9 @@ func Run(ctx context.Context, rawTargets []string, protocol string, opts Options
 // RunTargets is Run with parsed targets.
 func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, error) {
 	opts = opts.WithDefaults()
+	if opts.State == nil {
+		opts.State = engine.NewRunState()
+	}
 	report := &Report{Kind: ReportKind, Version: ReportVersion, Tool: Version, Started: time.Now().UTC(), Targets: targets, Summary: map[Status]int{}}
 	// With an SMTP target beside POP3/IMAP ones, mail for the end-to-end
 	// checks goes in through it (unless --seed says otherwise).
@@ -248,6 +254,7 @@ func RunTargets(ctx context.Context, targets []Target, opts Options) (*Report, e
 	for _, c := range report.Checks {
 		report.Summary[c.Status]++
 	}
+	report.Leftovers = sweep(ctx, targets, &opts)
 	report.DurationMS = float64(time.Since(report.Started).Microseconds()) / 1000
 	return report, nil
 }
@@ -362,6 +369,7 @@ func MergeReports(reports []*Report) (*Report, error) {
 		out.Checks = append(out.Checks, r.Checks...)
 		out.Waivers = append(out.Waivers, r.Waivers...)
 		out.StrictWaivers = out.StrictWaivers || r.StrictWaivers
+		out.Leftovers = append(out.Leftovers, r.Leftovers...)
 	}
 	for _, c := range out.Checks {
 		out.Summary[c.Status]++

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,7 +25,7 @@ type conformFlags struct {
 	only, skip                                     []string
 	failOn                                         string
 	parallel                                       int
-	timeout, readTimeout                           time.Duration
+	timeout, readTimeout, readbackTimeout          time.Duration
 	list, verbose, tlsSkipVerify, strictWaivers    bool
 	caFile, jsonFile, junitFile, htmlFile, waive   string
 }
@@ -101,6 +102,7 @@ connection, no greeting).`,
 	fl.StringVar(&f.user, "user", "", "user for AUTH")
 	fl.StringVar(&f.password, "password", "", "password for AUTH (or in the target URL)")
 	fl.StringVar(&f.readback, "readback", "", "mailbox where mail to --rcpt arrives: pop3://user:pass@host:port or imap://…")
+	fl.DurationVar(&f.readbackTimeout, "readback-timeout", engine.DefaultReadbackTimeout, "how long to wait for a sent message to arrive in the read-back mailbox")
 	fl.StringVar(&f.seed, "seed", "", "SMTP server that delivers to the POP3/IMAP target's mailbox (smtp://host:port): checks send their own messages to --rcpt through it")
 	fl.StringArrayVar(&f.only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
 	fl.StringArrayVar(&f.skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
@@ -142,6 +144,7 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	opts := conformance.Options{
 		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
 		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout, ReadTimeout: f.readTimeout,
+		ReadbackTimeout: f.readbackTimeout,
 	}
 	if f.readback != "" {
 		rb, err := engine.ParseTarget(f.readback, "")
@@ -183,6 +186,7 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	if err := reports.WriteText(out, report, reports.TextOptions{Color: isTerminal(out), Verbose: f.verbose}); err != nil {
 		return err
 	}
+	writeLeftovers(out, report.Leftovers)
 	for _, w := range []struct {
 		path  string
 		write func(io.Writer) error
@@ -204,6 +208,18 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		return exitError{exitFailure, errors.New(report.FailureReason(failOn))}
 	}
 	return nil
+}
+
+// writeLeftovers lists the messages the run sent and could not delete, so
+// that whoever runs it can remove them (they carry X-Mailcheck-Nonce).
+func writeLeftovers(w io.Writer, left []conformance.Leftover) {
+	if len(left) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Left behind: %d test message(s) the run could not delete (each found by its X-Mailcheck-Nonce header):\n", len(left))
+	for _, l := range left {
+		fmt.Fprintf(w, "  X-Mailcheck-Nonce: %s  to %s, from %s via %s: %s\n", l.Nonce, strings.Join(l.To, ", "), l.Check, l.Via, l.Reason)
+	}
 }
 
 func writeFileWith(path string, write func(io.Writer) error) error {

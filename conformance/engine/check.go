@@ -61,6 +61,11 @@ type Check struct {
 	// *PreconditionError (Unmet) is a Skip, and a *BusyError (Busy) runs
 	// the check again afresh, later and with fewer checks at once.
 	Run func(ctx context.Context, t *T) error
+	// ReadsBack marks a check that waits for its message to be delivered
+	// to a mailbox: its timeout is Options.Timeout plus twice
+	// Options.ReadbackTimeout (the run's control message may be waited
+	// for within it, then its own).
+	ReadsBack bool
 }
 
 // Result is the outcome of one check.
@@ -117,6 +122,13 @@ type T struct {
 	// slow wait lowers the run's parallelism.
 	pace   *Limiter
 	ticket Ticket
+}
+
+// Detached returns a T for work outside any check (the end-of-run sweep of
+// the messages the checks sent), named id in its notes: it dials and reads
+// like a check, and its verdict and transcript go nowhere.
+func Detached(id string, target Target, opts *Options) *T {
+	return &T{Target: target, Options: opts, check: &Check{ID: id, Level: Must}, record: newTranscript()}
 }
 
 // Fail records that the requirement is not met: Fail for a MUST, Warn for a

@@ -29,8 +29,12 @@ type Options struct {
 	// deletes mail it did not put there.
 	Seed *Target
 	// ReadbackTimeout bounds the wait for a message to arrive there.
-	// Default 10s.
+	// Default DefaultReadbackTimeout.
 	ReadbackTimeout time.Duration
+	// State is what the checks of one run share (facts established once,
+	// the messages sent). conformance.RunTargets sets a fresh one per run
+	// when it is nil.
+	State *RunState
 	// Only and Skip select checks by ID glob (path.Match syntax, e.g.
 	// "smtp.data.*"). Empty Only means all.
 	Only, Skip []string
@@ -70,13 +74,24 @@ type Options struct {
 // literals) until they judge it.
 const DefaultMaxReceive = 4 << 20
 
+// DefaultReadbackTimeout bounds the wait for a message sent over SMTP to
+// be readable in the mailbox. RFC 5321 sets no bound on delivery; in
+// practice a queue manager hands fresh mail to local delivery at once, but
+// an mbox delivery waits for the mailbox lock that every POP3 session
+// holds for its length (RFC 1939 §8), and content filters (spam, virus)
+// take seconds to tens of seconds per message under load. A minute covers
+// those, and still ends in a minute the wait for a message a server
+// accepted and dropped. The read-back polls with backoff (see
+// conformance/readback), so a long limit costs the server nothing.
+const DefaultReadbackTimeout = 60 * time.Second
+
 // WithDefaults returns o with zero fields defaulted.
 func (o Options) WithDefaults() Options {
 	if o.From == "" {
 		o.From = "conform@mailcheck.invalid"
 	}
 	if o.ReadbackTimeout <= 0 {
-		o.ReadbackTimeout = 10 * time.Second
+		o.ReadbackTimeout = DefaultReadbackTimeout
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 8

@@ -111,7 +111,11 @@ func notes(texts []string) []Line {
 // not serve it this time: the check is to run again. calm says no wait
 // was slow.
 func runOne(ctx context.Context, target Target, c *Check, opts *Options, pace *Limiter, tk Ticket, history []string) (res Result, busy error, calm bool) {
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	timeout := opts.Timeout
+	if c.ReadsBack {
+		timeout += 2 * opts.ReadbackTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := &T{Target: target, Options: opts, check: c, record: newTranscript(), pace: pace, ticket: tk}
 	for _, h := range history {
@@ -154,7 +158,7 @@ func runOne(ctx context.Context, target Target, c *Check, opts *Options, pace *L
 		t.status, t.message = Error, "could not decide: "+err.Error()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			t.message += fmt.Sprintf(" (check timeout %v)", opts.Timeout)
+			t.message += fmt.Sprintf(" (check timeout %v)", timeout)
 		case ctx.Err() != nil:
 			t.message = "not decided: the run was cancelled (" + err.Error() + ")"
 		}

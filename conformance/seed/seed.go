@@ -5,11 +5,13 @@
 package seed
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
@@ -22,6 +24,10 @@ var ErrNoSeed = errors.New("no seed server (--seed smtp://… with --rcpt)")
 // ErrNo8BitMIME is returned for a message with 8-bit octets when the seed
 // server does not offer 8BITMIME (RFC 6152): it is not sent.
 var ErrNo8BitMIME = errors.New("seed: 8-bit message, and the server does not offer 8BITMIME")
+
+// ErrRefused is wrapped by Send's errors when the server refused a step
+// (as opposed to a broken connection).
+var ErrRefused = errors.New("refused")
 
 // Nonce returns a fresh marker for a test message.
 func Nonce() string {
@@ -48,7 +54,14 @@ func Send(ctx context.Context, t *engine.T, msgs ...[]byte) error {
 	if t.Options.Seed == nil || t.Options.Rcpt == "" {
 		return ErrNoSeed
 	}
-	c, err := t.DialTarget(ctx, *t.Options.Seed)
+	return SendVia(ctx, t, *t.Options.Seed, msgs...)
+}
+
+// SendVia is Send through the SMTP server via. Each message accepted goes
+// into the run's ledger (engine.T.Sent), by which the run deletes what its
+// checks leave behind.
+func SendVia(ctx context.Context, t *engine.T, via engine.Target, msgs ...[]byte) error {
+	c, err := t.DialTarget(ctx, via)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -64,7 +77,7 @@ func Send(ctx context.Context, t *engine.T, msgs ...[]byte) error {
 			return nil, fmt.Errorf("seed: %w", err)
 		}
 		if r.Code != code {
-			return r, fmt.Errorf("seed: %q got %s", line, r)
+			return r, fmt.Errorf("seed: %q got %s: %w", line, r, ErrRefused)
 		}
 		return r, nil
 	}
@@ -102,9 +115,23 @@ func Send(ctx context.Context, t *engine.T, msgs ...[]byte) error {
 		if _, err := expect("", 250); err != nil {
 			return err
 		}
+		if n := NonceOf(msg); n != "" {
+			t.Sent(n, via, t.Options.Rcpt)
+		}
 	}
 	c.Send("QUIT")
 	return nil
+}
+
+var nonceRE = regexp.MustCompile(`(?m)^X-Mailcheck-Nonce: ([0-9a-f]+)\r$`)
+
+// NonceOf returns the nonce that marks msg ("" if none).
+func NonceOf(msg []byte) string {
+	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
+	if m := nonceRE.FindSubmatch(append(head, '\r', '\n')); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
 
 func hasEightBit(b []byte) bool {

@@ -190,7 +190,11 @@ func nonce() string {
 // testMessage builds a message that a read-back can find by its nonce.
 // It carries every header RFC 5322 requires (Date, From), so a server has
 // no reason to add any below the trace headers.
+//
+// The message goes into the run's ledger (engine.T.Sent): what no check
+// deletes, the run sweeps from the read-back mailbox at its end.
 func testMessage(t *engine.T, id, n string, body string) string {
+	t.Sent(n, t.Target, t.Options.Rcpt)
 	return "Date: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
 		"From: <" + t.Options.From + ">\r\n" +
 		"To: <" + t.Options.Rcpt + ">\r\n" +

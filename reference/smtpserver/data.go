@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
@@ -85,12 +87,27 @@ func (s *session) cmdData(hasArgs bool) {
 		s.reply(250, "2.0.0", "OK: queued as %s", id)
 		return
 	}
+	if d := s.faults().DeliverAfter; d > 0 {
+		s.deliverLater(d, env, [][]byte{header, bytes.Clone(s.data.Bytes())})
+		s.reply(250, "2.0.0", "OK: queued as %s", id)
+		return
+	}
 	if err := s.srv.backend.Deliver(s.ctx, env, [][]byte{header, s.data.Bytes()}); err != nil {
 		s.replyDeliveryError(err)
 		return
 	}
 	s.log.Info("message accepted", "id", id, "from", env.From, "rcpts", len(env.Recipients), "octets", len(header)+s.data.Len())
 	s.reply(250, "2.0.0", "OK: queued as %s", id)
+}
+
+// deliverLater delivers the message after d (the DeliverAfter fault).
+func (s *session) deliverLater(d time.Duration, env *Envelope, message [][]byte) {
+	ctx := context.WithoutCancel(s.ctx)
+	time.AfterFunc(d, func() {
+		if err := s.srv.backend.Deliver(ctx, env, message); err != nil {
+			s.log.Warn("late delivery failed", "err", err)
+		}
+	})
 }
 
 // readData reads DATA content from r into buf until the line ".\r\n",
@@ -110,6 +127,7 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		}
 	}
 	atLineStart := true
+	inHeader := true
 	lineLen := 0
 	// prevCR: the previous chunk, part of a line over the buffer, ended in
 	// CR, so a chunk of just LF completes a CRLF.
@@ -132,8 +150,9 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		}
 		// RFC 5321 §4.5.3.1.6: the limit does not count the leading dot
 		// duplicated for transparency.
+		before := lineLen
 		lineLen += len(content)
-		if lineLen > lineLimit {
+		if lineLen > lineLimit && !f.acceptsLongLine(inHeader) {
 			setFault(dataLongLine)
 		}
 		// A CR must be followed by LF and an LF preceded by CR.
@@ -165,7 +184,7 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		}
 		if fault != dataTooBig {
 			start := buf.Len()
-			buf.Write(content)
+			buf.Write(f.alterLine(content, atLineStart, before, complete, inHeader))
 			if f.StripHighBit {
 				for i, b := range buf.Bytes()[start:] {
 					buf.Bytes()[start+i] = b & 0x7f
@@ -179,6 +198,7 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		atLineStart = endsInCRLF || complete && (f.BareLFEndsData || f.LFStartsLine)
 		prevCR = chunk[len(chunk)-1] == '\r'
 		if complete {
+			inHeader = inHeader && lineLen > 2
 			lineLen = 0
 		}
 	}

@@ -1,5 +1,7 @@
 package smtpserver
 
+import "time"
+
 // Faults break the server in single, named ways, so that each conformance
 // check can be shown to fail against a server with exactly that fault and
 // pass against the correct one. Only tests set them; the zero value is the
@@ -63,6 +65,22 @@ type Faults struct {
 	// clears the high bit of every octet (smtp.8bit.without-8bitmime,
 	// smtp.8bitmime.preserved).
 	StripHighBit bool
+	// TruncateLongLines accepts body lines over 1000 octets and stores
+	// them cut to 998 (smtp.content.long-line-1500,
+	// smtp.content.long-line-5000).
+	TruncateLongLines bool
+	// QuoteFromLines stores a body line starting "From " as ">From ", as
+	// an mbox store that does not undo its quoting would
+	// (smtp.content.from-line).
+	QuoteFromLines bool
+	// RefoldLongHeaderLines accepts header lines over 1000 octets and
+	// stores them folded into lines of about 78 octets
+	// (smtp.content.long-header-line).
+	RefoldLongHeaderLines bool
+	// DeliverAfter answers 250 at the end of data and delivers the message
+	// only this long after: a slow delivery, not a fault (the read-back
+	// must wait for it: smtp.received.added passes).
+	DeliverAfter time.Duration
 	// Accept8BitCommands accepts 8-bit octets in addresses
 	// (smtp.command.8bit).
 	Accept8BitCommands bool
