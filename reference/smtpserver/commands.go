@@ -21,6 +21,10 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 		s.reply(501, "5.5.4", "Syntax: %s domain-or-address-literal", verb)
 		return
 	}
+	if esmtp && s.faults().RefuseSecondEHLO && s.info.ESMTP {
+		s.reply(503, "5.5.1", "Bad sequence of commands: EHLO already accepted")
+		return
+	}
 	if f := s.faults(); esmtp && f.RefuseEHLO || !esmtp && f.RefuseHELO {
 		s.reply(502, "5.5.1", "%s not implemented", verb)
 		return
@@ -212,6 +216,10 @@ func (s *session) cmdRcpt(arg string) {
 		info = &relayed
 	}
 	if err := s.srv.backend.Recipient(s.ctx, info, mb); err != nil {
+		var r *smtpwire.Reply
+		if s.faults().UnknownRecipient501 && errors.As(err, &r) && r.Code == 550 {
+			err = smtpwire.NewReply(501, "5.1.3", "Bad recipient address syntax")
+		}
 		s.replyError(err, "recipient check")
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
@@ -42,7 +43,18 @@ func (s *session) cmdData(hasArgs bool) {
 	}
 	s.w.WriteString("354 End data with <CR><LF>.<CR><LF>\r\n")
 	s.data.Reset()
-	fault, err := readData(s.r, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME, s.faults())
+	src := s.r
+	if also := s.faults().EndOfData; also != "" {
+		raw, err := readUntilEndOfData(s.r, also, s.srv.opts.MaxMessageBytes)
+		if err != nil {
+			s.endOnReadError(err)
+			s.conn.Close()
+			s.resetTransaction()
+			return
+		}
+		src = bufio.NewReader(bytes.NewReader(raw))
+	}
+	fault, err := readData(src, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME, s.faults())
 	if err != nil {
 		s.endOnReadError(err)
 		s.conn.Close()
@@ -180,6 +192,37 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 		prevCR = chunk[len(chunk)-1] == '\r'
 		if complete {
 			lineLen = 0
+		}
+	}
+}
+
+// readUntilEndOfData is the EndOfData fault: it reads DATA up to
+// CRLF.CRLF or up to the sequence also, whichever comes first, and returns
+// the octets read, ending in CRLF.CRLF either way, for readData to judge.
+// A sequence that starts the real end ("\r\n.\r") ends DATA only when
+// no LF is waiting to complete it. It holds at most max octets.
+func readUntilEndOfData(r *bufio.Reader, also string, max int64) ([]byte, error) {
+	const end = "\r\n.\r\n"
+	raw := []byte("\r\n") // DATA begins at the start of a line
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		raw = append(raw, b)
+		if int64(len(raw)) > max+int64(len(end)) {
+			return nil, errors.New("message over the size limit (EndOfData fault)")
+		}
+		switch {
+		case bytes.HasSuffix(raw, []byte(end)):
+			return raw[2:], nil
+		case bytes.HasSuffix(raw, []byte(also)):
+			if strings.HasPrefix(end, also) && r.Buffered() > 0 {
+				if next, _ := r.Peek(1); next[0] == end[len(also)] {
+					continue
+				}
+			}
+			return append(raw[2:], end...), nil
 		}
 	}
 }

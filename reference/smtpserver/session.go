@@ -189,6 +189,10 @@ func (s *session) handleLine(line []byte) (quit bool) {
 			s.reply(502, "5.5.1", "NOOP not implemented")
 			break
 		}
+		if hasArgs && s.faults().RefuseNOOPArguments {
+			s.reply(500, "5.5.2", "Syntax error: NOOP takes no arguments here")
+			break
+		}
 		if s.faults().NOOPResets {
 			s.resetTransaction()
 		}
@@ -247,6 +251,9 @@ func (s *session) writeReply(r *smtpwire.Reply) {
 	s.replyTo = r.AppendTo(s.replyTo[:0])
 	if s.faults().MultilineWithoutHyphen {
 		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte(strconv.Itoa(r.Code)+"-"), []byte(strconv.Itoa(r.Code)+" "))
+	}
+	if s.faults().ReplyLineEndLF {
+		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte("\r\n"), []byte("\n"))
 	}
 	s.w.Write(s.replyTo)
 }
