@@ -79,7 +79,7 @@ func (s *session) cmdMail(arg string) {
 	}
 	if strings.HasPrefix(rest, " ") {
 		// RFC 5321 §3.3: no space on either side of the colon.
-		s.reply(501, "5.5.4", "Syntax: MAIL FROM:<address> with no space after the colon (RFC 5321 §3.3)")
+		s.reply(501, "5.5.4", "Syntax: MAIL FROM:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
 	mb, null, params, err := smtpwire.ParsePath(rest)
@@ -167,7 +167,7 @@ func (s *session) cmdRcpt(arg string) {
 		return
 	}
 	if strings.HasPrefix(rest, " ") {
-		s.reply(501, "5.5.4", "Syntax: RCPT TO:<address> with no space after the colon (RFC 5321 §3.3)")
+		s.reply(501, "5.5.4", "Syntax: RCPT TO:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
 	var mb smtpwire.Mailbox
@@ -238,9 +238,9 @@ func (s *session) replyPathError(err error, enhanced, who string) {
 		// RFC 6531 §3.7.1 (no SMTPUTF8 here): 553 5.6.7.
 		s.reply(553, "5.6.7", "Non-ASCII %s address requires SMTPUTF8, which is not offered", who)
 	case errors.Is(err, smtpwire.ErrPathLength):
-		s.reply(501, enhanced, "Bad %s address: too long (RFC 5321 §4.5.3.1)", who)
+		s.reply(501, enhanced, "Bad %s address: too long (RFC 5321 section 4.5.3.1)", who)
 	default:
-		s.reply(501, enhanced, "Bad %s address syntax (RFC 5321 §4.1.2)", who)
+		s.reply(501, enhanced, "Bad %s address syntax (RFC 5321 section 4.1.2)", who)
 	}
 }
 

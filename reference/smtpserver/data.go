@@ -6,7 +6,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets with its CRLF.
@@ -69,15 +68,15 @@ func (s *session) cmdData(hasArgs bool) {
 	case dataBareLineEnd:
 		// Bare CR or LF lets a message end where another server sees no
 		// end: the SMTP smuggling attack. Refuse the message.
-		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 §2.3.8)")
+		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 section 2.3.8)")
 		return
 	case dataLongLine:
-		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", textLimit(s.faults()))
+		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 section 4.5.3.1.6)", textLimit(s.faults()))
 		return
 	case dataNUL:
 		// RFC 2045 §2.7 and §2.8: neither 7bit nor 8bit data holds NUL, and
 		// IMAP could not send it back in a literal (RFC 9051 §4.3).
-		s.reply(554, "5.6.0", "Message refused: NUL octet in DATA (RFC 2045 §2.7, §2.8)")
+		s.reply(554, "5.6.0", "Message refused: NUL octet in DATA (RFC 2045 section 2.7, section 2.8)")
 		return
 	case data8Bit:
 		// RFC 5321 §2.4 and RFC 6152 §3: 8-bit octets need BODY=8BITMIME;
@@ -199,8 +198,9 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 // readUntilEndOfData is the EndOfData fault: it reads DATA up to
 // CRLF.CRLF or up to the sequence also, whichever comes first, and returns
 // the octets read, ending in CRLF.CRLF either way, for readData to judge.
-// A sequence that starts the real end ("\r\n.\r") ends DATA only when
-// no LF is waiting to complete it. It holds at most max octets.
+// A sequence that ends inside the real end ("\r\n.\r", "\n.\r") ends DATA
+// only when the rest of the real end is not waiting to complete it. It
+// holds at most max octets.
 func readUntilEndOfData(r *bufio.Reader, also string, max int64) ([]byte, error) {
 	const end = "\r\n.\r\n"
 	raw := []byte("\r\n") // DATA begins at the start of a line
@@ -216,15 +216,26 @@ func readUntilEndOfData(r *bufio.Reader, also string, max int64) ([]byte, error)
 		switch {
 		case bytes.HasSuffix(raw, []byte(end)):
 			return raw[2:], nil
-		case bytes.HasSuffix(raw, []byte(also)):
-			if strings.HasPrefix(end, also) && r.Buffered() > 0 {
-				if next, _ := r.Peek(1); next[0] == end[len(also)] {
-					continue
-				}
-			}
+		case bytes.HasSuffix(raw, []byte(also)) && !realEndFollows(r, raw, also, end):
 			return append(raw[2:], end...), nil
 		}
 	}
+}
+
+// realEndFollows reports whether raw, which ends in also, ends in a start
+// of the real end of data that holds all of also and whose next octet is
+// already buffered.
+func realEndFollows(r *bufio.Reader, raw []byte, also, end string) bool {
+	if r.Buffered() == 0 {
+		return false
+	}
+	next, _ := r.Peek(1)
+	for k := len(end) - 1; k >= len(also); k-- {
+		if bytes.HasSuffix(raw, []byte(end[:k])) && next[0] == end[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func textLimit(f *Faults) int { return cmp.Or(f.MaxTextLine, maxTextLine) }
