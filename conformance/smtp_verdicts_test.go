@@ -65,6 +65,25 @@ func TestRefusedPostmasterFailsOnlyPostmasterChecks(t *testing.T) {
 	onlyFailing(t, results, "smtp.postmaster.bare", "smtp.postmaster.domain")
 }
 
+// Class 3: faults of a command that other checks use as a step fail only
+// the check about that command (the sequence checks judge a reset by DATA,
+// not by RCPT, which a server taking RCPT without MAIL would accept; the
+// pipelined groups only need RSET and NOOP answered).
+func TestCommandFaultsFailOnlyTheirCheck(t *testing.T) {
+	for _, c := range []struct {
+		check string
+		fault func(o *smtpserver.Options)
+	}{
+		{"smtp.sequence.rcpt-before-mail", func(o *smtpserver.Options) { o.Faults.RcptWithoutMail = true }},
+		{"smtp.noop.ok", func(o *smtpserver.Options) { o.Faults.NOOPMissing = true }},
+		{"smtp.rset.ok", func(o *smtpserver.Options) { o.Faults.RSETMissing = true }},
+		{"smtp.ehlo.accepted", func(o *smtpserver.Options) { o.Faults.RefuseEHLO = true }},
+		{"smtp.mail.null-sender", func(o *smtpserver.Options) { o.Faults.RefuseNullSender = true }},
+	} {
+		t.Run(c.check, func(t *testing.T) { onlyFailing(t, runSMTP(t, c.fault), c.check) })
+	}
+}
+
 // Class 3: NOOP arguments refused (RFC 5321 §4.1.1.9 does not require
 // taking them) do not fail the 512-octet line check, which carries its
 // line on another command.

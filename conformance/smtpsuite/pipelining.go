@@ -59,7 +59,9 @@ var pipeliningChecks = []*engine.Check{
 		Run: func(ctx context.Context, t *engine.T) error {
 			rcpt := rcptCommand(t)
 			s, replies := pipelinedGroup(ctx, t, "MAIL FROM:<"+t.Options.From+">", rcpt, rcpt, "RSET", "NOOP")
-			inOrder(t, s, replies, []int{250}, []int{250, 251}, []int{250, 251}, []int{250}, []int{250})
+			// RSET and NOOP only have to be answered, in turn (whether
+			// they get 250 is smtp.rset.ok's and smtp.noop.ok's business).
+			inOrder(t, s, replies, []int{250}, []int{250, 251}, []int{250, 251}, nil, nil)
 			return nil
 		},
 	},
@@ -72,7 +74,7 @@ var pipeliningChecks = []*engine.Check{
 			if replies[1].Code/100 != 5 {
 				t.Precondition("RCPT TO:<> answered %s, not a refusal: there is no rejected command to follow", s.describe(replies[1]))
 			}
-			inOrder(t, s, replies, []int{250}, nil, []int{250, 251}, []int{250}, []int{250})
+			inOrder(t, s, replies, []int{250}, nil, []int{250, 251}, nil, nil)
 			return nil
 		},
 	},

@@ -40,21 +40,7 @@ var sequenceChecks = []*engine.Check{
 			}
 			s := openRecipient(ctx, t)
 			s.setup("RSET", 250)
-			// With the transaction gone, RCPT is out of sequence: any
-			// refusal proves it (§4.1.4 asks 503; §4.3.2 lists more 5xx
-			// codes for RCPT, and which one is smtp.sequence.rcpt-before-
-			// mail's business). Accepting the very address taken before
-			// RSET means the transaction survived.
-			r := s.send(rcptCommand(t))
-			switch {
-			case r.Code == 250 || r.Code == 251:
-				t.FailNow("RCPT after RSET got %s: the transaction survived RSET", s.describe(r))
-			case r.Code/100 == 4:
-				t.Precondition("RCPT after RSET answered %s, a temporary failure that tells nothing", s.describe(r))
-			case r.Code/100 != 5:
-				t.FailNow("RCPT after RSET got %s, want a refusal (503)", s.describe(r))
-			}
-			s.send("RSET")
+			dataRefused(t, s, "RSET")
 			return nil
 		},
 	},
@@ -80,16 +66,7 @@ var sequenceChecks = []*engine.Check{
 			if r := s.send("EHLO " + t.Options.ClientName); r.Code != 250 {
 				t.Precondition("a second EHLO answered %s (a server may refuse it; only an accepted EHLO resets)", s.describe(r))
 			}
-			r := s.send(rcptCommand(t))
-			switch {
-			case r.Code == 250 || r.Code == 251:
-				t.FailNow("RCPT after EHLO got %s: EHLO must clear the transaction as RSET does", s.describe(r))
-			case r.Code/100 == 4:
-				t.Precondition("RCPT after EHLO answered %s, a temporary failure that tells nothing", s.describe(r))
-			case r.Code/100 != 5:
-				t.FailNow("RCPT after EHLO got %s, want a refusal (503)", s.describe(r))
-			}
-			s.send("RSET")
+			dataRefused(t, s, "EHLO")
 			return nil
 		},
 	},
@@ -110,6 +87,25 @@ var sequenceChecks = []*engine.Check{
 			return nil
 		},
 	},
+}
+
+// dataRefused judges a reset by DATA: with the transaction (sender and
+// recipient) gone, DATA is out of sequence and refused (503, §4.1.4; or
+// 554, §3.3); a 354 means the recipient survived the reset. DATA, unlike
+// RCPT, does not depend on whether the server takes RCPT without MAIL
+// (smtp.sequence.rcpt-before-mail's subject). After a 354 the check ends
+// without sending data: the closed connection aborts the transaction,
+// and nothing is delivered.
+func dataRefused(t *engine.T, s *session, reset string) {
+	r := s.send("DATA")
+	switch {
+	case r.Code == 354:
+		t.FailNow("DATA after %s got %s: the transaction survived %s", reset, s.describe(r), reset)
+	case r.Code/100 == 4:
+		t.Precondition("DATA after %s answered %s, a temporary failure that tells nothing", reset, s.describe(r))
+	case r.Code/100 != 5:
+		t.FailNow("DATA after %s got %s, want a refusal (503)", reset, s.describe(r))
+	}
 }
 
 // rsetThenNewTransaction judges RSET without a recipient to hand: after

@@ -30,7 +30,9 @@ var syntaxChecks = []*engine.Check{
 			}
 			for _, line := range []string{
 				"NOOP", "MAIL FROM:<" + t.Options.From + ">", "RCPT TO:<" + anyRecipient(t) + ">",
-				"RSET", "VRFY postmaster", "XYZZY", "RCPT TO:<" + anyRecipient(t) + ">", "QUIT",
+				"RSET", "VRFY postmaster", "XYZZY", "RCPT TO:<" + anyRecipient(t) + ">",
+				// Refusals carry the longest texts: a syntax error too.
+				"MAIL FROM: <" + t.Options.From + ">", "RSET", "QUIT",
 			} {
 				s.judgeForm(line, s.send(line))
 			}
