@@ -36,7 +36,8 @@ const (
 // text.) When enhanced is set (ENHANCEDSTATUSCODES was advertised), a
 // text that starts like an enhanced status code must be one (RFC 3463 §2).
 // With utf8 (SMTPUTF8 advertised) octets above 127 are let through in the
-// text: RFC 6531 lets such a server speak UTF-8. It returns the first
+// text: such a server takes non-ASCII mailboxes (RFC 6531 §3.3 extends
+// their syntax), and its replies may quote them. It returns the first
 // flaw, or nil.
 func flawIn(lines [][]byte, enhanced, utf8 bool) *replyFlaw {
 	for i, raw := range lines {

@@ -19,13 +19,16 @@ import (
 // second, forged one. RFC 5321 allows no such end: only CRLF ends a line
 // (§2.3.8) and only CRLF "." CRLF ends the data (§4.1.1.4).
 //
-// The variants are those of the research and its follow-ups: the SEC
-// Consult blog and smtpsmuggling.com (LF, CR and NUL forms), Postfix's
-// advisory (https://www.postfix.org/smtp-smuggling.html: <LF>.<CR><LF>,
-// <CR>.<CR>, …), and the eleven payloads of the public checker
-// smtp_smuggling_checker.py (github.com/suuhm). One check per variant:
-// each is a sequence a server may or may not accept, and the verdicts say
-// which ones it took as data and which it refused.
+// The variants are those of the research and its follow-ups: bare LF and
+// bare CR forms (\n.\n, \r.\r, … in the SEC Consult write-up), Postfix's
+// advisory (https://www.postfix.org/smtp-smuggling.html, <LF>.<CR><LF>),
+// and the eleven payloads of the public checker smtp_smuggling_checker.py
+// (github.com/suuhm/smtp_smuggling_checker.py), NUL-padded ones included.
+// One check per variant: each is a sequence a server may or may not take
+// for the end, CI can waive each on its own, and the verdicts say which
+// ones the server kept as data and which it refused. A server that takes
+// one sequence for the end also fails the variants that hold it
+// ("\r\n.\n" holds "\n.\n"): those are the same hole, seen twice.
 var endOfDataVariants = []struct{ id, seq string }{
 	{"smtp.data.bare-lf-dot", "\n.\n"},
 	{"smtp.data.lf-dot-crlf", "\n.\r\n"},
