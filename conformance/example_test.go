@@ -19,6 +19,6 @@ func ExampleRunEmbedded() {
 	fmt.Println("checks:", len(report.Checks))
 	fmt.Println("fails at MUST:", report.Failed(conformance.FailOnMust))
 	// Output:
-	// checks: 4
+	// checks: 14
 	// fails at MUST: false
 }

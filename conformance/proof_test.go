@@ -49,6 +49,18 @@ var faultFor = map[string]proof{
 	"smtp.data.dot-termination":       smtpFault(func(o *smtpserver.Options) { o.Faults.DotLineEndsData = true }),
 	"smtp.data.bare-lf-dot":           smtpFault(func(o *smtpserver.Options) { o.Faults.BareLFEndsData = true }),
 	"smtp.data.lf-dot-crlf":           smtpFault(func(o *smtpserver.Options) { o.Faults.LFStartsLine = true }),
+	"smtp.data.crlf-dot-lf":           endsDataAt("\r\n.\n"),
+	"smtp.data.cr-dot-cr":             endsDataAt("\r.\r"),
+	"smtp.data.crlf-dot-cr":           endsDataAt("\r\n.\r"),
+	"smtp.data.cr-dot-crlf":           endsDataAt("\r.\r\n"),
+	"smtp.data.lf-dot-cr":             endsDataAt("\n.\r"),
+	"smtp.data.lf-lf-dot-crlf":        endsDataAt("\n\n.\r\n"),
+	"smtp.data.crlf-nul-dot-crlf":     endsDataAt("\r\n\x00.\r\n"),
+	"smtp.data.crlf-dot-nul-crlf":     endsDataAt("\r\n.\x00\r\n"),
+	"smtp.data.crlf-nul-dot-cr":       endsDataAt("\r\n\x00.\r"),
+	"smtp.data.crlf-nul-dot-lf":       endsDataAt("\r\n\x00.\n"),
+	"smtp.reply.syntax":               smtpFault(func(o *smtpserver.Options) { o.Faults.ReplyLineEndLF = true }),
+	"smtp.rcpt.unknown-user":          smtpFault(func(o *smtpserver.Options) { o.Faults.UnknownRecipient501 = true }),
 	"smtp.data.transparency":          smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true }),
 	"smtp.received.added":             smtpFault(func(o *smtpserver.Options) { o.Faults.NoReceivedHeader = true }),
 	"smtp.8bit.without-8bitmime":      smtpFault(func(o *smtpserver.Options) { o.Faults.StripHighBit = true }),
@@ -76,6 +88,12 @@ var faultFor = map[string]proof{
 	"smtp.smtputf8.implies-8bitmime":  smtpFault(func(o *smtpserver.Options) { o.Faults.AdvertiseSMTPUTF8, o.Faults.HideEightBitMIME = true, true }),
 	"smtp.ehlo.keywords":              smtpFault(func(o *smtpserver.Options) { o.Faults.BadEHLOKeyword = true }),
 	"smtp.relay.refused":              smtpFault(func(o *smtpserver.Options) { o.Faults.OpenRelay = true }),
+}
+
+// endsDataAt is a server that also ends DATA at seq: the receiving half of
+// one SMTP smuggling variant.
+func endsDataAt(seq string) smtpFault {
+	return func(o *smtpserver.Options) { o.Faults.EndOfData = seq }
 }
 
 // passWith sets up the reference server for checks it would otherwise skip.

@@ -46,11 +46,22 @@ type Conn struct {
 	// patience, when set, lengthens the read timeout for this
 	// connection (a server may delay a failed login on purpose).
 	patience time.Duration
+	// within, when set, is the exact wait of the next reads: for a reply
+	// that a correct server does not send (SetWithin).
+	within time.Duration
 }
 
 // SetPatience makes reads on this connection wait up to d, or the phase's
 // read timeout if that is longer (still within the check's deadline).
 func (c *Conn) SetPatience(d time.Duration) { c.patience = d }
+
+// SetWithin makes the next reads wait exactly d, however long the phase's
+// RFC timeout is; 0 restores the phase's. It is for a wait whose subject is
+// a reply a correct server does not send at all (an answer to a false end
+// of data): silence is the expected outcome, so the wait is short and
+// bounded. A reply that comes later is still read afterwards, and a check
+// must judge it as arriving late, not as absent.
+func (c *Conn) SetWithin(d time.Duration) { c.within = d }
 
 // Expect sets the phase of the next reads explicitly (what names it in the
 // evidence); a write sets it again from what was sent.
@@ -61,6 +72,9 @@ func (c *Conn) Expect(p Phase, what string) {
 
 // ReadTimeout is how long the next read waits for the server.
 func (c *Conn) ReadTimeout() time.Duration {
+	if c.within > 0 {
+		return c.within
+	}
 	return max(c.patience, c.t.Options.PhaseTimeout(c.phase))
 }
 

@@ -10,7 +10,7 @@ import (
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
-		greetingChecks, commandChecks, sequenceChecks, dataChecks, eightBitChecks, integrityChecks,
+		greetingChecks, syntaxChecks, commandChecks, sequenceChecks, dataChecks, smugglingChecks, eightBitChecks, integrityChecks,
 		limitChecks, pipeliningChecks, startTLSChecks, authChecks, extensionChecks, policyChecks,
 	} {
 		all = append(all, group...)

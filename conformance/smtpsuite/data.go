@@ -36,25 +36,6 @@ var dataChecks = []*engine.Check{
 		},
 	},
 	{
-		ID: "smtp.data.bare-lf-dot", Title: "A bare-LF \"\\n.\\n\" does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
-		Run: func(ctx context.Context, t *engine.T) error {
-			// Everything after "\n.\n" is data. A server that ends DATA
-			// there runs "NOOP" as a command: the smuggled transaction.
-			return smuggledCommand(ctx, t, "bare-lf-dot", "before\n.\nNOOP\r\nafter\r\n", `"\n.\n"`)
-		},
-	},
-	{
-		ID: "smtp.data.lf-dot-crlf", Title: "A bare LF then \".\" CRLF (\"\\n.\\r\\n\") does not end DATA (no SMTP smuggling)", Spec: "RFC 5321 §2.3.8, §4.1.1.4", Level: engine.Must,
-		Run: func(ctx context.Context, t *engine.T) error {
-			// Only CRLF ends a line (§2.3.8), so only CRLF "." CRLF ends
-			// the data (§4.1.1.4). A server that takes the bare LF for a
-			// line end sees "\n.\r\n" as the end and runs "NOOP" as a
-			// command: the variant of SMTP smuggling that a receiver
-			// refusing "\n.\n" can still fall for.
-			return smuggledCommand(ctx, t, "lf-dot-crlf", "before\n.\r\nNOOP\r\nafter\r\n", `"\n.\r\n"`)
-		},
-	},
-	{
 		ID: "smtp.data.transparency", Title: "A line \"..x\" arrives as \".x\" (read back)", Spec: "RFC 5321 §4.5.2", Level: engine.Must, ReadsBack: true,
 		Run: func(ctx context.Context, t *engine.T) error {
 			got, sent, err := sendAndReadBack(ctx, t, "transparency", "", ".x\r\n..\r\n.\r\nplain\r\n")
@@ -83,33 +64,9 @@ var dataChecks = []*engine.Check{
 	},
 }
 
-// smuggledCommand sends a message whose text holds a false end of data
-// (named by end) followed by "NOOP". Rejecting the message (5xx) and
-// keeping the bytes as data (250) are both right; a second reply means the
-// server ended DATA early and ran the rest as commands.
-func smuggledCommand(ctx context.Context, t *engine.T, name, text, end string) error {
-	if !needRcpt(t) {
-		return nil
-	}
-	s, err := ehloed(ctx, t)
-	if err != nil {
-		return err
-	}
-	body := testMessage(t, name, nonce(), text)
-	wire := append([]byte(body), ".\r\n"...)
-	r, ok, err := s.transaction("", wire, "sending a message")
-	if !ok || err != nil {
-		return err
-	}
-	if r.Code != 250 && r.Code/100 != 5 {
-		t.Fail("end of data got %s, want 250 or a 5xx rejection", r)
-		return nil
-	}
-	return expectInSync(t, s, "the server ended DATA at a bare "+end+" and ran what followed as commands")
-}
-
 // expectInSync checks that nothing more came after the final reply and the
-// session still answers NOOP with one 250.
+// session still answers NOOP with one reply of its own: 250, or 502 from a
+// server without NOOP (smtp.noop.ok's business, not a loss of sync).
 func expectInSync(t *engine.T, s *session, fault string) error {
 	extra, err := s.c.Quiet(300 * time.Millisecond)
 	if err != nil {
@@ -123,8 +80,8 @@ func expectInSync(t *engine.T, s *session, fault string) error {
 	if err != nil {
 		return err
 	}
-	if r.Code != 250 {
-		t.Fail("%s: NOOP then got %s", fault, r)
+	if r.Code != 250 && r.Code != 502 {
+		t.Fail("%s: NOOP then got %s", fault, s.describe(r))
 	}
 	return nil
 }

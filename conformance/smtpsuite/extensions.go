@@ -3,6 +3,7 @@ package smtpsuite
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
@@ -45,10 +46,15 @@ var extensionChecks = []*engine.Check{
 				return err
 			}
 			for _, r := range replies {
-				if r.Code/100 != 3 && r.Enhanced == "" {
-					t.Fail("reply %q has no enhanced status code", r)
-					return nil
+				if r.Code/100 == 3 || r.Enhanced != "" {
+					continue
 				}
+				// An enhanced code elsewhere than at the start of the text
+				// is there but malformed, not missing.
+				if code := enhancedCodeIn(r.Text()); code != "" {
+					t.FailNow("reply %q is malformed: its enhanced status code %s stands after the text; RFC 2034 §4 puts it first, after the reply code", r, code)
+				}
+				t.FailNow("reply %q has no enhanced status code", r)
 			}
 			return nil
 		},
@@ -112,4 +118,16 @@ func isEHLOKeyword(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// enhancedCodeIn finds a word of text that is an enhanced status code
+// (RFC 3463 §2), or "".
+func enhancedCodeIn(text string) string {
+	for _, w := range strings.Fields(text) {
+		w = strings.Trim(w, "()[]#,;:")
+		if isEnhancedPrefix([]byte(w)) {
+			return w
+		}
+	}
+	return ""
 }

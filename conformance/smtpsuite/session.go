@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +26,9 @@ type session struct {
 	c        *engine.Conn
 	greeting *smtpwire.Reply
 	ext      map[string]string // EHLO keywords (upper case) → parameters
+	// flaws holds the replies read that break the reply grammar, with
+	// how (see read).
+	flaws map[*smtpwire.Reply]*replyFlaw
 }
 
 // dial connects and reads the greeting, which must be 220 for the check to
@@ -61,20 +65,40 @@ func ehloed(ctx context.Context, t *engine.T) (*session, error) {
 	return s, nil
 }
 
-// mailed is ehloed plus an accepted MAIL FROM: a transaction is open. It
-// returns nil, with the check failed, when MAIL is refused.
-func mailed(ctx context.Context, t *engine.T) (*session, error) {
+// The step-style openers end the check themselves (t.Require) when the
+// session cannot be set up: Error for a broken connection, Skip quoting
+// the reply for a refused setup step. A check's body then reads as its
+// steps.
+
+// open is ehloed, ending the check when it fails.
+func open(ctx context.Context, t *engine.T) *session {
 	s, err := ehloed(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok, err := s.want("MAIL FROM:<"+t.Options.From+">", "opening a transaction", 250); !ok || err != nil {
-		return nil, err
-	}
-	return s, nil
+	t.Require(err)
+	return s
 }
 
-// ehlo sends EHLO and records the extensions (RFC 5321 §4.1.1.1).
+// openTransaction is open plus an accepted MAIL FROM.
+func openTransaction(ctx context.Context, t *engine.T) *session {
+	s := open(ctx, t)
+	s.setup("MAIL FROM:<"+t.Options.From+">", 250)
+	return s
+}
+
+// openRecipient is openTransaction plus an accepted RCPT TO:<--rcpt>, the
+// surest recipient there is: the user named it as one the server takes
+// (the bare postmaster is smtp.postmaster.bare's subject, not a means).
+// Without --rcpt the check skips.
+func openRecipient(ctx context.Context, t *engine.T) *session {
+	needRcpt(t)
+	s := openTransaction(ctx, t)
+	s.setup(rcptCommand(t), 250, 251)
+	return s
+}
+
+func rcptCommand(t *engine.T) string { return "RCPT TO:<" + t.Options.Rcpt + ">" }
+
+// ehlo sends EHLO and records the extensions (RFC 5321 §4.1.1.1). A
+// refusal is an unmet precondition (smtp.ehlo.accepted judges EHLO).
 func (s *session) ehlo() error {
 	r, err := s.cmd("EHLO " + s.t.Options.ClientName)
 	if err != nil {
@@ -86,7 +110,7 @@ func (s *session) ehlo() error {
 		return engine.Busy("EHLO answered %s", r)
 	}
 	if r.Code != 250 {
-		return fmt.Errorf("EHLO answered %s", r)
+		return engine.Unmet("EHLO answered %s", s.describe(r))
 	}
 	s.ext = make(map[string]string)
 	for _, l := range r.Lines[1:] {
@@ -103,21 +127,55 @@ func (s *session) cmd(line string) (*smtpwire.Reply, error) {
 	if err := s.c.Send(line); err != nil {
 		return nil, err
 	}
-	return s.c.ReadSMTPReply()
+	return s.read()
 }
 
-// want sends a command and fails the check unless the reply code is one of
-// codes. It reports whether the reply was as wanted.
-func (s *session) want(line string, why string, codes ...int) (*smtpwire.Reply, bool, error) {
+// send is cmd ending the check on a broken connection.
+func (s *session) send(line string) *smtpwire.Reply {
+	r, err := s.cmd(line)
+	s.t.Require(err)
+	return r
+}
+
+// step sends a command the check needs but does not judge: a reply
+// other than codes is an unmet precondition quoting it.
+func (s *session) step(line string, codes ...int) (*smtpwire.Reply, error) {
 	r, err := s.cmd(line)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if !slices.Contains(codes, r.Code) {
-		s.t.Fail("%s: %q got %s, want %s", why, line, r, codeList(codes))
-		return r, false, nil
+		return r, engine.Unmet("%q answered %s", line, s.describe(r))
 	}
-	return r, true, nil
+	return r, nil
+}
+
+// setup is step ending the check (Skip for a refusal, Error for a broken
+// connection).
+func (s *session) setup(line string, codes ...int) *smtpwire.Reply {
+	r, err := s.step(line, codes...)
+	s.t.Require(err)
+	return r
+}
+
+// expect sends the command whose reply the check judges and fails the
+// check (FailNow) unless the reply code is one of codes.
+func (s *session) expect(line string, why string, codes ...int) *smtpwire.Reply {
+	r := s.send(line)
+	if !slices.Contains(codes, r.Code) {
+		s.t.FailNow("%s: %q got %s, want %s", why, line, s.describe(r), codeList(codes))
+	}
+	return r
+}
+
+// describe renders a reply for a verdict, saying so when it was
+// malformed: a check that got a malformed reply says "malformed", not
+// "missing" (smtp.reply.syntax judges the grammar itself).
+func (s *session) describe(r *smtpwire.Reply) string {
+	if f := s.flaws[r]; f != nil {
+		return fmt.Sprintf("%s (malformed: %s)", r, f)
+	}
+	return r.String()
 }
 
 func codeList(codes []int) string {
@@ -130,12 +188,8 @@ func codeList(codes []int) string {
 
 // startTLS upgrades the session with STARTTLS and EHLOs again.
 func (s *session) startTLS() error {
-	r, err := s.cmd("STARTTLS")
-	if err != nil {
+	if _, err := s.step("STARTTLS", 220); err != nil {
 		return err
-	}
-	if r.Code != 220 {
-		return fmt.Errorf("STARTTLS answered %s", r)
 	}
 	if err := s.c.StartTLS(); err != nil {
 		return err
@@ -157,16 +211,16 @@ func (s *session) authenticate() error {
 		return err
 	}
 	if r.Code != 235 {
-		return fmt.Errorf("AUTH PLAIN with the given credentials answered %s", r)
+		return engine.Unmet("AUTH PLAIN with the given credentials answered %s", s.describe(r))
 	}
 	return nil
 }
 
-// needRcpt skips the check when no accepted recipient was given.
+// needRcpt ends the check with Skip when no accepted recipient was given
+// (it returns true otherwise, for callers written as conditions).
 func needRcpt(t *engine.T) bool {
 	if t.Options.Rcpt == "" {
-		t.Skip("needs an address the server accepts (--rcpt)")
-		return false
+		t.SkipNow("needs an address the server accepts (--rcpt)")
 	}
 	return true
 }
@@ -206,22 +260,41 @@ func testMessage(t *engine.T, id, n string, body string) string {
 
 // transaction runs MAIL, RCPT and DATA with wire as the exact DATA bytes
 // (already stuffed and terminated) and returns the final reply; a refusal
-// before DATA fails the check with why.
+// before DATA is an unmet precondition (engine.Unmet) quoting the reply:
+// the message is the check's subject, not the envelope (why says what the
+// message was for).
 func (s *session) transaction(mailParams string, wire []byte, why string) (*smtpwire.Reply, bool, error) {
-	if _, ok, err := s.want("MAIL FROM:<"+s.t.Options.From+">"+mailParams, why, 250); !ok || err != nil {
-		return nil, false, err
-	}
-	if _, ok, err := s.want("RCPT TO:<"+s.t.Options.Rcpt+">", why, 250, 251); !ok || err != nil {
-		return nil, false, err
-	}
-	if _, ok, err := s.want("DATA", why, 354); !ok || err != nil {
+	if err := s.openData(mailParams, why); err != nil {
 		return nil, false, err
 	}
 	if err := s.c.Write(wire); err != nil {
 		return nil, false, err
 	}
-	r, err := s.c.ReadSMTPReply()
+	r, err := s.read()
 	return r, err == nil, err
+}
+
+// openData runs MAIL, RCPT TO:<--rcpt> and DATA up to the 354; a refusal
+// is an unmet precondition.
+func (s *session) openData(mailParams, why string) error {
+	for _, c := range []struct {
+		line  string
+		codes []int
+	}{
+		{"MAIL FROM:<" + s.t.Options.From + ">" + mailParams, []int{250}},
+		{rcptCommand(s.t), []int{250, 251}},
+		{"DATA", []int{354}},
+	} {
+		_, err := s.step(c.line, c.codes...)
+		var unmet *engine.PreconditionError
+		if errors.As(err, &unmet) {
+			return engine.Unmet("%s: %s", why, unmet.Reason)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // plainResponse is the base64 SASL PLAIN response (RFC 4616).

@@ -115,7 +115,7 @@ func (s *session) saslPlain(initial string, hasInitial bool) (string, string, er
 	}
 	parts := bytes.Split(resp, []byte{0})
 	if len(parts) != 3 || len(parts[1]) == 0 {
-		return "", "", smtpwire.NewReply(501, "5.5.2", "Malformed PLAIN response (RFC 4616 §2)")
+		return "", "", smtpwire.NewReply(501, "5.5.2", "Malformed PLAIN response (RFC 4616 section 2)")
 	}
 	authz, authc, pass := string(parts[0]), string(parts[1]), string(parts[2])
 	if authz != "" && authz != authc {

@@ -21,6 +21,10 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 		s.reply(501, "5.5.4", "Syntax: %s domain-or-address-literal", verb)
 		return
 	}
+	if esmtp && s.faults().RefuseSecondEHLO && s.info.ESMTP {
+		s.reply(503, "5.5.1", "Bad sequence of commands: EHLO already accepted")
+		return
+	}
 	if f := s.faults(); esmtp && f.RefuseEHLO || !esmtp && f.RefuseHELO {
 		s.reply(502, "5.5.1", "%s not implemented", verb)
 		return
@@ -75,7 +79,7 @@ func (s *session) cmdMail(arg string) {
 	}
 	if strings.HasPrefix(rest, " ") {
 		// RFC 5321 §3.3: no space on either side of the colon.
-		s.reply(501, "5.5.4", "Syntax: MAIL FROM:<address> with no space after the colon (RFC 5321 §3.3)")
+		s.reply(501, "5.5.4", "Syntax: MAIL FROM:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
 	mb, null, params, err := smtpwire.ParsePath(rest)
@@ -163,7 +167,7 @@ func (s *session) cmdRcpt(arg string) {
 		return
 	}
 	if strings.HasPrefix(rest, " ") {
-		s.reply(501, "5.5.4", "Syntax: RCPT TO:<address> with no space after the colon (RFC 5321 §3.3)")
+		s.reply(501, "5.5.4", "Syntax: RCPT TO:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
 	var mb smtpwire.Mailbox
@@ -212,6 +216,10 @@ func (s *session) cmdRcpt(arg string) {
 		info = &relayed
 	}
 	if err := s.srv.backend.Recipient(s.ctx, info, mb); err != nil {
+		var r *smtpwire.Reply
+		if s.faults().UnknownRecipient501 && errors.As(err, &r) && r.Code == 550 {
+			err = smtpwire.NewReply(501, "5.1.3", "Bad recipient address syntax")
+		}
 		s.replyError(err, "recipient check")
 		return
 	}
@@ -230,9 +238,9 @@ func (s *session) replyPathError(err error, enhanced, who string) {
 		// RFC 6531 §3.7.1 (no SMTPUTF8 here): 553 5.6.7.
 		s.reply(553, "5.6.7", "Non-ASCII %s address requires SMTPUTF8, which is not offered", who)
 	case errors.Is(err, smtpwire.ErrPathLength):
-		s.reply(501, enhanced, "Bad %s address: too long (RFC 5321 §4.5.3.1)", who)
+		s.reply(501, enhanced, "Bad %s address: too long (RFC 5321 section 4.5.3.1)", who)
 	default:
-		s.reply(501, enhanced, "Bad %s address syntax (RFC 5321 §4.1.2)", who)
+		s.reply(501, enhanced, "Bad %s address syntax (RFC 5321 section 4.1.2)", who)
 	}
 }
 

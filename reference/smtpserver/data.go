@@ -44,7 +44,18 @@ func (s *session) cmdData(hasArgs bool) {
 	}
 	s.w.WriteString("354 End data with <CR><LF>.<CR><LF>\r\n")
 	s.data.Reset()
-	fault, err := readData(s.r, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME, s.faults())
+	src := s.r
+	if also := s.faults().EndOfData; also != "" {
+		raw, err := readUntilEndOfData(s.r, also, s.srv.opts.MaxMessageBytes)
+		if err != nil {
+			s.endOnReadError(err)
+			s.conn.Close()
+			s.resetTransaction()
+			return
+		}
+		src = bufio.NewReader(bytes.NewReader(raw))
+	}
+	fault, err := readData(src, &s.data, s.srv.opts.MaxMessageBytes, s.body8BitMIME, s.faults())
 	if err != nil {
 		s.endOnReadError(err)
 		s.conn.Close()
@@ -59,15 +70,15 @@ func (s *session) cmdData(hasArgs bool) {
 	case dataBareLineEnd:
 		// Bare CR or LF lets a message end where another server sees no
 		// end: the SMTP smuggling attack. Refuse the message.
-		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 §2.3.8)")
+		s.reply(554, "5.6.0", "Message refused: bare CR or LF in DATA; lines must end with CRLF (RFC 5321 section 2.3.8)")
 		return
 	case dataLongLine:
-		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 §4.5.3.1.6)", textLimit(s.faults()))
+		s.reply(554, "5.6.0", "Message refused: text line longer than %d octets (RFC 5321 section 4.5.3.1.6)", textLimit(s.faults()))
 		return
 	case dataNUL:
 		// RFC 2045 §2.7 and §2.8: neither 7bit nor 8bit data holds NUL, and
 		// IMAP could not send it back in a literal (RFC 9051 §4.3).
-		s.reply(554, "5.6.0", "Message refused: NUL octet in DATA (RFC 2045 §2.7, §2.8)")
+		s.reply(554, "5.6.0", "Message refused: NUL octet in DATA (RFC 2045 section 2.7, section 2.8)")
 		return
 	case data8Bit:
 		// RFC 5321 §2.4 and RFC 6152 §3: 8-bit octets need BODY=8BITMIME;
@@ -202,6 +213,49 @@ func readData(r *bufio.Reader, buf *bytes.Buffer, max int64, allow8Bit bool, f *
 			lineLen = 0
 		}
 	}
+}
+
+// readUntilEndOfData is the EndOfData fault: it reads DATA up to
+// CRLF.CRLF or up to the sequence also, whichever comes first, and returns
+// the octets read, ending in CRLF.CRLF either way, for readData to judge.
+// A sequence that ends inside the real end ("\r\n.\r", "\n.\r") ends DATA
+// only when the rest of the real end is not waiting to complete it. It
+// holds at most max octets.
+func readUntilEndOfData(r *bufio.Reader, also string, max int64) ([]byte, error) {
+	const end = "\r\n.\r\n"
+	raw := []byte("\r\n") // DATA begins at the start of a line
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		raw = append(raw, b)
+		if int64(len(raw)) > max+int64(len(end)) {
+			return nil, errors.New("message over the size limit (EndOfData fault)")
+		}
+		switch {
+		case bytes.HasSuffix(raw, []byte(end)):
+			return raw[2:], nil
+		case bytes.HasSuffix(raw, []byte(also)) && !realEndFollows(r, raw, also, end):
+			return append(raw[2:], end...), nil
+		}
+	}
+}
+
+// realEndFollows reports whether raw, which ends in also, ends in a start
+// of the real end of data that holds all of also and whose next octet is
+// already buffered.
+func realEndFollows(r *bufio.Reader, raw []byte, also, end string) bool {
+	if r.Buffered() == 0 {
+		return false
+	}
+	next, _ := r.Peek(1)
+	for k := len(end) - 1; k >= len(also); k-- {
+		if bytes.HasSuffix(raw, []byte(end[:k])) && next[0] == end[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func textLimit(f *Faults) int { return cmp.Or(f.MaxTextLine, maxTextLine) }

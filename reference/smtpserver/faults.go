@@ -12,6 +12,9 @@ type Faults struct {
 	// GreetingText replaces the greeting's text, domain included
 	// (smtp.greeting.domain).
 	GreetingText string
+	// ReplyLineEndLF ends every reply line with a bare LF instead of CRLF
+	// (smtp.reply.syntax).
+	ReplyLineEndLF bool
 	// MultilineWithoutHyphen ends every line of a multi-line reply with a
 	// space, as if each were the last (smtp.reply.multiline).
 	MultilineWithoutHyphen bool
@@ -24,6 +27,12 @@ type Faults struct {
 	// NOOPMissing, RSETMissing and VRFYMissing answer 502
 	// (smtp.noop.ok, smtp.rset.ok, smtp.vrfy.implemented).
 	NOOPMissing, RSETMissing, VRFYMissing bool
+	// RefuseNOOPArguments answers NOOP with an argument 500, and
+	// RefuseSecondEHLO answers an EHLO after an accepted one 503: both
+	// are allowed (RFC 5321 §4.1.1.9 only says the argument is ignored,
+	// if given; §4.1.4 resets the session only when a later EHLO is
+	// acceptable), so no check may fail for them.
+	RefuseNOOPArguments, RefuseSecondEHLO bool
 	// QUITStaysOpen answers 221 and keeps the connection (smtp.quit.closes).
 	QUITStaysOpen bool
 	// UnknownCommand502 answers unknown commands 502 (smtp.command.unknown).
@@ -31,6 +40,9 @@ type Faults struct {
 	// RefusePostmaster refuses postmaster, with or without a domain
 	// (smtp.postmaster.bare, smtp.postmaster.domain).
 	RefusePostmaster bool
+	// UnknownRecipient501 answers an unknown local recipient 501, a
+	// syntax error, instead of 550 (smtp.rcpt.unknown-user).
+	UnknownRecipient501 bool
 	// RcptWithoutMail accepts RCPT before MAIL
 	// (smtp.sequence.rcpt-before-mail).
 	RcptWithoutMail bool
@@ -57,6 +69,12 @@ type Faults struct {
 	// the receiving half of the <LF>.<CR><LF> smuggling variant
 	// (smtp.data.lf-dot-crlf).
 	LFStartsLine bool
+	// EndOfData is one more sequence that ends DATA, the way a lenient
+	// server takes a malformed end of data ("\r.\r", "\r\n\x00.\r\n", …)
+	// for the real one: the receiving half of an SMTP smuggling variant
+	// (the smtp.data.* end-of-data variant checks). The octets before it
+	// are judged as the message, as if CRLF.CRLF had followed.
+	EndOfData string
 	// KeepStuffedDots does not remove the stuffed dot (smtp.data.transparency).
 	KeepStuffedDots bool
 	// NoReceivedHeader adds no trace header (smtp.received.added).

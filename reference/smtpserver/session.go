@@ -96,7 +96,7 @@ func (s *session) serve() {
 		line, err := s.conn.ReadLine(maxSASLLine)
 		if err != nil {
 			if errors.Is(err, lineserver.ErrLineTooLong) {
-				s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 §4.5.3.1.4)", maxCommandLine)
+				s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 section 4.5.3.1.4)", maxCommandLine)
 				continue
 			}
 			s.endOnReadError(err)
@@ -139,7 +139,7 @@ func (s *session) endOnReadError(err error) {
 func (s *session) handleLine(line []byte) (quit bool) {
 	// RFC 5321 §2.3.8: lines end in CRLF; a bare CR or LF is not a line end.
 	if !bytes.HasSuffix(line, []byte("\r\n")) {
-		s.reply(500, "5.5.2", "Syntax error: command lines must end with CRLF (RFC 5321 §2.3.8)")
+		s.reply(500, "5.5.2", "Syntax error: command lines must end with CRLF (RFC 5321 section 2.3.8)")
 		return false
 	}
 	line = line[:len(line)-2]
@@ -157,7 +157,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 		limit = maxMailLine
 	}
 	if len(line)+2 > limit {
-		s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 §4.5.3.1.4)", limit)
+		s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 section 4.5.3.1.4)", limit)
 		return false
 	}
 	if cmd != "MAIL" && cmd != "RCPT" && !isASCII(line) && !s.faults().Accept8BitCommands {
@@ -187,6 +187,10 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	case "NOOP":
 		if s.faults().NOOPMissing {
 			s.reply(502, "5.5.1", "NOOP not implemented")
+			break
+		}
+		if hasArgs && s.faults().RefuseNOOPArguments {
+			s.reply(500, "5.5.2", "Syntax error: NOOP takes no arguments here")
 			break
 		}
 		if s.faults().NOOPResets {
@@ -247,6 +251,9 @@ func (s *session) writeReply(r *smtpwire.Reply) {
 	s.replyTo = r.AppendTo(s.replyTo[:0])
 	if s.faults().MultilineWithoutHyphen {
 		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte(strconv.Itoa(r.Code)+"-"), []byte(strconv.Itoa(r.Code)+" "))
+	}
+	if s.faults().ReplyLineEndLF {
+		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte("\r\n"), []byte("\n"))
 	}
 	s.w.Write(s.replyTo)
 }
