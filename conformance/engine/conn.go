@@ -331,5 +331,9 @@ func (c *Conn) handshake(target Target) error {
 	return nil
 }
 
+// Buffered is how many octets the server sent that no read has taken yet:
+// after a whole reply in lock-step, anything here came unasked.
+func (c *Conn) Buffered() int { return c.r.Buffered() }
+
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }

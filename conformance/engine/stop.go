@@ -62,9 +62,15 @@ func (t *T) stop() { panic(stopCheck{}) }
 // Error. Setup helpers shared by many checks return it when the server
 // refuses a step that is not the checks' subject, so each check need not
 // tell a refusal from a broken connection itself.
-type PreconditionError struct{ Reason string }
+type PreconditionError struct {
+	Reason string
+	// Err, when set, is the kind of refusal (errors.Is sees through to it).
+	Err error
+}
 
 func (e *PreconditionError) Error() string { return "precondition: " + e.Reason }
+
+func (e *PreconditionError) Unwrap() error { return e.Err }
 
 // Unmet returns a *PreconditionError with a formatted reason.
 func Unmet(format string, args ...any) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 )
@@ -57,10 +58,37 @@ func stuffingCheck(ctx context.Context, t *engine.T, format string) error {
 		t.FailNow("%s: the response ended early or never: a line \".\" in the message was not byte-stuffed", cmd)
 	}
 	t.Require(err)
-	if !bytes.Contains(raw, []byte("\r\n..\r\n...\r\n..x\r\nlast\r\n")) || !bytes.Contains(body, []byte("\r\n"+dotBody)) {
-		t.FailNow("%s: lines starting with \".\" were not byte-stuffed: the message lines \".\", \"..\", \".x\" arrived as %q", cmd, tail(raw))
+	if bytes.Contains(raw, []byte("\r\n..\r\n...\r\n..x\r\nlast\r\n")) && bytes.Contains(body, []byte("\r\n"+dotBody)) {
+		return nil
 	}
+	// A line "." sent unstuffed ends the response early: what follows it
+	// arrives after the "end".
+	after, err := s.c.Quiet(300 * time.Millisecond)
+	t.Require(err)
+	if len(after) > 0 {
+		t.FailNow("%s: the response went on after its terminating \".\" line (%q followed): a line \".\" of the message was not byte-stuffed", cmd, tail(after))
+	}
+	if line := unstuffedLine(raw); line != "" {
+		t.FailNow("%s: lines starting with \".\" were not byte-stuffed: the line %q went out as it is (the message lines \".\", \"..\", \".x\" arrived as %q)", cmd, line, tail(raw))
+	}
+	// Every line starting with "." went out stuffed, yet the dot lines are
+	// not the ones delivered: the message was changed before POP3 served
+	// it (SMTP kept the stuffed dots, or ended DATA early).
+	t.Precondition("%s: every line starting with \".\" is byte-stuffed, but the seeded message's dot lines arrived as %q: the message was altered on its way in (see smtp.data.transparency and smtp.data.dot-termination)", cmd, tail(raw))
 	return nil
+}
+
+// unstuffedLine returns the first line of a multi-line response, its
+// terminating "." aside, that starts with "." and not "..": a line that was
+// not byte-stuffed (RFC 1939 §3); "" when every such line was.
+func unstuffedLine(raw []byte) string {
+	lines := bytes.Split(bytes.TrimSuffix(raw, []byte(".\r\n")), []byte("\r\n"))
+	for _, l := range lines {
+		if bytes.HasPrefix(l, []byte(".")) && !bytes.HasPrefix(l, []byte("..")) {
+			return string(l)
+		}
+	}
+	return ""
 }
 
 func tail(b []byte) string {

@@ -77,7 +77,9 @@ func SendVia(ctx context.Context, t *engine.T, via engine.Target, msgs ...[]byte
 			return nil, fmt.Errorf("seed: %w", err)
 		}
 		if r.Code != code {
-			return r, fmt.Errorf("seed: %q got %s: %w", line, r, ErrRefused)
+			// Seeding is a means, never a check's subject: a refusal is
+			// an unmet precondition (the SMTP suite judges the server).
+			return r, &engine.PreconditionError{Reason: fmt.Sprintf("seeding a message through SMTP: %q got %s", line, r), Err: ErrRefused}
 		}
 		return r, nil
 	}

@@ -48,7 +48,9 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 		return nil, engine.Busy("greeting %s", g)
 	}
 	if g.Code != 220 {
-		return nil, fmt.Errorf("greeting %d, not 220: the server refuses service", g.Code)
+		// smtp.greeting.code judges the greeting; any other check has
+		// nothing to talk to.
+		return nil, engine.Unmet("greeting %s, not 220: the server refuses service (smtp.greeting.code judges the greeting)", g)
 	}
 	return &session{t: t, c: c, greeting: g}, nil
 }
@@ -122,12 +124,21 @@ func (s *session) ehlo() error {
 
 func (s *session) has(ext string) bool { _, ok := s.ext[ext]; return ok }
 
-// cmd sends a command line and reads the reply.
+// cmd sends a command line and reads the reply, in lock-step: nothing may
+// follow the reply until the next command (RFC 5321 §4.2.1, §4.3.1). More
+// octets already waiting mean the replies are out of step (a multi-line
+// reply whose lines are not chained with "ddd-", say): every later reply
+// would answer the wrong command, so the check cannot go on. That fault
+// is smtp.reply.multiline's subject, not the check's.
 func (s *session) cmd(line string) (*smtpwire.Reply, error) {
 	if err := s.c.Send(line); err != nil {
 		return nil, err
 	}
-	return s.read()
+	r, err := s.read()
+	if err == nil && s.c.Buffered() > 0 {
+		return r, engine.Unmet("the reply to %q (%s) was followed by %d more octets before the next command: the replies are out of step (smtp.reply.multiline judges that)", shownCommand(line), s.describe(r), s.c.Buffered())
+	}
+	return r, err
 }
 
 // send is cmd ending the check on a broken connection.
@@ -171,6 +182,16 @@ func (s *session) expect(line string, why string, codes ...int) *smtpwire.Reply 
 // describe renders a reply for a verdict, saying so when it was
 // malformed: a check that got a malformed reply says "malformed", not
 // "missing" (smtp.reply.syntax judges the grammar itself).
+// shownCommand is a command as a message may quote it: an AUTH command's
+// arguments may carry credentials, so only its mechanism is shown.
+func shownCommand(line string) string {
+	if verb, args, _ := strings.Cut(line, " "); strings.EqualFold(verb, "AUTH") {
+		mech, _, _ := strings.Cut(args, " ")
+		return verb + " " + mech + " …"
+	}
+	return line
+}
+
 func (s *session) describe(r *smtpwire.Reply) string {
 	if f := s.flaws[r]; f != nil {
 		return fmt.Sprintf("%s (malformed: %s)", r, f)
