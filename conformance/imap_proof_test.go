@@ -460,46 +460,6 @@ func sameFault(a, b imapProof) bool {
 	return fa == fb
 }
 
-// TestIMAPFaultsFailOnlyTheirChecks: against each fault, the whole IMAP
-// suite fails (or warns) exactly the checks proven by that fault, and
-// nothing errors: no check fails for what another check owns.
-func TestIMAPFaultsFailOnlyTheirChecks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the IMAP suite once per fault")
-	}
-	for _, c := range imapsuite.Checks() {
-		p, ok := imapFaultFor[c.ID]
-		if !ok {
-			continue
-		}
-		t.Run(c.ID, func(t *testing.T) {
-			t.Parallel()
-			own := map[string]bool{}
-			for id, q := range imapFaultFor {
-				if sameFault(p, q) {
-					own[id] = true
-				}
-			}
-			target, opts, srv := startIMAPServer(t, p)
-			opts.Only = []string{"imap.*"}
-			defer func() {
-				if left := leftovers(t, srv); len(left) > 0 {
-					t.Errorf("mailboxes left behind: %v", left)
-				}
-			}()
-			for _, r := range runIMAP(t, target, opts).Checks {
-				bad := r.Status == Fail || r.Status == Warn || r.Status == Error
-				switch {
-				case own[r.ID] && r.Status != Fail && r.Status != Warn:
-					t.Errorf("%s, proven by this fault: %s (%s)", r.ID, r.Status, r.Message)
-				case !own[r.ID] && bad:
-					t.Errorf("%s, not about this fault: %s (%s)\n%s", r.ID, r.Status, r.Message, transcriptOf(r))
-				}
-			}
-		})
-	}
-}
-
 var (
 	tryCreateCode = regexp.MustCompile(`^(mc\d+) NO \[TRYCREATE\] .*`)
 	expungeLine   = regexp.MustCompile(`^\* (\d+) EXPUNGE\r\n$`)

@@ -3,10 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -105,80 +102,4 @@ func badVerdicts(results map[string]Result, allowed map[string]bool) []string {
 	}
 	sort.Strings(bad)
 	return bad
-}
-
-// pop3AlsoFails names checks beyond a fault's own that it may fail, and
-// why: the fault breaks their subject too.
-var pop3AlsoFails = []struct {
-	fault func(pop3server.Faults) bool
-	check string
-	why   string
-}{
-	{
-		fault: func(f pop3server.Faults) bool { return f.NoByteStuffing },
-		check: "e2e.pop3.byte-identical",
-		why:   "the end-to-end path ends in a POP3 RETR: without stuffing the message's \".\" line ends it early, and an altered message is what the check exists to catch",
-	}, {
-		// Known, not the POP3 suite's: conformance/readback reads the
-		// greeting and every reply as "+OK…" and ends with error on any
-		// other; the read-back rework (issue 13, class 4) owns it.
-		fault: func(f pop3server.Faults) bool { return f.GreetingText != "" || f.LowerCaseStatus },
-		check: "e2e.pop3.byte-identical",
-		why:   "the read-back errors on a malformed status line (conformance/readback, not this suite)",
-	},
-}
-
-// TestPOP3FaultsFailOnlyTheirChecks: against each POP3 fault, the POP3
-// suite fails exactly the checks mapped to that fault (and the named
-// exceptions); every other check passes or skips, never fails or errors.
-func TestPOP3FaultsFailOnlyTheirChecks(t *testing.T) {
-	type group struct {
-		faults pop3server.Faults
-		checks map[string]bool
-	}
-	var groups []*group
-	for id, p := range faultFor {
-		f, ok := p.(pop3Fault)
-		if !ok {
-			continue
-		}
-		var faults pop3server.Faults
-		f(&faults)
-		var g *group
-		for _, have := range groups {
-			if have.faults == faults {
-				g = have
-			}
-		}
-		if g == nil {
-			g = &group{faults: faults, checks: map[string]bool{}}
-			groups = append(groups, g)
-		}
-		g.checks[id] = true
-	}
-	for _, g := range groups {
-		name := strings.Join(slices.Sorted(maps.Keys(g.checks)), "+")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			allowed := maps.Clone(g.checks)
-			for _, also := range pop3AlsoFails {
-				if also.fault(g.faults) {
-					allowed[also.check] = true
-				}
-			}
-			var opts Options
-			for id := range g.checks {
-				if unanswering[id] {
-					// A server that never answers is seen only past the
-					// read timeout: a short one, not the RFC minutes.
-					opts.ReadTimeout = silentReadTimeout
-				}
-			}
-			results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults = g.faults }, opts)
-			for _, bad := range badVerdicts(results, allowed) {
-				id, _, _ := strings.Cut(bad, ":")
-				t.Errorf("the fault of %s fails another check: %s\n%s", name, bad, transcriptOf(results[id]))
-			}
-		})
-	}
 }
