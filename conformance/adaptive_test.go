@@ -325,3 +325,26 @@ func TestLockedAppendIsTriedAgain(t *testing.T) {
 	}
 	t.Logf("%d checks; %d of %d APPENDs answered \"database is locked\"", len(report.Checks), locked.Load(), appends.Load())
 }
+
+// TestTemporaryRefusalOfASetupStepIsTriedAgain: a server that answers the
+// first three MAIL commands with 451 (greylisting, a full queue: RFC 5321
+// §4.2.1, the command may succeed later) gets the plain server's
+// verdicts: a 4yz to a step that is not the check's subject makes the
+// check run again, not skip (a refusal for good) or fail.
+func TestTemporaryRefusalOfASetupStepIsTriedAgain(t *testing.T) {
+	addr, opts := startSMTPReference(t)
+	opts.Only = []string{"smtp.sequence.*", "smtp.limit.recipients-100"}
+	plain := runSMTPAt(t, addr, opts)
+	var refused atomic.Int32
+	proxy := startProxy(t, addr, &wireFault{client: func(line string) (bool, string) {
+		if strings.HasPrefix(strings.ToUpper(line), "MAIL FROM:") && refused.Add(1) <= 3 {
+			return false, "451 4.3.0 try again later\r\n"
+		}
+		return true, ""
+	}})
+	report := runSMTPAt(t, proxy, opts)
+	sameVerdicts(t, plain, report)
+	if refused.Load() < 3 {
+		t.Errorf("only %d MAIL commands went through the proxy", refused.Load())
+	}
+}

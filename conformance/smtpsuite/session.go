@@ -155,10 +155,16 @@ func (s *session) step(line string, codes ...int) (*smtpwire.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(codes, r.Code) {
-		return r, engine.Unmet("%q answered %s", line, s.describe(r))
+	switch {
+	case slices.Contains(codes, r.Code):
+		return r, nil
+	case r.Code/100 == 4:
+		// A transient refusal of a setup step (RFC 5321 §4.2.1: "the
+		// action may be requested again"; greylisting, a full queue):
+		// the runner runs the check again later.
+		return r, engine.Busy("%q answered %s", shownCommand(line), s.describe(r))
 	}
-	return r, nil
+	return r, engine.Unmet("%q answered %s", shownCommand(line), s.describe(r))
 }
 
 // setup is step ending the check (Skip for a refusal, Error for a broken
@@ -179,9 +185,6 @@ func (s *session) expect(line string, why string, codes ...int) *smtpwire.Reply 
 	return r
 }
 
-// describe renders a reply for a verdict, saying so when it was
-// malformed: a check that got a malformed reply says "malformed", not
-// "missing" (smtp.reply.syntax judges the grammar itself).
 // shownCommand is a command as a message may quote it: an AUTH command's
 // arguments may carry credentials, so only its mechanism is shown.
 func shownCommand(line string) string {
@@ -192,6 +195,9 @@ func shownCommand(line string) string {
 	return line
 }
 
+// describe renders a reply for a verdict, saying so when it was
+// malformed: a check that got a malformed reply says "malformed", not
+// "missing" (smtp.reply.syntax judges the grammar itself).
 func (s *session) describe(r *smtpwire.Reply) string {
 	if f := s.flaws[r]; f != nil {
 		return fmt.Sprintf("%s (malformed: %s)", r, f)
