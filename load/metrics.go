@@ -14,7 +14,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // Phase is a measured step of an SMTP session.
@@ -159,7 +159,7 @@ func (m *metrics) fail(p Phase, err error) {
 // classify names the kind of an error: "reply 452 4.5.3", or a network
 // cause (refused, reset, timeout, closed, tls, …).
 func classify(err error) string {
-	var r *smtpwire.Reply
+	var r *smtpreply.Reply
 	var ne net.Error
 	switch {
 	case errors.As(err, &r):
@@ -176,7 +176,7 @@ func classify(err error) string {
 		return "network timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, io.ErrUnexpectedEOF):
 		return "network closed"
-	case errors.Is(err, smtpwire.ErrMalformedReply):
+	case errors.Is(err, smtpreply.ErrMalformedReply):
 		return "protocol malformed reply"
 	}
 	return "other"

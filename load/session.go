@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // conn is one SMTP connection of a load session.
@@ -45,9 +45,9 @@ func (c *conn) arm() {
 }
 
 // reply reads one reply within the timeout.
-func (c *conn) reply() (*smtpwire.Reply, error) {
+func (c *conn) reply() (*smtpreply.Reply, error) {
 	c.arm()
-	return smtpwire.ReadReply(c.r, true, nil)
+	return smtpreply.ReadReply(c.r, true, nil)
 }
 
 // check reads a reply and returns nil when its code is want, else the
@@ -58,7 +58,7 @@ func (c *conn) check(want int) error {
 	line, err := c.r.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return fmt.Errorf("%w: line longer than %d octets", smtpwire.ErrMalformedReply, c.r.Size())
+			return fmt.Errorf("%w: line longer than %d octets", smtpreply.ErrMalformedReply, c.r.Size())
 		}
 		return err
 	}
@@ -69,17 +69,17 @@ func (c *conn) check(want int) error {
 	// Off the fast path: gather the whole reply and parse it. The bounds
 	// are ReadReply's, so a reply cut short here is one it refuses.
 	raw := append(c.raw[:0], line...)
-	for n := 1; len(line) > 3 && line[3] == '-' && n <= smtpwire.MaxReplyLines && len(raw) <= smtpwire.MaxReplyOctets; n++ {
+	for n := 1; len(line) > 3 && line[3] == '-' && n <= smtpreply.MaxReplyLines && len(raw) <= smtpreply.MaxReplyOctets; n++ {
 		if line, err = c.r.ReadSlice('\n'); err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) {
-				return fmt.Errorf("%w: line longer than %d octets", smtpwire.ErrMalformedReply, c.r.Size())
+				return fmt.Errorf("%w: line longer than %d octets", smtpreply.ErrMalformedReply, c.r.Size())
 			}
 			return err
 		}
 		raw = append(raw, line...)
 	}
 	c.raw = raw
-	r, err := smtpwire.ReadReply(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)+16), true, nil)
+	r, err := smtpreply.ReadReply(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)+16), true, nil)
 	switch {
 	case err != nil:
 		return err
@@ -112,7 +112,7 @@ func (c *conn) flush() error {
 }
 
 // expect reads a reply and turns a code other than want into an error.
-func (c *conn) expect(want int) (*smtpwire.Reply, error) {
+func (c *conn) expect(want int) (*smtpreply.Reply, error) {
 	r, err := c.reply()
 	if err != nil {
 		return nil, err
@@ -338,7 +338,7 @@ func (s *session) failed(t *txn, p Phase, err error) {
 // closing reports whether err ends the connection: a network error or a
 // 421 reply (RFC 5321 §3.8).
 func closing(err error) bool {
-	var r *smtpwire.Reply
+	var r *smtpreply.Reply
 	return !errors.As(err, &r) || r.Code == 421
 }
 

@@ -8,11 +8,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 	"github.com/mailcheck/mailcheck/reference/queue"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reference/users"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // postmaster is the mailbox that receives mail for postmaster@ every local
@@ -35,7 +36,7 @@ func (r *router) isLocalDomain(domain string) bool {
 }
 
 // localUser maps a mailbox in a local domain to its user, "" if none.
-func (r *router) localUser(mb smtpwire.Mailbox) string {
+func (r *router) localUser(mb smtpaddr.Mailbox) string {
 	// The local-part is matched case-insensitively: RFC 5321 §2.4 allows a
 	// server to, and users get fewer surprises.
 	name := strings.ToLower(mb.Local)
@@ -67,15 +68,15 @@ func (r *router) Authenticate(_ context.Context, username, password string) (str
 	return name, nil
 }
 
-func (r *router) Recipient(_ context.Context, conn *smtpserver.ConnInfo, rcpt smtpwire.Mailbox) error {
+func (r *router) Recipient(_ context.Context, conn *smtpserver.ConnInfo, rcpt smtpaddr.Mailbox) error {
 	if rcpt.Domain == "" || r.isLocalDomain(rcpt.Domain) {
 		if r.localUser(rcpt) == "" {
-			return smtpwire.NewReply(550, "5.1.1", "<%s>: No such user here", rcpt)
+			return smtpreply.NewReply(550, "5.1.1", "<%s>: No such user here", rcpt)
 		}
 		return nil
 	}
 	if conn.User == "" {
-		return smtpwire.NewReply(554, "5.7.1", "<%s>: Relay access denied", rcpt)
+		return smtpreply.NewReply(554, "5.7.1", "<%s>: Relay access denied", rcpt)
 	}
 	return nil
 }
@@ -83,10 +84,10 @@ func (r *router) Recipient(_ context.Context, conn *smtpserver.ConnInfo, rcpt sm
 func (r *router) Deliver(_ context.Context, env *smtpserver.Envelope, message [][]byte) error {
 	var local, remote []string
 	for _, rcpt := range env.Recipients {
-		domain := smtpwire.Domain(rcpt)
+		domain := smtpaddr.Domain(rcpt)
 		if domain == "" || r.isLocalDomain(domain) {
 			local_, _, _ := strings.Cut(rcpt, "@")
-			local = append(local, r.localUser(smtpwire.Mailbox{Local: local_}))
+			local = append(local, r.localUser(smtpaddr.Mailbox{Local: local_}))
 		} else {
 			remote = append(remote, rcpt)
 		}
@@ -120,7 +121,7 @@ func (r *router) Deliver(_ context.Context, env *smtpserver.Envelope, message []
 // the local domains is a forged address: the report is dropped (logged)
 // rather than sent to a stranger (backscatter).
 func (r *router) bounce(_ context.Context, sender string, msg []byte) error {
-	mb, err := smtpwire.ParseMailbox(sender)
+	mb, err := smtpaddr.ParseMailbox(sender)
 	if err != nil || !r.isLocalDomain(mb.Domain) || r.localUser(mb) == "" {
 		r.log.Warn("dropping bounce for a non-local sender", "sender", sender)
 		return nil

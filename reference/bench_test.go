@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // BenchmarkDurableAcceptance measures how many 1 KiB messages a second the
@@ -54,7 +55,7 @@ func benchSession(addr, body string, next *atomic.Int64, total int64) error {
 	r := bufio.NewReader(conn)
 	expect := func(code int) error {
 		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-		reply, err := smtpwire.ReadReply(r, false, nil)
+		reply, err := smtpreply.ReadReply(r, false, nil)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/durable"
 	"github.com/mailcheck/mailcheck/reference/users"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // storageFault fails one storage step with one error while armed, as a
@@ -107,7 +108,7 @@ func startStorageServer(t *testing.T, cfg Config) (*Server, func()) {
 }
 
 // transaction sends one message and returns the reply to its data.
-func (c *smtpClient) transaction(from string, to []string, msg string) *smtpwire.Reply {
+func (c *smtpClient) transaction(from string, to []string, msg string) *smtpreply.Reply {
 	c.t.Helper()
 	c.cmd("MAIL FROM:<"+from+">", 250)
 	for _, r := range to {
@@ -119,7 +120,7 @@ func (c *smtpClient) transaction(from string, to []string, msg string) *smtpwire
 		c.t.Fatal(err)
 	}
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r, err := smtpwire.ReadReply(c.r, true, nil)
+	r, err := smtpreply.ReadReply(c.r, true, nil)
 	if err != nil {
 		c.t.Fatalf("reading the reply to DATA: %v", err)
 	}
@@ -313,7 +314,7 @@ func TestStorageFailureRefusesAndRecovers(t *testing.T) {
 			if fault.hits.Load() == 0 {
 				t.Skipf("step %s is not used here (no journal on this platform?)", tc.step)
 			}
-			for what, r := range map[string]*smtpwire.Reply{"local delivery": localReply, "relay": relayReply} {
+			for what, r := range map[string]*smtpreply.Reply{"local delivery": localReply, "relay": relayReply} {
 				if got := fmt.Sprintf("%d %s", r.Code, r.Enhanced); got != tc.want {
 					t.Errorf("%s while %s: %s, want %s", what, tc.name, r, tc.want)
 				}

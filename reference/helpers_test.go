@@ -14,6 +14,7 @@ import (
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 	"github.com/mailcheck/mailcheck/reference/users"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // startReference runs a reference server on a loopback port with a fresh
@@ -148,10 +149,10 @@ func dialSMTP(t testing.TB, addr string) *smtpClient {
 	return c
 }
 
-func (c *smtpClient) expect(code int) *smtpwire.Reply {
+func (c *smtpClient) expect(code int) *smtpreply.Reply {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r, err := smtpwire.ReadReply(c.r, true, nil)
+	r, err := smtpreply.ReadReply(c.r, true, nil)
 	if err != nil {
 		c.t.Fatalf("reading reply: %v", err)
 	}
@@ -161,7 +162,7 @@ func (c *smtpClient) expect(code int) *smtpwire.Reply {
 	return r
 }
 
-func (c *smtpClient) cmd(line string, code int) *smtpwire.Reply {
+func (c *smtpClient) cmd(line string, code int) *smtpreply.Reply {
 	c.t.Helper()
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.conn.Write([]byte(line + "\r\n")); err != nil {

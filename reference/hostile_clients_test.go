@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // The clients of TestHostileInput: wire, the hostile one, which fails the
@@ -81,10 +82,10 @@ func (w *wire) expectPrefix(prefix string) string {
 
 // reply reads one SMTP reply and checks its code and enhanced code ("" for
 // any).
-func (w *wire) reply(code int, enhanced string) *smtpwire.Reply {
+func (w *wire) reply(code int, enhanced string) *smtpreply.Reply {
 	w.t.Helper()
 	w.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r, err := smtpwire.ReadReply(w.r, true, nil)
+	r, err := smtpreply.ReadReply(w.r, true, nil)
 	if err != nil {
 		w.t.Fatalf("reading a reply (want %d): %v", code, err)
 	}
@@ -95,7 +96,7 @@ func (w *wire) reply(code int, enhanced string) *smtpwire.Reply {
 }
 
 // cmd sends an SMTP command line and checks the reply.
-func (w *wire) cmd(line string, code int, enhanced string) *smtpwire.Reply {
+func (w *wire) cmd(line string, code int, enhanced string) *smtpreply.Reply {
 	w.t.Helper()
 	w.send(line + "\r\n")
 	return w.reply(code, enhanced)
@@ -260,7 +261,7 @@ func deliverPolitelyTo(addr, rcpt, msg string) error {
 		return err
 	}
 	defer p.conn.Close()
-	r, err := smtpwire.ReadReply(p.r, true, nil)
+	r, err := smtpreply.ReadReply(p.r, true, nil)
 	if err != nil || r.Code != 220 {
 		return fmt.Errorf("greeting %v, %v", r, err)
 	}
@@ -272,7 +273,7 @@ func deliverPolitelyTo(addr, rcpt, msg string) error {
 		{"DATA", 354}, {strings.TrimSuffix(string(smtpwire.AppendDotStuffed(nil, []byte(msg))), "\r\n"), 250}, {"QUIT", 221},
 	} {
 		io.WriteString(p.conn, step.line+"\r\n")
-		r, err := smtpwire.ReadReply(p.r, true, nil)
+		r, err := smtpreply.ReadReply(p.r, true, nil)
 		if err != nil || r.Code != step.code {
 			return fmt.Errorf("%q: got %v, %v; want %d", step.line, r, err, step.code)
 		}

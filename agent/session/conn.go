@@ -15,7 +15,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/agent/transcript"
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // Options are what every session needs to reach its server.
@@ -199,9 +199,9 @@ func (c *Conn) readLine(max int) ([]byte, error) {
 
 // ReadSMTPReply reads one SMTP reply (RFC 5321 §4.2), multi-line or not,
 // with enhanced status codes split off (RFC 2034).
-func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
+func (c *Conn) ReadSMTPReply() (*smtpreply.Reply, error) {
 	c.nc.SetReadDeadline(time.Now().Add(c.opts.Timeout))
-	r, err := smtpwire.ReadReply(c.r, true, func(line []byte) { c.opts.Transcript.Line(transcript.Server, line) })
+	r, err := smtpreply.ReadReply(c.r, true, func(line []byte) { c.opts.Transcript.Line(transcript.Server, line) })
 	return r, c.wireError(err)
 }
 

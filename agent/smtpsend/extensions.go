@@ -3,7 +3,7 @@ package smtpsend
 import (
 	"strings"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // extensions are the EHLO keywords a server offers (RFC 5321 §4.1.1.1),
@@ -13,7 +13,7 @@ type extensions map[string][]string
 // parseExtensions reads the EHLO reply: its first line is the server's
 // name, each further line a keyword and parameters. The pre-standard
 // "AUTH=PLAIN LOGIN" form some servers still send counts as AUTH.
-func parseExtensions(r *smtpwire.Reply) extensions {
+func parseExtensions(r *smtpreply.Reply) extensions {
 	ext := extensions{}
 	for _, line := range r.Lines[1:] {
 		fields := strings.Fields(line)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // Options describe a submission.
@@ -39,7 +41,7 @@ type Options struct {
 type Result struct {
 	// Reply is the server's reply to the end of data, such as
 	// "250 2.0.0 OK queued as 1234".
-	Reply *smtpwire.Reply
+	Reply *smtpreply.Reply
 	// TLS reports whether the message went over TLS.
 	TLS bool
 	// Auth is the AUTH mechanism used, "" for none.
@@ -50,7 +52,7 @@ type Result struct {
 // local-part@domain, ASCII (SMTPUTF8 is not spoken), within the length
 // limits.
 func CheckAddress(addr string) error {
-	mb, null, rest, err := smtpwire.ParsePath("<" + addr + ">")
+	mb, null, rest, err := smtpaddr.ParsePath("<" + addr + ">")
 	switch {
 	case err != nil:
 		return fmt.Errorf("address %q: %v", addr, err)
@@ -157,7 +159,7 @@ func (s *sender) run(msg []byte) (*Result, error) {
 }
 
 // reply reads a reply; a failure to read it is a failure of stage.
-func (s *sender) reply(stage session.Stage) (*smtpwire.Reply, error) {
+func (s *sender) reply(stage session.Stage) (*smtpreply.Reply, error) {
 	r, err := s.c.ReadSMTPReply()
 	if err != nil {
 		s.broken = true
@@ -172,14 +174,14 @@ func (s *sender) reply(stage session.Stage) (*smtpwire.Reply, error) {
 
 // command sends line and wants the reply code want; an error names the
 // line's verb.
-func (s *sender) command(stage session.Stage, line string, want int) (*smtpwire.Reply, error) {
+func (s *sender) command(stage session.Stage, line string, want int) (*smtpreply.Reply, error) {
 	verb, _, _ := strings.Cut(line, " ")
 	return s.commandAs(stage, verb, line, want)
 }
 
 // commandAs is command with the name an error gives the line: a line that
 // is a secret (an AUTH LOGIN response) must not name itself.
-func (s *sender) commandAs(stage session.Stage, name, line string, want int) (*smtpwire.Reply, error) {
+func (s *sender) commandAs(stage session.Stage, name, line string, want int) (*smtpreply.Reply, error) {
 	if err := s.c.WriteLine(line); err != nil {
 		s.broken = true
 		return nil, session.Fail(stage, err)
@@ -327,7 +329,7 @@ func (s *sender) envelope(ext extensions, size int) error {
 
 // data sends DATA and the message, dot-stuffed (RFC 5321 §4.5.2), and
 // returns the reply to its end.
-func (s *sender) data(msg []byte) (*smtpwire.Reply, error) {
+func (s *sender) data(msg []byte) (*smtpreply.Reply, error) {
 	if _, err := s.command(session.Data, "DATA", 354); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 var (
@@ -218,7 +219,7 @@ func sendCrashMessages(addr string, rcpts []string, limit, bigAt, bigBody int, r
 			}
 		}
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		reply, err := smtpwire.ReadReply(r, true, nil)
+		reply, err := smtpreply.ReadReply(r, true, nil)
 		if err != nil {
 			return err
 		}

@@ -13,11 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/certs"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reference/users"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
 )
 
 type serveFlags struct {
@@ -126,13 +126,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	routes := make(map[string]string)
 	for _, r := range f.routes {
 		domain, addr, ok := strings.Cut(r, "=")
-		if !ok || !smtpwire.IsDomain(domain) || !strings.Contains(addr, ":") {
+		if !ok || !smtpaddr.IsDomain(domain) || !strings.Contains(addr, ":") {
 			return usageError{fmt.Errorf("--route %q: want DOMAIN=HOST:PORT", r)}
 		}
 		routes[strings.ToLower(domain)] = addr
 	}
 	for _, d := range f.domains {
-		if !smtpwire.IsDomain(d) {
+		if !smtpaddr.IsDomain(d) {
 			return usageError{fmt.Errorf("--domain %q is not a domain name", d)}
 		}
 	}

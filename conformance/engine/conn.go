@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // Conn is a line-level client connection that records everything in the
@@ -229,10 +229,10 @@ func (c *Conn) readError(err error) error {
 
 // ReadSMTPReply reads one SMTP reply (RFC 5321 §4.2), multi-line or not,
 // splitting off enhanced status codes.
-func (c *Conn) ReadSMTPReply() (*smtpwire.Reply, error) {
+func (c *Conn) ReadSMTPReply() (*smtpreply.Reply, error) {
 	c.nc.SetReadDeadline(c.deadline())
 	heard := c.heard
-	r, err := smtpwire.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
+	r, err := smtpreply.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
 	c.timeAnswer()
 	if err != nil && !heard && !c.heard {
 		if busy := c.droppedGreeting(err); busy != nil {

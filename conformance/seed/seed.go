@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // ErrNoSeed is returned when no SMTP seed server was configured.
@@ -66,7 +67,7 @@ func SendVia(ctx context.Context, t *engine.T, via engine.Target, msgs ...[]byte
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer c.Close()
-	expect := func(line string, code int) (*smtpwire.Reply, error) {
+	expect := func(line string, code int) (*smtpreply.Reply, error) {
 		if line != "" {
 			if err := c.Send(line); err != nil {
 				return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/readback"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 var dataChecks = []*engine.Check{
@@ -125,7 +126,7 @@ func readBackTrusted(ctx context.Context, t *engine.T) {
 // steps before the content are the checks' preconditions: a refusal
 // ends the check with a skip (engine.Unmet), except a refused MAIL
 // parameter, which is the subject of the check that sends it.
-func sendTestMessage(ctx context.Context, t *engine.T, id, mailParams, field, body string) (sent, n string, r *smtpwire.Reply, err error) {
+func sendTestMessage(ctx context.Context, t *engine.T, id, mailParams, field, body string) (sent, n string, r *smtpreply.Reply, err error) {
 	s, err := ehloed(ctx, t)
 	if err != nil {
 		return "", "", nil, err

@@ -6,13 +6,13 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // replySample gathers replies of several classes from one session: 2xx,
 // 5xx for an unknown command and a bad sequence.
-func replySample(s *session, t *engine.T) ([]*smtpwire.Reply, error) {
-	var out []*smtpwire.Reply
+func replySample(s *session, t *engine.T) ([]*smtpreply.Reply, error) {
+	var out []*smtpreply.Reply
 	for _, line := range []string{"NOOP", "MAIL FROM:<" + t.Options.From + ">", "RCPT TO:<postmaster>", "RSET", "XYZZY", "RCPT TO:<postmaster>", "VRFY postmaster"} {
 		r, err := s.cmd(line)
 		if err != nil {
@@ -25,7 +25,7 @@ func replySample(s *session, t *engine.T) ([]*smtpwire.Reply, error) {
 
 // enhancedSample is replySample on a server offering ENHANCEDSTATUSCODES;
 // nil (and the check skipped) otherwise.
-func enhancedSample(ctx context.Context, t *engine.T) ([]*smtpwire.Reply, error) {
+func enhancedSample(ctx context.Context, t *engine.T) ([]*smtpreply.Reply, error) {
 	s, err := ehloed(ctx, t)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 var greetingChecks = []*engine.Check{
@@ -47,7 +48,7 @@ var greetingChecks = []*engine.Check{
 				return err
 			}
 			first, _, _ := strings.Cut(s.greeting.Lines[0], " ")
-			if !smtpwire.IsDomain(first) && !smtpwire.IsAddressLiteral(first) {
+			if !smtpaddr.IsDomain(first) && !smtpaddr.IsAddressLiteral(first) {
 				t.Fail("greeting text %q does not start with a domain or address literal", s.greeting.Lines[0])
 			}
 			return nil
@@ -67,7 +68,7 @@ var greetingChecks = []*engine.Check{
 				return err
 			}
 			r, err := s.read()
-			if errors.Is(err, smtpwire.ErrMalformedReply) {
+			if errors.Is(err, smtpreply.ErrMalformedReply) {
 				t.FailNow("EHLO reply is not a well-formed reply: %v", err)
 			}
 			t.Require(err)

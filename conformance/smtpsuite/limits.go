@@ -8,6 +8,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // commandLineLimit is the command line length every server must accept,
@@ -20,7 +21,7 @@ const commandLineLimit = 512
 // §4.1.1.6, §4.1.1.8). Each is tried short first; the first that is not
 // refused as a syntax error or unimplemented carries the long line. None
 // is a precondition: the line length cannot be observed.
-func lineCarrier(t *engine.T, s *session) (verb string, short *smtpwire.Reply) {
+func lineCarrier(t *engine.T, s *session) (verb string, short *smtpreply.Reply) {
 	var tried []string
 	for _, verb := range []string{"NOOP", "VRFY", "HELP"} {
 		r := s.send(verb + " x")

@@ -6,15 +6,15 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // pipelined sends lines in one write and reads one reply per line.
-func (s *session) pipelined(lines ...string) ([]*smtpwire.Reply, error) {
+func (s *session) pipelined(lines ...string) ([]*smtpreply.Reply, error) {
 	if err := s.c.Write([]byte(strings.Join(lines, "\r\n") + "\r\n")); err != nil {
 		return nil, err
 	}
-	var replies []*smtpwire.Reply
+	var replies []*smtpreply.Reply
 	for range lines {
 		r, err := s.read()
 		if err != nil {
@@ -25,7 +25,7 @@ func (s *session) pipelined(lines ...string) ([]*smtpwire.Reply, error) {
 	return replies, nil
 }
 
-func codesOf(replies []*smtpwire.Reply) []int {
+func codesOf(replies []*smtpreply.Reply) []int {
 	var out []int
 	for _, r := range replies {
 		out = append(out, r.Code)
@@ -36,7 +36,7 @@ func codesOf(replies []*smtpwire.Reply) []int {
 // pipelinedGroup opens a session that advertises PIPELINING (else the
 // check skips) and sends lines as one group, ending the check with Fail
 // when replies go missing: the subject of both pipelining checks.
-func pipelinedGroup(ctx context.Context, t *engine.T, lines ...string) (*session, []*smtpwire.Reply) {
+func pipelinedGroup(ctx context.Context, t *engine.T, lines ...string) (*session, []*smtpreply.Reply) {
 	needRcpt(t)
 	s := open(ctx, t)
 	if !s.has("PIPELINING") {
@@ -97,7 +97,7 @@ var pipeliningChecks = []*engine.Check{
 // transaction, MAIL and the first accepted RCPT, are preconditions when
 // refused with anything but 503; a 503 anywhere, or another code where a
 // reply was due, means the group was not run in order.
-func inOrder(t *engine.T, s *session, replies []*smtpwire.Reply, want ...[]int) {
+func inOrder(t *engine.T, s *session, replies []*smtpreply.Reply, want ...[]int) {
 	for i, r := range replies {
 		if want[i] == nil || slices.Contains(want[i], r.Code) {
 			continue

@@ -17,18 +17,18 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // session is one SMTP connection of a check.
 type session struct {
 	t        *engine.T
 	c        *engine.Conn
-	greeting *smtpwire.Reply
+	greeting *smtpreply.Reply
 	ext      map[string]string // EHLO keywords (upper case) → parameters
 	// flaws holds the replies read that break the reply grammar, with
 	// how (see read).
-	flaws map[*smtpwire.Reply]*replyFlaw
+	flaws map[*smtpreply.Reply]*replyFlaw
 }
 
 // dial connects and reads the greeting, which must be 220 for the check to
@@ -130,7 +130,7 @@ func (s *session) has(ext string) bool { _, ok := s.ext[ext]; return ok }
 // reply whose lines are not chained with "ddd-", say): every later reply
 // would answer the wrong command, so the check cannot go on. That fault
 // is smtp.reply.multiline's subject, not the check's.
-func (s *session) cmd(line string) (*smtpwire.Reply, error) {
+func (s *session) cmd(line string) (*smtpreply.Reply, error) {
 	if err := s.c.Send(line); err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *session) cmd(line string) (*smtpwire.Reply, error) {
 }
 
 // send is cmd ending the check on a broken connection.
-func (s *session) send(line string) *smtpwire.Reply {
+func (s *session) send(line string) *smtpreply.Reply {
 	r, err := s.cmd(line)
 	s.t.Require(err)
 	return r
@@ -150,7 +150,7 @@ func (s *session) send(line string) *smtpwire.Reply {
 
 // step sends a command the check needs but does not judge: a reply
 // other than codes is an unmet precondition quoting it.
-func (s *session) step(line string, codes ...int) (*smtpwire.Reply, error) {
+func (s *session) step(line string, codes ...int) (*smtpreply.Reply, error) {
 	r, err := s.cmd(line)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *session) step(line string, codes ...int) (*smtpwire.Reply, error) {
 
 // setup is step ending the check (Skip for a refusal, Error for a broken
 // connection).
-func (s *session) setup(line string, codes ...int) *smtpwire.Reply {
+func (s *session) setup(line string, codes ...int) *smtpreply.Reply {
 	r, err := s.step(line, codes...)
 	s.t.Require(err)
 	return r
@@ -177,7 +177,7 @@ func (s *session) setup(line string, codes ...int) *smtpwire.Reply {
 
 // expect sends the command whose reply the check judges and fails the
 // check (FailNow) unless the reply code is one of codes.
-func (s *session) expect(line string, why string, codes ...int) *smtpwire.Reply {
+func (s *session) expect(line string, why string, codes ...int) *smtpreply.Reply {
 	r := s.send(line)
 	if !slices.Contains(codes, r.Code) {
 		s.t.FailNow("%s: %q got %s, want %s", why, line, s.describe(r), codeList(codes))
@@ -198,7 +198,7 @@ func shownCommand(line string) string {
 // describe renders a reply for a verdict, saying so when it was
 // malformed: a check that got a malformed reply says "malformed", not
 // "missing" (smtp.reply.syntax judges the grammar itself).
-func (s *session) describe(r *smtpwire.Reply) string {
+func (s *session) describe(r *smtpreply.Reply) string {
 	if f := s.flaws[r]; f != nil {
 		return fmt.Sprintf("%s (malformed: %s)", r, f)
 	}
@@ -290,7 +290,7 @@ func testMessage(t *engine.T, id, n string, body string) string {
 // before DATA is an unmet precondition (engine.Unmet) quoting the reply:
 // the message is the check's subject, not the envelope (why says what the
 // message was for).
-func (s *session) transaction(mailParams string, wire []byte, why string) (*smtpwire.Reply, bool, error) {
+func (s *session) transaction(mailParams string, wire []byte, why string) (*smtpreply.Reply, bool, error) {
 	if err := s.openData(mailParams, why); err != nil {
 		return nil, false, err
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // SMTP smuggling (Timo Longin, SEC Consult, "SMTP Smuggling - Spoofing
@@ -115,7 +115,7 @@ func falseEndOfData(ctx context.Context, t *engine.T, id, seq string) error {
 // this): nothing after the false end can run. A refusal with the session
 // going on is probed with NOOP: a 250 means commands are read after the
 // false end.
-func judgeEarlyReply(t *engine.T, s *session, quoted string, early *smtpwire.Reply) {
+func judgeEarlyReply(t *engine.T, s *session, quoted string, early *smtpreply.Reply) {
 	if early.Code/100 != 4 && early.Code/100 != 5 {
 		t.FailNow("the server ended DATA at %s: it answered %s before the real end of data, so what follows such a sequence runs as commands (SMTP smuggling)", quoted, s.describe(early))
 	}
@@ -137,7 +137,7 @@ func judgeEarlyReply(t *engine.T, s *session, quoted string, early *smtpwire.Rep
 
 // commandWithin sends a command and waits up to d for its reply: nil, nil
 // when none began.
-func (s *session) commandWithin(line string, d time.Duration) (*smtpwire.Reply, error) {
+func (s *session) commandWithin(line string, d time.Duration) (*smtpreply.Reply, error) {
 	if err := s.c.Send(line); err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *session) commandWithin(line string, d time.Duration) (*smtpwire.Reply, 
 
 // replyWithin waits up to d for a reply: nil, nil when none began in
 // that time (a reply that began is read to its end within d).
-func (s *session) replyWithin(d time.Duration) (*smtpwire.Reply, error) {
+func (s *session) replyWithin(d time.Duration) (*smtpreply.Reply, error) {
 	s.c.SetWithin(d)
 	defer s.c.SetWithin(0)
 	r, err := s.read()

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // syntaxChecks judge the form of replies. Every reply the suite reads is
@@ -42,7 +42,7 @@ var syntaxChecks = []*engine.Check{
 }
 
 // judgeForm fails the check when r broke the reply grammar.
-func (s *session) judgeForm(what string, r *smtpwire.Reply) {
+func (s *session) judgeForm(what string, r *smtpreply.Reply) {
 	if flaw := s.flaws[r]; flaw != nil {
 		s.t.FailNow("the reply to %s is malformed: %s", what, flaw)
 	}

@@ -1,3 +1,6 @@
+// Package smtpwire holds the dot stuffing of SMTP DATA content (RFC 5321
+// §4.5.2) that the clients share. It is internal: no public API takes or
+// returns its types.
 package smtpwire
 
 // AppendDotStuffed appends msg to dst as DATA content (RFC 5321 §4.5.2):

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/durable"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
 )
 
 // An entry is one message for the recipients of one domain. On disk it is
@@ -229,7 +229,7 @@ func (q *Queue) loadEntry(id string) (*entry, error) {
 		return nil, errors.New("envelope without recipients")
 	}
 	if e.env.Domain == "" {
-		e.env.Domain = smtpwire.Domain(e.env.Rcpts[0])
+		e.env.Domain = smtpaddr.Domain(e.env.Rcpts[0])
 	}
 	e.state = retryState{Pending: e.env.Rcpts}
 	data, err := os.ReadFile(q.statePath(id))

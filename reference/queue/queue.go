@@ -20,8 +20,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/durable"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
 )
 
 // Defaults for Options.
@@ -203,7 +203,7 @@ type domainGroup struct {
 func groupByDomain(rcpts []string) []domainGroup {
 	var groups []domainGroup
 	for _, rcpt := range rcpts {
-		domain := smtpwire.Domain(rcpt)
+		domain := smtpaddr.Domain(rcpt)
 		i := slices.IndexFunc(groups, func(g domainGroup) bool { return g.domain == domain })
 		if i < 0 {
 			groups = append(groups, domainGroup{domain: domain})

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/relay"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // idleWake is the longest the runner sleeps without looking at the queue.
@@ -210,7 +210,7 @@ func outcome(rcpts []string, perRcpt []error, err error, host string) attempt {
 
 func permanentFailure(rcpt string, err error, host string) failure {
 	f := failure{Rcpt: rcpt, Status: "5.0.0", Reason: err.Error()}
-	var reply *smtpwire.Reply
+	var reply *smtpreply.Reply
 	if errors.As(err, &reply) {
 		// RFC 3463 §3.1: the enhanced code when the server sent one.
 		if strings.HasPrefix(reply.Enhanced, "5.") {
@@ -233,7 +233,7 @@ func expiredFailure(d deferral, queued time.Duration) failure {
 		Status: "5.4.7",
 		Reason: fmt.Sprintf("delivery time expired after %v in the queue; last error: %v", queued.Round(time.Second), d.err),
 	}
-	var reply *smtpwire.Reply
+	var reply *smtpreply.Reply
 	if errors.As(d.err, &reply) {
 		f.Diagnostic = reply.String()
 		f.RemoteMTA = d.remoteMTA

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // Default timeouts. RFC 5321 §4.5.3.2 suggests 5 minutes for the initial
@@ -127,11 +128,11 @@ type Client struct {
 // When no host works, the error is a temporary one if any host failed
 // temporarily (a network error or a 4xx), so that a message is not bounced
 // while some host may still take it; otherwise it is the last host's 5xx
-// *smtpwire.Reply.
+// *smtpreply.Reply.
 func Dial(ctx context.Context, dest Destination, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
 	if len(dest.Hosts) == 0 {
-		return nil, smtpwire.NewReply(451, "4.4.4", "no hosts to deliver to for %s", dest.Domain)
+		return nil, smtpreply.NewReply(451, "4.4.4", "no hosts to deliver to for %s", dest.Domain)
 	}
 	var lastErr, temporaryErr error
 	for _, host := range dest.Hosts {
@@ -158,10 +159,10 @@ func Dial(ctx context.Context, dest Destination, opts Options) (*Client, error) 
 	return nil, lastErr
 }
 
-// IsPermanent reports whether err is (or wraps) a 5xx *smtpwire.Reply.
+// IsPermanent reports whether err is (or wraps) a 5xx *smtpreply.Reply.
 // Network errors, timeouts and 4xx replies are temporary.
 func IsPermanent(err error) bool {
-	var reply *smtpwire.Reply
+	var reply *smtpreply.Reply
 	return errors.As(err, &reply) && reply.Permanent()
 }
 
@@ -314,9 +315,9 @@ func (c *Client) Usable() bool { return !c.closed }
 // recipient, DATA, the message and the final dot.
 //
 // perRcpt has one element per recipient once the RCPT stage was reached:
-// nil for an accepted recipient, or the *smtpwire.Reply that refused it.
+// nil for an accepted recipient, or the *smtpreply.Reply that refused it.
 // err is the failure of the transaction as a whole — the MAIL, DATA or
-// end-of-data *smtpwire.Reply, or a network error — in which case no
+// end-of-data *smtpreply.Reply, or a network error — in which case no
 // recipient received the message. When every recipient is refused, the
 // transaction is abandoned with RSET and err is nil.
 //
@@ -337,12 +338,12 @@ func (c *Client) Send(ctx context.Context, from string, rcpts []string, body8bit
 	if body8bit && !c.ext.EightBitMIME {
 		// RFC 6152 §3: a server without 8BITMIME cannot take 8-bit data;
 		// the client may return the message instead of converting it.
-		return nil, smtpwire.NewReply(554, "5.6.3", "%s does not support 8BITMIME and the message is 8-bit (RFC 6152 §3)", c.host)
+		return nil, smtpreply.NewReply(554, "5.6.3", "%s does not support 8BITMIME and the message is 8-bit (RFC 6152 §3)", c.host)
 	}
 	if c.ext.Size > 0 && size > c.ext.Size {
 		// RFC 1870 §6: a message over the server's fixed limit is not
 		// sent; the failure is permanent.
-		return nil, smtpwire.NewReply(552, "5.3.4", "message of %d octets exceeds the %d octet limit of %s (RFC 1870)", size, c.ext.Size, c.host)
+		return nil, smtpreply.NewReply(552, "5.3.4", "message of %d octets exceeds the %d octet limit of %s (RFC 1870)", size, c.ext.Size, c.host)
 	}
 	defer c.watch(ctx)()
 
@@ -497,7 +498,7 @@ func (c *Client) Close() error {
 }
 
 // cmd sends one command line and reads its reply.
-func (c *Client) cmd(ctx context.Context, line string) (*smtpwire.Reply, error) {
+func (c *Client) cmd(ctx context.Context, line string) (*smtpreply.Reply, error) {
 	if err := c.writeLine(ctx, line); err != nil {
 		return nil, err
 	}
@@ -532,14 +533,14 @@ func (c *Client) flush(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) readReply(ctx context.Context) (*smtpwire.Reply, error) {
+func (c *Client) readReply(ctx context.Context) (*smtpreply.Reply, error) {
 	if c.closed {
 		return nil, ErrSessionClosed
 	}
 	if err := c.arm(ctx); err != nil {
 		return nil, c.fail(err)
 	}
-	reply, err := smtpwire.ReadReply(c.r, c.ext.EnhancedStatusCodes, func(line []byte) {
+	reply, err := smtpreply.ReadReply(c.r, c.ext.EnhancedStatusCodes, func(line []byte) {
 		c.logLine("S: " + string(line))
 	})
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtptest"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 func testOptions() Options {
@@ -141,7 +141,7 @@ func TestSendRefusesLocally(t *testing.T) {
 			s := smtptest.Start(t, smtptest.Config{Extensions: tt.extensions})
 			c := dialFake(t, s)
 			_, err := c.Send(context.Background(), "a@example.org", []string{"b@example.net"}, tt.body8bit, lines("hi"))
-			var reply *smtpwire.Reply
+			var reply *smtpreply.Reply
 			if !errors.As(err, &reply) || reply.Code != tt.wantCode || reply.Enhanced != tt.wantESC {
 				t.Fatalf("err = %v, want %d %s", err, tt.wantCode, tt.wantESC)
 			}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // SMTPPort is the port MX hosts listen on (RFC 5321 §4.5.4.1 and the IANA
@@ -40,7 +40,7 @@ type dnsLookup interface {
 // with an address gets an implicit MX pointing at itself. An address
 // literal ("[192.0.2.1]", RFC 5321 §4.1.3) is used as is.
 //
-// Every failure is a *smtpwire.Reply: 5xx when the domain cannot receive
+// Every failure is a *smtpreply.Reply: 5xx when the domain cannot receive
 // mail at all (it does not exist, or has a null MX, RFC 7505), 4xx when DNS
 // failed in a way that may pass. A nil resolver means net.DefaultResolver.
 func Resolve(ctx context.Context, domain string, routes map[string]string, resolver *net.Resolver) (Destination, error) {
@@ -60,13 +60,13 @@ func resolve(ctx context.Context, domain string, routes map[string]string, looku
 	if strings.HasPrefix(domain, "[") {
 		addr, err := parseAddressLiteral(domain)
 		if err != nil {
-			return dest, smtpwire.NewReply(553, "5.1.2", "bad address literal %s", domain)
+			return dest, smtpreply.NewReply(553, "5.1.2", "bad address literal %s", domain)
 		}
 		dest.Hosts = []string{net.JoinHostPort(addr.String(), SMTPPort)}
 		return dest, nil
 	}
 	if domain == "" {
-		return dest, smtpwire.NewReply(553, "5.1.2", "recipient has no domain")
+		return dest, smtpreply.NewReply(553, "5.1.2", "recipient has no domain")
 	}
 
 	mxs, err := lookup.LookupMX(ctx, domain)
@@ -81,7 +81,7 @@ func resolve(ctx context.Context, domain string, routes map[string]string, looku
 		if null {
 			// RFC 7505 §4.1: the domain declares it accepts no mail; the
 			// client must not try the domain's address instead.
-			return dest, smtpwire.NewReply(556, "5.1.10", "domain %s has a null MX and accepts no mail (RFC 7505)", domain)
+			return dest, smtpreply.NewReply(556, "5.1.10", "domain %s has a null MX and accepts no mail (RFC 7505)", domain)
 		}
 		for _, h := range hosts {
 			dest.Hosts = append(dest.Hosts, net.JoinHostPort(h, SMTPPort))
@@ -95,12 +95,12 @@ func resolve(ctx context.Context, domain string, routes map[string]string, looku
 	addrs, err := lookup.LookupIPAddr(ctx, domain)
 	if err != nil {
 		if isNotFound(err) {
-			return dest, smtpwire.NewReply(550, "5.1.2", "domain %s not found", domain)
+			return dest, smtpreply.NewReply(550, "5.1.2", "domain %s not found", domain)
 		}
 		return dest, dnsFailure(domain, "A/AAAA", err)
 	}
 	if len(addrs) == 0 {
-		return dest, smtpwire.NewReply(550, "5.1.2", "domain %s has no MX and no address", domain)
+		return dest, smtpreply.NewReply(550, "5.1.2", "domain %s has no MX and no address", domain)
 	}
 	dest.Hosts = []string{net.JoinHostPort(domain, SMTPPort)}
 	return dest, nil
@@ -167,6 +167,6 @@ func isNotFound(err error) bool {
 // dnsFailure turns a DNS error that is not "no such name" into a temporary
 // reply: a server failure or a timeout may pass (RFC 3463 X.4.3, "Directory
 // server failure").
-func dnsFailure(domain, query string, err error) *smtpwire.Reply {
-	return smtpwire.NewReply(451, "4.4.3", "DNS %s lookup for %s failed: %v", query, domain, err)
+func dnsFailure(domain, query string, err error) *smtpreply.Reply {
+	return smtpreply.NewReply(451, "4.4.3", "DNS %s lookup for %s failed: %v", query, domain, err)
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // fakeDNS answers MX and address queries from maps; a name in neither map
@@ -83,7 +83,7 @@ func TestResolve(t *testing.T) {
 		t.Run(tt.domain, func(t *testing.T) {
 			dest, err := resolve(context.Background(), tt.domain, routes, dns)
 			if tt.wantCode != 0 {
-				var reply *smtpwire.Reply
+				var reply *smtpreply.Reply
 				if !errors.As(err, &reply) || reply.Code != tt.wantCode {
 					t.Fatalf("err = %v, want a %d reply", err, tt.wantCode)
 				}
@@ -105,7 +105,7 @@ func TestResolve(t *testing.T) {
 func TestResolveNullMXCode(t *testing.T) {
 	dns := fakeDNS{mx: map[string][]*net.MX{"null.example": {{Host: ".", Pref: 0}}}}
 	_, err := resolve(context.Background(), "null.example", nil, dns)
-	var reply *smtpwire.Reply
+	var reply *smtpreply.Reply
 	// RFC 7505 §4.1 / RFC 7504: 556 5.1.10.
 	if !errors.As(err, &reply) || reply.Enhanced != "5.1.10" {
 		t.Errorf("err = %v, want 556 5.1.10", err)

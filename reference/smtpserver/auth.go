@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/internal/lineserver"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // authOffered reports whether AUTH may be used on this connection: only
@@ -59,13 +59,13 @@ func (s *session) cmdAuth(arg string) {
 		username, password, err = s.saslLogin(initial, hasInitial)
 	}
 	if err != nil {
-		var r *smtpwire.Reply
+		var r *smtpreply.Reply
 		switch {
 		case errors.Is(err, errAuthCancelled):
 			s.reply(cmp.Or(s.faults().AuthCancelCode, 501), "5.0.0", "Authentication cancelled")
 		case errors.As(err, &r):
 			if code := s.faults().AuthBadBase64Code; code != 0 && r.Code == 501 {
-				r = &smtpwire.Reply{Code: code, Enhanced: "5.7.8", Lines: r.Lines}
+				r = &smtpreply.Reply{Code: code, Enhanced: "5.7.8", Lines: r.Lines}
 			}
 			s.writeReply(r)
 		default: // the connection failed; the read loop sees it next
@@ -115,12 +115,12 @@ func (s *session) saslPlain(initial string, hasInitial bool) (string, string, er
 	}
 	parts := bytes.Split(resp, []byte{0})
 	if len(parts) != 3 || len(parts[1]) == 0 {
-		return "", "", smtpwire.NewReply(501, "5.5.2", "Malformed PLAIN response (RFC 4616 section 2)")
+		return "", "", smtpreply.NewReply(501, "5.5.2", "Malformed PLAIN response (RFC 4616 section 2)")
 	}
 	authz, authc, pass := string(parts[0]), string(parts[1]), string(parts[2])
 	if authz != "" && authz != authc {
 		// Acting as another user is not supported: refuse, don't ignore.
-		return "", "", smtpwire.NewReply(535, "5.7.8", "Authorization identity differs from authentication identity")
+		return "", "", smtpreply.NewReply(535, "5.7.8", "Authorization identity differs from authentication identity")
 	}
 	return authc, pass, nil
 }
@@ -150,13 +150,13 @@ func (s *session) challenge(text string) ([]byte, error) {
 	s.w.WriteString("334 " + base64.StdEncoding.EncodeToString([]byte(text)) + "\r\n")
 	line, err := s.conn.ReadLine(maxSASLLine)
 	if errors.Is(err, lineserver.ErrLineTooLong) {
-		return nil, smtpwire.NewReply(500, "5.5.6", "Authentication exchange line is too long")
+		return nil, smtpreply.NewReply(500, "5.5.6", "Authentication exchange line is too long")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.HasSuffix(line, []byte("\r\n")) {
-		return nil, smtpwire.NewReply(501, "5.5.2", "Lines must end with CRLF")
+		return nil, smtpreply.NewReply(501, "5.5.2", "Lines must end with CRLF")
 	}
 	line = line[:len(line)-2]
 	if len(line) == 0 {
@@ -176,7 +176,7 @@ func decodeSASL(s string) ([]byte, error) {
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || s == "" {
-		return nil, smtpwire.NewReply(501, "5.5.2", "Invalid base64 in authentication response")
+		return nil, smtpreply.NewReply(501, "5.5.2", "Invalid base64 in authentication response")
 	}
 	return b, nil
 }

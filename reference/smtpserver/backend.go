@@ -5,7 +5,7 @@ import (
 	"errors"
 	"net"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
 )
 
 // ErrAuthFailed is what Backend.Authenticate returns for bad credentials;
@@ -22,14 +22,14 @@ type Backend interface {
 	// password typed into the wrong field.
 	Authenticate(ctx context.Context, username, password string) (user string, err error)
 	// Recipient accepts (nil) or refuses a RCPT. A refusal is a
-	// *smtpwire.Reply, sent to the client as is; any other error gives 451.
+	// *smtpreply.Reply, sent to the client as is; any other error gives 451.
 	// The postmaster with no domain (RFC 5321 §4.5.1) comes as Local
 	// "postmaster" and an empty Domain.
-	Recipient(ctx context.Context, conn *ConnInfo, rcpt smtpwire.Mailbox) error
+	Recipient(ctx context.Context, conn *ConnInfo, rcpt smtpaddr.Mailbox) error
 	// Deliver stores or queues an accepted message for all its recipients.
 	// It must return nil only when the message is on stable storage: the
 	// server answers 250 then, and a 250 is a promise not to lose it
-	// (RFC 5321 §6.1). A *smtpwire.Reply is sent as is; an error wrapping
+	// (RFC 5321 §6.1). A *smtpreply.Reply is sent as is; an error wrapping
 	// ENOSPC or EDQUOT gives 452 4.3.1, any other 451 4.3.0 (see
 	// storageReply).
 	Deliver(ctx context.Context, env *Envelope, message [][]byte) error

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // cmdHello handles EHLO and HELO (RFC 5321 §4.1.1.1). Either one resets a
@@ -17,7 +18,7 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 	if esmtp {
 		verb = "EHLO"
 	}
-	if arg == "" || strings.ContainsAny(arg, " \t") || !(smtpwire.IsDomain(arg) || smtpwire.IsAddressLiteral(arg)) {
+	if arg == "" || strings.ContainsAny(arg, " \t") || !(smtpaddr.IsDomain(arg) || smtpaddr.IsAddressLiteral(arg)) {
 		s.reply(501, "5.5.4", "Syntax: %s domain-or-address-literal", verb)
 		return
 	}
@@ -59,7 +60,7 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 		lines = append(lines, "AUTH PLAIN LOGIN")
 	}
 	lines = append(lines, "HELP")
-	s.writeReply(&smtpwire.Reply{Code: 250, Lines: lines})
+	s.writeReply(&smtpreply.Reply{Code: 250, Lines: lines})
 }
 
 // cmdMail handles MAIL FROM:<reverse-path> [params] (RFC 5321 §4.1.1.2).
@@ -82,12 +83,12 @@ func (s *session) cmdMail(arg string) {
 		s.reply(501, "5.5.4", "Syntax: MAIL FROM:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
-	mb, null, params, err := smtpwire.ParsePath(rest)
-	if errors.Is(err, smtpwire.ErrNonASCII) && s.faults().Accept8BitCommands {
-		mb, err = smtpwire.Mailbox{Local: strings.Trim(rest, "<>")}, nil
+	mb, null, params, err := smtpaddr.ParsePath(rest)
+	if errors.Is(err, smtpaddr.ErrNonASCII) && s.faults().Accept8BitCommands {
+		mb, err = smtpaddr.Mailbox{Local: strings.Trim(rest, "<>")}, nil
 	}
 	if err == nil && null && s.faults().RefuseNullSender {
-		err = smtpwire.ErrPathSyntax
+		err = smtpaddr.ErrPathSyntax
 	}
 	if err != nil {
 		s.replyPathError(err, "5.1.7", "sender")
@@ -170,17 +171,17 @@ func (s *session) cmdRcpt(arg string) {
 		s.reply(501, "5.5.4", "Syntax: RCPT TO:<address> with no space after the colon (RFC 5321 section 3.3)")
 		return
 	}
-	var mb smtpwire.Mailbox
+	var mb smtpaddr.Mailbox
 	var params string
 	if p, ok := cutPrefixFold(rest, "<postmaster>"); ok {
 		// RFC 5321 §4.5.1: <Postmaster> with no domain must be accepted.
-		mb, params = smtpwire.Mailbox{Local: "postmaster"}, p
+		mb, params = smtpaddr.Mailbox{Local: "postmaster"}, p
 	} else {
 		var null bool
 		var err error
-		mb, null, params, err = smtpwire.ParsePath(rest)
+		mb, null, params, err = smtpaddr.ParsePath(rest)
 		if err == nil && null {
-			err = smtpwire.ErrPathSyntax
+			err = smtpaddr.ErrPathSyntax
 		}
 		if err != nil {
 			s.replyPathError(err, "5.1.3", "recipient")
@@ -216,9 +217,9 @@ func (s *session) cmdRcpt(arg string) {
 		info = &relayed
 	}
 	if err := s.srv.backend.Recipient(s.ctx, info, mb); err != nil {
-		var r *smtpwire.Reply
+		var r *smtpreply.Reply
 		if s.faults().UnknownRecipient501 && errors.As(err, &r) && r.Code == 550 {
-			err = smtpwire.NewReply(501, "5.1.3", "Bad recipient address syntax")
+			err = smtpreply.NewReply(501, "5.1.3", "Bad recipient address syntax")
 		}
 		s.replyError(err, "recipient check")
 		return
@@ -234,10 +235,10 @@ func (s *session) cmdRcpt(arg string) {
 
 func (s *session) replyPathError(err error, enhanced, who string) {
 	switch {
-	case errors.Is(err, smtpwire.ErrNonASCII):
+	case errors.Is(err, smtpaddr.ErrNonASCII):
 		// RFC 6531 §3.7.1 (no SMTPUTF8 here): 553 5.6.7.
 		s.reply(553, "5.6.7", "Non-ASCII %s address requires SMTPUTF8, which is not offered", who)
-	case errors.Is(err, smtpwire.ErrPathLength):
+	case errors.Is(err, smtpaddr.ErrPathLength):
 		s.reply(501, enhanced, "Bad %s address: too long (RFC 5321 section 4.5.3.1)", who)
 	default:
 		s.reply(501, enhanced, "Bad %s address syntax (RFC 5321 section 4.1.2)", who)
@@ -275,7 +276,7 @@ func (s *session) cmdVrfy(arg string) {
 }
 
 func (s *session) cmdHelp() {
-	s.writeReply(&smtpwire.Reply{Code: 214, Enhanced: "2.0.0", Lines: []string{
+	s.writeReply(&smtpreply.Reply{Code: 214, Enhanced: "2.0.0", Lines: []string{
 		"mailcheck reference server. Commands:",
 		"EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH",
 		"See RFC 5321.",
@@ -347,23 +348,23 @@ type param struct{ key, value string }
 
 // parseParams parses " KEY[=value]" parameters after a path (RFC 5321
 // §4.1.2 Mail-parameters). Keys are upper-cased; a repeated key is an error.
-func parseParams(s string) ([]param, *smtpwire.Reply) {
+func parseParams(s string) ([]param, *smtpreply.Reply) {
 	if s == "" {
 		return nil, nil
 	}
 	if s[0] != ' ' {
-		return nil, smtpwire.NewReply(501, "5.5.4", "Syntax: a space must separate the path from parameters")
+		return nil, smtpreply.NewReply(501, "5.5.4", "Syntax: a space must separate the path from parameters")
 	}
 	var out []param
 	for _, field := range strings.Split(s[1:], " ") {
 		key, value, hasValue := strings.Cut(field, "=")
 		if key == "" || (hasValue && !isParamValue(value)) || !isKeyword(key) {
-			return nil, smtpwire.NewReply(501, "5.5.4", "Syntax error in parameter %q", field)
+			return nil, smtpreply.NewReply(501, "5.5.4", "Syntax error in parameter %q", field)
 		}
 		key = strings.ToUpper(key)
 		for _, p := range out {
 			if p.key == key {
-				return nil, smtpwire.NewReply(501, "5.5.4", "Parameter %s given twice", key)
+				return nil, smtpreply.NewReply(501, "5.5.4", "Parameter %s given twice", key)
 			}
 		}
 		out = append(out, param{key, value})

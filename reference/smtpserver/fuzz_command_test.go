@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // mailParametersRE is RFC 5321 §4.1.2 written out, for what follows the
@@ -155,8 +156,8 @@ func FuzzCommandLine(f *testing.F) {
 				t.Fatalf("write %q: %v", s, err)
 			}
 		}
-		read := func(what string) *smtpwire.Reply {
-			reply, err := smtpwire.ReadReply(r, true, nil)
+		read := func(what string) *smtpreply.Reply {
+			reply, err := smtpreply.ReadReply(r, true, nil)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
@@ -209,7 +210,7 @@ func expectClosed(t *testing.T, r *bufio.Reader, line string) {
 }
 
 // checkCommandReply checks the reply to the fuzzed line.
-func checkCommandReply(t *testing.T, setup int, line string, reply *smtpwire.Reply) {
+func checkCommandReply(t *testing.T, setup int, line string, reply *smtpreply.Reply) {
 	t.Helper()
 	verbWord, arg, _ := strings.Cut(line, " ")
 	verb := strings.ToUpper(verbWord)
@@ -249,7 +250,7 @@ func whyNotPositive(setup int, line, verb, arg string) string {
 	noArgs := !strings.Contains(line, " ")
 	switch verb {
 	case "EHLO", "HELO":
-		if !smtpwire.IsDomain(arg) && !smtpwire.IsAddressLiteral(arg) {
+		if !smtpaddr.IsDomain(arg) && !smtpaddr.IsAddressLiteral(arg) {
 			return "the argument is not a Domain or address-literal (RFC 5321 §4.1.1.1)"
 		}
 	case "MAIL":
@@ -268,7 +269,7 @@ func whyNotPositive(setup int, line, verb, arg string) string {
 		if params, ok := cutFold(rest, "<postmaster>"); ok {
 			rest = params
 		} else {
-			_, null, params, err := smtpwire.ParsePath(rest)
+			_, null, params, err := smtpaddr.ParsePath(rest)
 			if err != nil || null {
 				return "ParsePath refuses the forward-path"
 			}
@@ -306,7 +307,7 @@ func whyNotMailArgument(arg string) string {
 	if !ok {
 		return "the argument does not start with FROM:"
 	}
-	_, _, params, err := smtpwire.ParsePath(rest)
+	_, _, params, err := smtpaddr.ParsePath(rest)
 	if err != nil {
 		return "ParsePath refuses the reverse-path"
 	}
@@ -344,17 +345,17 @@ func whyPositive(setup int, line, verb, arg string, code int) string {
 	switch noArgs := !strings.Contains(line, " "); {
 	case noArgs && (verb == "NOOP" || verb == "HELP" || verb == "RSET" || verb == "QUIT"):
 		return "a bare " + verb + " is always answered positively (RFC 5321 §4.1.1)"
-	case (verb == "EHLO" || verb == "HELO") && (smtpwire.IsDomain(arg) || smtpwire.IsAddressLiteral(arg)):
+	case (verb == "EHLO" || verb == "HELO") && (smtpaddr.IsDomain(arg) || smtpaddr.IsAddressLiteral(arg)):
 		return "the argument is a valid Domain or address-literal (RFC 5321 §4.1.1.1)"
 	case verb == "MAIL" && setup == 1:
 		if rest, ok := cutFold(arg, "FROM:"); ok {
-			if _, _, params, err := smtpwire.ParsePath(rest); err == nil && params == "" {
+			if _, _, params, err := smtpaddr.ParsePath(rest); err == nil && params == "" {
 				return "the reverse-path is valid and the session is ready for MAIL"
 			}
 		}
 	case verb == "RCPT" && setup >= 2 && (code == 500 || code == 501 || code == 553 || code == 555):
 		if rest, ok := cutFold(arg, "TO:"); ok {
-			if _, null, params, err := smtpwire.ParsePath(rest); err == nil && !null && params == "" {
+			if _, null, params, err := smtpaddr.ParsePath(rest); err == nil && !null && params == "" {
 				return "the forward-path is valid: only the recipient check may refuse it"
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // FuzzReadData checks the DATA reader against the dot-stuffing writer: a
@@ -97,7 +98,7 @@ func FuzzSession(f *testing.F) {
 		}()
 		r := bufio.NewReader(conn)
 		for {
-			_, err := smtpwire.ReadReply(r, true, nil)
+			_, err := smtpreply.ReadReply(r, true, nil)
 			if err == io.EOF {
 				break
 			}

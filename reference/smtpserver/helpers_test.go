@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpaddr"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // memBackend is a Backend that keeps mail in memory: local domain
@@ -34,7 +35,7 @@ func (b *memBackend) Authenticate(_ context.Context, user, pass string) (string,
 	return "", ErrAuthFailed
 }
 
-func (b *memBackend) Recipient(_ context.Context, conn *ConnInfo, rcpt smtpwire.Mailbox) error {
+func (b *memBackend) Recipient(_ context.Context, conn *ConnInfo, rcpt smtpaddr.Mailbox) error {
 	switch {
 	case rcpt.Domain == "":
 		return nil
@@ -42,9 +43,9 @@ func (b *memBackend) Recipient(_ context.Context, conn *ConnInfo, rcpt smtpwire.
 		if l := strings.ToLower(rcpt.Local); l == "alice" || l == "bob" || l == "postmaster" {
 			return nil
 		}
-		return smtpwire.NewReply(550, "5.1.1", "No such user here")
+		return smtpreply.NewReply(550, "5.1.1", "No such user here")
 	case conn.User == "":
-		return smtpwire.NewReply(554, "5.7.1", "Relay access denied")
+		return smtpreply.NewReply(554, "5.7.1", "Relay access denied")
 	}
 	return nil
 }
@@ -143,17 +144,17 @@ func (c *client) raw(s string) {
 	}
 }
 
-func (c *client) read() *smtpwire.Reply {
+func (c *client) read() *smtpreply.Reply {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	r, err := smtpwire.ReadReply(c.r, true, nil)
+	r, err := smtpreply.ReadReply(c.r, true, nil)
 	if err != nil {
 		c.t.Fatalf("read reply: %v", err)
 	}
 	return r
 }
 
-func (c *client) expect(code int) *smtpwire.Reply {
+func (c *client) expect(code int) *smtpreply.Reply {
 	c.t.Helper()
 	r := c.read()
 	if r.Code != code {
@@ -162,14 +163,14 @@ func (c *client) expect(code int) *smtpwire.Reply {
 	return r
 }
 
-func (c *client) cmd(line string, code int) *smtpwire.Reply {
+func (c *client) cmd(line string, code int) *smtpreply.Reply {
 	c.t.Helper()
 	c.raw(line + "\r\n")
 	return c.expect(code)
 }
 
 // send runs one whole transaction and returns the final reply.
-func (c *client) send(from, to, data string) *smtpwire.Reply {
+func (c *client) send(from, to, data string) *smtpreply.Reply {
 	c.t.Helper()
 	c.cmd("MAIL FROM:<"+from+">", 250)
 	c.cmd("RCPT TO:<"+to+">", 250)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/lineserver"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // readBufferSize holds the longest line the server reads whole: a SASL
@@ -233,11 +233,11 @@ func (s *session) faults() *Faults { return &s.srv.opts.Faults }
 // 4xx and 5xx reply (RFC 2034 §4), except the greeting and the replies to
 // EHLO and HELO, which RFC 2034 exempts.
 func (s *session) reply(code int, enhanced, format string, args ...any) {
-	r := smtpwire.Reply{Code: code, Enhanced: enhanced, Lines: []string{fmt.Sprintf(format, args...)}}
+	r := smtpreply.Reply{Code: code, Enhanced: enhanced, Lines: []string{fmt.Sprintf(format, args...)}}
 	s.writeReply(&r)
 }
 
-func (s *session) writeReply(r *smtpwire.Reply) {
+func (s *session) writeReply(r *smtpreply.Reply) {
 	s.lastCode = r.Code
 	if f := s.faults(); r.Code >= 500 && (f.OmitEnhancedCodes || f.EnhancedClassMismatch) && r.Enhanced != "" {
 		faulty := *r
@@ -258,10 +258,10 @@ func (s *session) writeReply(r *smtpwire.Reply) {
 	s.w.Write(s.replyTo)
 }
 
-// replyError sends err as a reply: a *smtpwire.Reply as it is, anything else
+// replyError sends err as a reply: a *smtpreply.Reply as it is, anything else
 // as a local error (451, RFC 5321 §4.2.3) after logging it.
 func (s *session) replyError(err error, what string) {
-	var r *smtpwire.Reply
+	var r *smtpreply.Reply
 	if errors.As(err, &r) {
 		s.writeReply(r)
 		return

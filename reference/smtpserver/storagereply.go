@@ -4,11 +4,11 @@ import (
 	"errors"
 	"syscall"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // storageReply is the reply to a message that Backend.Deliver did not
-// store for a reason of its own (not a *smtpwire.Reply). Both replies are
+// store for a reason of its own (not a *smtpreply.Reply). Both replies are
 // transient (4yz): nothing was accepted, so the client keeps the message and
 // sends it again later (RFC 5321 §4.2.1, §4.5.4.1); and both are valid
 // after the data (RFC 5321 §4.3.2 lists 451 and 452 for DATA).
@@ -22,19 +22,19 @@ import (
 //   - Any other failure (EIO, EROFS, EACCES, ...): 451 "Requested action
 //     aborted: local error in processing" (RFC 5321 §4.2.3) with 4.3.0
 //     "Other or undefined mail system status" (RFC 3463 §3.4).
-func storageReply(err error) *smtpwire.Reply {
+func storageReply(err error) *smtpreply.Reply {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return smtpwire.NewReply(452, "4.3.1", "Requested action not taken: insufficient system storage")
+		return smtpreply.NewReply(452, "4.3.1", "Requested action not taken: insufficient system storage")
 	}
-	return smtpwire.NewReply(451, "4.3.0", "Requested action aborted: local error in processing")
+	return smtpreply.NewReply(451, "4.3.0", "Requested action aborted: local error in processing")
 }
 
 // replyDeliveryError answers the end of DATA when Deliver failed: a
-// *smtpwire.Reply as it is, any other error logged and mapped by
+// *smtpreply.Reply as it is, any other error logged and mapped by
 // storageReply. The session goes on: the transaction is reset and the
 // client may try again.
 func (s *session) replyDeliveryError(err error) {
-	var r *smtpwire.Reply
+	var r *smtpreply.Reply
 	if errors.As(err, &r) {
 		s.writeReply(r)
 		return

@@ -1,8 +1,8 @@
-// Package smtpwire holds the SMTP wire pieces that the reference server, its
-// relay client, the conformance suite and the load generator share: replies
-// with enhanced status codes, reply parsing, mailbox and path syntax, and dot
-// stuffing.
-package smtpwire
+// Package smtpreply holds SMTP replies (RFC 5321 §4.2) with enhanced status
+// codes (RFC 3463): the Reply value that the reference server writes and a
+// backend may return as an error, and the bounded reader that the clients
+// (send, relay, conformance suite, load generator) read replies with.
+package smtpreply
 
 import (
 	"bufio"

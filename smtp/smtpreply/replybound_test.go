@@ -1,4 +1,4 @@
-package smtpwire
+package smtpreply
 
 import (
 	"bufio"

@@ -1,4 +1,7 @@
-package smtpwire
+// Package smtpaddr holds SMTP mailbox and path syntax (RFC 5321 §4.1.2,
+// §4.1.3, §4.5.3.1): the Mailbox that a reference server backend receives
+// and the parsers that the server and the tools share.
+package smtpaddr
 
 import (
 	"errors"
