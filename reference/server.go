@@ -17,9 +17,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mailcheck/mailcheck/internal/loginthrottle"
 	"github.com/mailcheck/mailcheck/reference/durable"
 	"github.com/mailcheck/mailcheck/reference/imapbackend"
+	"github.com/mailcheck/mailcheck/reference/loginthrottle"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 	"github.com/mailcheck/mailcheck/reference/pop3server"
 	"github.com/mailcheck/mailcheck/reference/queue"

@@ -24,7 +24,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 
-	"github.com/mailcheck/mailcheck/internal/loginthrottle"
+	"github.com/mailcheck/mailcheck/reference/loginthrottle"
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
 

@@ -13,7 +13,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/loginthrottle"
+	"github.com/mailcheck/mailcheck/reference/loginthrottle"
 )
 
 // Defaults for Options fields left zero.

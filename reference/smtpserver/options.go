@@ -12,7 +12,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/loginthrottle"
+	"github.com/mailcheck/mailcheck/reference/loginthrottle"
 )
 
 // Defaults for Options fields left zero.
