@@ -1,153 +1,141 @@
 package publicapi
 
 import (
-	"go/ast"
 	"go/token"
+	"go/types"
 )
 
-// fileScan walks the exported declarations of one file. It reads syntax
-// only, so it sees what the declarations spell out: a variable whose type is
-// inferred from a function call is not followed.
-type fileScan struct {
+// apiWalk follows the types one package's exported API lets another module
+// reach, and records each internal type on the way.
+type apiWalk struct {
 	fset    *token.FileSet
-	pkg     string
-	imports map[string]string // local name → internal import path
+	pkg     *types.Package
+	visited map[*types.Named]bool // unexported named types already walked
+	seen    map[Leak]bool         // by Pos and Type: a mention reached twice is one leak
 	leaks   []Leak
 }
 
-func fileLeaks(fset *token.FileSet, file *ast.File) []Leak {
-	s := &fileScan{fset: fset, pkg: file.Name.Name, imports: internalImports(file)}
-	if len(s.imports) == 0 {
-		return nil
-	}
-	for _, decl := range file.Decls {
-		switch d := decl.(type) {
-		case *ast.FuncDecl:
-			s.funcDecl(d)
-		case *ast.GenDecl:
-			for _, spec := range d.Specs {
-				s.spec(spec)
-			}
-		}
-	}
-	return s.leaks
-}
-
-func (s *fileScan) funcDecl(d *ast.FuncDecl) {
-	if !d.Name.IsExported() {
-		return
-	}
-	api := s.pkg + "." + d.Name.Name
-	if d.Recv != nil && len(d.Recv.List) == 1 {
-		recv := receiverName(d.Recv.List[0].Type)
-		if !ast.IsExported(recv) {
-			return // a method of an unexported type is reached only through an interface, checked there
-		}
-		api = s.pkg + "." + recv + "." + d.Name.Name
-	}
-	s.typeExpr(api, d.Name.Pos(), d.Type)
-}
-
-// receiverName is the type name of a receiver: T, *T, T[K] or *T[K].
-func receiverName(e ast.Expr) string {
-	for {
-		switch t := e.(type) {
-		case *ast.StarExpr:
-			e = t.X
-		case *ast.IndexExpr:
-			e = t.X
-		case *ast.IndexListExpr:
-			e = t.X
-		case *ast.ParenExpr:
-			e = t.X
-		case *ast.Ident:
-			return t.Name
-		default:
-			return ""
-		}
-	}
-}
-
-func (s *fileScan) spec(spec ast.Spec) {
-	switch sp := spec.(type) {
-	case *ast.TypeSpec:
-		if !sp.Name.IsExported() {
-			return
-		}
-		api := s.pkg + "." + sp.Name.Name
-		if sp.TypeParams != nil {
-			s.typeExpr(api, sp.Name.Pos(), sp.TypeParams)
-		}
-		s.typeExpr(api, sp.Name.Pos(), sp.Type)
-	case *ast.ValueSpec:
-		for i, name := range sp.Names {
-			if !name.IsExported() {
-				continue
-			}
-			api := s.pkg + "." + name.Name
-			if sp.Type != nil {
-				s.typeExpr(api, name.Pos(), sp.Type)
-			} else if i < len(sp.Values) {
-				s.literalType(api, name.Pos(), sp.Values[i])
-			}
-		}
-	}
-}
-
-// literalType checks the spelled-out type of a composite literal value
-// (T{…} or &T{…}), the one inferred type the syntax shows.
-func (s *fileScan) literalType(api string, pos token.Pos, value ast.Expr) {
-	if u, ok := value.(*ast.UnaryExpr); ok && u.Op == token.AND {
-		value = u.X
-	}
-	if lit, ok := value.(*ast.CompositeLit); ok && lit.Type != nil {
-		s.typeExpr(api, pos, lit.Type)
-	}
-}
-
-// typeExpr records every internal type that e mentions where another module
-// would see it: unexported struct fields and unexported interface methods
-// are not part of the API and are skipped.
-func (s *fileScan) typeExpr(api string, pos token.Pos, e ast.Node) {
-	ast.Inspect(e, func(n ast.Node) bool {
-		switch t := n.(type) {
-		case *ast.StructType:
-			s.fields(api, t.Fields)
-			return false
-		case *ast.InterfaceType:
-			s.fields(api, t.Methods)
-			return false
-		case *ast.SelectorExpr:
-			s.selector(api, pos, t)
-			return false
-		}
-		return true
-	})
-}
-
-// fields checks the exported members of a struct or interface: named ones
-// whose name is exported, and embedded ones (an embedded internal type is
-// exported under its own name and promotes its members).
-func (s *fileScan) fields(api string, list *ast.FieldList) {
-	for _, f := range list.List {
-		if len(f.Names) == 0 {
-			s.typeExpr(api, f.Type.Pos(), f.Type)
+func packageLeaks(fset *token.FileSet, pkg *types.Package) []Leak {
+	w := &apiWalk{fset: fset, pkg: pkg, visited: map[*types.Named]bool{}, seen: map[Leak]bool{}}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if !obj.Exported() {
 			continue
 		}
-		for _, name := range f.Names {
-			if name.IsExported() {
-				s.typeExpr(api+"."+name.Name, name.Pos(), f.Type)
+		api := pkg.Name() + "." + name
+		if tn, ok := obj.(*types.TypeName); ok && !tn.IsAlias() {
+			if named, ok := tn.Type().(*types.Named); ok {
+				w.members(api, obj.Pos(), named)
+				continue
+			}
+		}
+		w.typ(api, obj.Pos(), obj.Type())
+	}
+	return w.leaks
+}
+
+// members walks what a named type of the package exposes: its type
+// parameters' constraints, the exported methods of T and *T (promoted ones
+// included, walked first so they are named as the outer type's), and its
+// exported fields or interface methods.
+func (w *apiWalk) members(api string, pos token.Pos, named *types.Named) {
+	for i := 0; i < named.TypeParams().Len(); i++ {
+		w.typ(api, pos, named.TypeParams().At(i).Constraint())
+	}
+	if _, isInterface := named.Underlying().(*types.Interface); !isInterface {
+		methods := types.NewMethodSet(types.NewPointer(named))
+		for i := 0; i < methods.Len(); i++ {
+			m := methods.At(i).Obj()
+			if m.Exported() {
+				w.typ(api+"."+m.Name(), m.Pos(), m.Type())
 			}
 		}
 	}
+	w.underlying(api, pos, named.Underlying())
 }
 
-func (s *fileScan) selector(api string, pos token.Pos, sel *ast.SelectorExpr) {
-	id, ok := sel.X.(*ast.Ident)
-	if !ok {
-		return
+// underlying walks a struct's exported and embedded fields (an embedded
+// field promotes its members even when its own name is unexported) and an
+// interface's methods and embedded types; any other type whole.
+func (w *apiWalk) underlying(api string, pos token.Pos, t types.Type) {
+	switch u := t.(type) {
+	case *types.Struct:
+		for i := 0; i < u.NumFields(); i++ {
+			f := u.Field(i)
+			if f.Exported() || f.Embedded() {
+				w.typ(api+"."+f.Name(), f.Pos(), f.Type())
+			}
+		}
+	case *types.Interface:
+		for i := 0; i < u.NumMethods(); i++ {
+			m := u.Method(i)
+			if m.Exported() {
+				w.typ(api+"."+m.Name(), m.Pos(), m.Type())
+			}
+		}
+		for i := 0; i < u.NumEmbeddeds(); i++ {
+			w.typ(api, pos, u.EmbeddedType(i))
+		}
+	default:
+		w.typ(api, pos, t)
 	}
-	if importPath, ok := s.imports[id.Name]; ok {
-		s.leaks = append(s.leaks, Leak{Pos: s.fset.Position(pos), API: api, Type: importPath + "." + sel.Sel.Name})
+}
+
+// typ records t if it is internal and walks into what it is made of. A
+// named type of another public package is that package's own API and is
+// not walked; an unexported one of this package is, as its exported fields
+// and methods are reached through this API.
+func (w *apiWalk) typ(api string, pos token.Pos, t types.Type) {
+	switch t := types.Unalias(t).(type) {
+	case *types.Named:
+		obj := t.Obj()
+		if obj.Pkg() != nil && isInternal(obj.Pkg().Path()) {
+			w.leak(api, pos, obj.Pkg().Path()+"."+obj.Name())
+			return
+		}
+		for i := 0; i < t.TypeArgs().Len(); i++ {
+			w.typ(api, pos, t.TypeArgs().At(i))
+		}
+		if obj.Pkg() == w.pkg && !obj.Exported() && !w.visited[t.Origin()] {
+			w.visited[t.Origin()] = true
+			w.members(api, pos, t.Origin())
+		}
+	case *types.Pointer:
+		w.typ(api, pos, t.Elem())
+	case *types.Slice:
+		w.typ(api, pos, t.Elem())
+	case *types.Array:
+		w.typ(api, pos, t.Elem())
+	case *types.Chan:
+		w.typ(api, pos, t.Elem())
+	case *types.Map:
+		w.typ(api, pos, t.Key())
+		w.typ(api, pos, t.Elem())
+	case *types.Signature:
+		for i := 0; i < t.TypeParams().Len(); i++ {
+			w.typ(api, pos, t.TypeParams().At(i).Constraint())
+		}
+		w.typ(api, pos, t.Params())
+		w.typ(api, pos, t.Results())
+	case *types.Tuple:
+		for i := 0; i < t.Len(); i++ {
+			w.typ(api, pos, t.At(i).Type())
+		}
+	case *types.Union:
+		for i := 0; i < t.Len(); i++ {
+			w.typ(api, pos, t.Term(i).Type())
+		}
+	case *types.Struct, *types.Interface:
+		w.underlying(api, pos, t)
 	}
+}
+
+func (w *apiWalk) leak(api string, pos token.Pos, typeName string) {
+	key := Leak{Pos: w.fset.Position(pos), Type: typeName}
+	if w.seen[key] {
+		return // a promoted method, reached again through its embedded type
+	}
+	w.seen[key] = true
+	w.leaks = append(w.leaks, Leak{Pos: key.Pos, API: api, Type: typeName})
 }

@@ -28,7 +28,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 func TestLeaksFindsEachKindOfExportedAPI(t *testing.T) {
 	root := writeTree(t, map[string]string{
 		"go.mod":            "module example.com/m\n\ngo 1.22\n",
-		"internal/w/w.go":   "package w\n\ntype R struct{}\n\nfunc Use(R) {}\n",
+		"internal/w/w.go":   "package w\n\ntype R struct{}\n\nfunc New() R { return R{} }\n",
 		"internal/w/x/x.go": "package x\n\nimport \"example.com/m/internal/w\"\n\nfunc F(w.R) {}\n",
 		"pub/pub.go": `package pub
 
@@ -53,7 +53,7 @@ type T struct {
 }
 
 func (T) Method(func(wire.R))   {}
-func (*T) hidden(wire.R)        {}
+func (*T) unexported(wire.R)    {}
 func (unexported) Method(wire.R) {}
 
 type unexported struct{ Field wire.R }
@@ -64,23 +64,44 @@ type I interface {
 }
 
 type Alias = wire.R
+// Def has R's underlying struct{}, not R: nothing internal is exposed.
 type Def wire.R
 
 var Typed wire.R
 var Literal = &wire.R{}
+var Inferred = wire.New()
 var Reader io.Reader
 var hidden wire.R
+
+// Promoted has the exported method of an unexported embedded type.
+type Promoted struct{ *embedded }
+
+type embedded struct{}
+
+func (*embedded) Reply() wire.R { return wire.R{} }
+
+// Reached returns an unexported type whose exported field is reached.
+func Reached() *reached { return nil }
+
+type reached struct {
+	Field  wire.R
+	hidden wire.R
+}
+
+type Instance = Box[wire.R]
+
+type Box[T any] struct{ Value T }
 
 func hiddenFunc(wire.R) {}
 `,
 		"pub/pub_test.go": "package pub\n\nimport \"example.com/m/internal/w\"\n\nfunc TestOnly(w.R) {}\n",
 		"pub/other.go":    "//go:build ignore\n\npackage pub\n\nimport \"example.com/m/internal/w\"\n\nfunc Ignored(w.R) {}\n",
 	})
-	leaks, err := Leaks(root)
+	leaks, err := Leaks(goTool(t), root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	got := []string{}
 	for _, l := range leaks {
 		if l.Type != "example.com/m/internal/w.R" {
 			t.Errorf("%s: type %q, want example.com/m/internal/w.R", l.API, l.Type)
@@ -89,12 +110,15 @@ func hiddenFunc(wire.R) {}
 	}
 	want := []string{
 		"pub.Param", "pub.Result", "pub.Generic",
-		"pub.T.Field", "pub.T", "pub.T.Nested.Inner",
+		"pub.T.Field", "pub.T.R", "pub.T.Nested.Inner",
 		"pub.T.Method",
 		"pub.I.Method",
-		"pub.Alias", "pub.Def",
-		"pub.Typed", "pub.Literal",
+		"pub.Alias",
+		"pub.Typed", "pub.Literal", "pub.Inferred",
+		"pub.Promoted.Reply", "pub.Reached.Field", "pub.Instance",
 	}
+	slices.Sort(got)
+	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("leaks:\n got %q\nwant %q", got, want)
 	}

@@ -12,21 +12,6 @@ import (
 	"time"
 )
 
-// goTool finds the go command. Without it the test is skipped, except in CI
-// (CI=true), where a missing toolchain is a broken job, not a reason to
-// pass.
-func goTool(t *testing.T) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("go not on PATH under CI: %v", err)
-		}
-		t.Skipf("go not on PATH: %v", err)
-	}
-	return gobin
-}
-
 // writeOutsider writes a module outside mailcheck to a new directory: its
 // go.mod requires mailcheck, replaced by the repository at root; its go.sum
 // is the repository's, so the build needs no network; its code is

@@ -1,17 +1,19 @@
-// Package publicapi finds exported APIs of the module's public packages that
-// mention a type from an internal/ package. Such an API cannot be used in full
-// from another Go module: it can neither name the type nor, for an interface,
-// implement it (Go spec "Import declarations"; cmd/go "Internal Directories").
+// Package publicapi finds exported APIs of a module's public packages that
+// mention a type from an internal/ package. Such an API cannot be used in
+// full from another Go module: the other module can neither name the type
+// nor, for an interface that has it in a method, implement the interface
+// (cmd/go "Internal Directories").
 package publicapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/build"
-	"go/parser"
+	"go/importer"
 	"go/token"
-	"io/fs"
-	"path"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,82 +23,86 @@ import (
 type Leak struct {
 	Pos  token.Position // where the API is declared
 	API  string         // e.g. "smtpserver.Backend.Recipient"
-	Type string         // the internal type, e.g. "internal/smtpwire.Mailbox"
+	Type string         // the internal type, e.g. "…/internal/smtpwire.Mailbox"
 }
 
 func (l Leak) String() string {
 	return fmt.Sprintf("%s: %s mentions %s", l.Pos, l.API, l.Type)
 }
 
-// Leaks scans every public package under root (directories named internal
-// and testdata, and hidden directories, are skipped along with everything
-// below them) and returns the exported APIs that mention an internal type,
-// sorted by position. Only the files of the default build context count, as
-// for `go build`; test files do not.
-func Leaks(root string) ([]Leak, error) {
-	var leaks []Leak
-	err := filepath.WalkDir(root, func(dir string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
+// listed is what `go list -export -json` says of a package.
+type listed struct {
+	ImportPath string
+	Name       string
+	Export     string // the compiled package's export data
+	DepOnly    bool   // a dependency, not matched by the pattern
+}
+
+// Leaks type-checks the packages of the module in root (its ./... without
+// tests) from their compiled export data, as `go build` sees them, and
+// returns the exported APIs of the public ones (not under internal/, not
+// main) that mention an internal type, sorted by position, with file names relative to root. gobin is the go
+// command, which builds the export data.
+func Leaks(gobin, root string) ([]Leak, error) {
+	pkgs, err := goList(gobin, root)
+	if err != nil {
+		return nil, err
+	}
+	exports := map[string]string{}
+	for _, p := range pkgs {
+		exports[p.ImportPath] = p.Export
+	}
+	fset := token.NewFileSet()
+	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		if exports[path] == "" {
+			return nil, fmt.Errorf("no export data for %s", path)
 		}
-		if dir != root && skipDir(d.Name()) {
-			return filepath.SkipDir
-		}
-		found, err := packageLeaks(dir)
-		leaks = append(leaks, found...)
-		return err
+		return os.Open(exports[path])
 	})
-	sort.Slice(leaks, func(i, j int) bool {
+	var leaks []Leak
+	for _, p := range pkgs {
+		if p.DepOnly || p.Name == "main" || isInternal(p.ImportPath) {
+			continue
+		}
+		pkg, err := imp.Import(p.ImportPath)
+		if err != nil {
+			return nil, err
+		}
+		leaks = append(leaks, packageLeaks(fset, pkg)...)
+	}
+	for i := range leaks {
+		if rel, err := filepath.Rel(root, leaks[i].Pos.Filename); err == nil {
+			leaks[i].Pos.Filename = rel
+		}
+	}
+	sort.SliceStable(leaks, func(i, j int) bool {
 		a, b := leaks[i].Pos, leaks[j].Pos
 		if a.Filename != b.Filename {
 			return a.Filename < b.Filename
 		}
 		return a.Line < b.Line
 	})
-	return leaks, err
-}
-
-func skipDir(name string) bool {
-	return name == "internal" || name == "testdata" || name == "vendor" ||
-		strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")
-}
-
-func packageLeaks(dir string) ([]Leak, error) {
-	pkg, err := build.ImportDir(dir, 0)
-	if _, none := err.(*build.NoGoError); none {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	fset := token.NewFileSet()
-	var leaks []Leak
-	for _, name := range pkg.GoFiles {
-		file, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, err
-		}
-		leaks = append(leaks, fileLeaks(fset, file)...)
-	}
 	return leaks, nil
 }
 
-// internalImports maps the names under which a file imports internal
-// packages to their import paths.
-func internalImports(file *ast.File) map[string]string {
-	names := map[string]string{}
-	for _, imp := range file.Imports {
-		p := strings.Trim(imp.Path.Value, `"`)
-		if !isInternal(p) {
-			continue
-		}
-		name := path.Base(p)
-		if imp.Name != nil {
-			name = imp.Name.Name
-		}
-		names[name] = p
+func goList(gobin, root string) ([]listed, error) {
+	cmd := exec.Command(gobin, "list", "-export", "-deps", "-json=ImportPath,Name,Export,DepOnly", "./...")
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list in %s: %v\n%s", root, err, stderr.Bytes())
 	}
-	return names
+	var pkgs []listed
+	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
+		var p listed
+		if err := dec.Decode(&p); err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
 }
 
 // isInternal reports whether an import path has an element named internal
