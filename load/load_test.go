@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // TestAccuracyAgainstReference: every message the generator reports
@@ -18,7 +18,7 @@ func TestAccuracyAgainstReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	target, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	target, _ := target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	for _, pipelining := range []Pipelining{PipeliningOff, PipeliningOn} {
 		t.Run(string(pipelining), func(t *testing.T) {
 			before := mailboxCount(t, srv)

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // Pipelining says whether MAIL, RCPT and DATA go out in one write
@@ -28,7 +28,7 @@ const (
 // Options configure a run. Zero values are defaults where stated.
 type Options struct {
 	// Target is the SMTP server (smtp:// or smtps://).
-	Target engine.Target
+	Target target.Target
 	// Sessions is the number of concurrent persistent sessions. Default 1.
 	Sessions int
 	// Rate, when above zero, is the open-loop rate in messages per second

@@ -18,6 +18,7 @@ import (
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -181,7 +182,7 @@ func hostileReport() *conformance.Report {
 	return &conformance.Report{
 		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: `<b>tool</b>`,
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Targets: []engine.Target{{Raw: `smtp://h"><script>alert(2)</script>:25`, Protocol: "smtp"}},
+		Targets: []target.Target{{Raw: `smtp://h"><script>alert(2)</script>:25`, Protocol: "smtp"}},
 		Checks: []conformance.Result{{
 			ID: `smtp.<x>`, Title: `<i>title</i> & "more"`, Protocol: "smtp", Level: conformance.Must,
 			Spec: `RFC <5321>`, Target: `smtp://h"><script>alert(3)</script>:25`, Status: conformance.Fail,
@@ -254,7 +255,7 @@ func largeLoadResult(t testing.TB) *load.Result {
 // typical length (40 lines of up to 120 octets).
 func largeConformanceReport() *conformance.Report {
 	r := &conformance.Report{Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: "test",
-		Targets: []engine.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[conformance.Status]int{}}
+		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[conformance.Status]int{}}
 	statuses := []conformance.Status{conformance.Pass, conformance.Pass, conformance.Pass, conformance.Fail, conformance.Warn, conformance.Skip, conformance.Error}
 	for i := range 200 {
 		c := conformance.Result{ID: fmt.Sprintf("smtp.check-%03d", i), Title: "A check of something the RFC requires", Protocol: "smtp",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // The conformance section of the HTML report: target, time, tool; counts
@@ -70,7 +71,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	}
 	var protos []string
 	for _, t := range r.Targets {
-		v.Targets = append(v.Targets, engine.RedactURL(t.Raw))
+		v.Targets = append(v.Targets, target.RedactURL(t.Raw))
 		if !slices.Contains(protos, t.Protocol) {
 			protos = append(protos, t.Protocol)
 		}
@@ -109,7 +110,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		v.Counts = append(v.Counts, *total)
 	}
 	for _, c := range byAttention(r.Checks) {
-		c.Target = engine.RedactURL(c.Target)
+		c.Target = target.RedactURL(c.Target)
 		c.Message = visible(c.Message)
 		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms", WaiverText: visible(waiverLine(c))}
 		lines := c.Transcript

@@ -10,13 +10,14 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 func sampleReport() *conformance.Report {
 	return &conformance.Report{
 		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: "test",
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DurationMS: 12.5,
-		Targets: []engine.Target{{Raw: "smtp://h:25", Protocol: "smtp", Addr: "h:25"}},
+		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp", Addr: "h:25"}},
 		Summary: map[conformance.Status]int{conformance.Pass: 1, conformance.Fail: 1, conformance.Warn: 1},
 		Checks: []conformance.Result{
 			{ID: "smtp.a", Title: "A passes", Protocol: "smtp", Level: conformance.Must, Spec: "RFC 1 §1", Target: "smtp://h:25", Status: conformance.Pass},

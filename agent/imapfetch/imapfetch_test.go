@@ -14,8 +14,8 @@ import (
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
 	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // The stream is cut into protocol lines and literals, however the reads
@@ -46,7 +46,7 @@ func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close(); os.RemoveAll(srv.DataDir()) })
-	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	smtp, _ := target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	for _, m := range msgs {
 		if _, err := smtpsend.Send(context.Background(), smtpsend.Options{
 			Options: session.Options{Target: smtp, TLS: trust, Timeout: 5 * time.Second},
@@ -62,7 +62,7 @@ func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 const password = `al"ice\pw`
 
 func dial(srv *reference.Server, trust *tls.Config, policy session.StartTLS, tr *transcript.Transcript) (*Client, error) {
-	target, _ := engine.ParseTarget("imap://"+srv.Addr("imap"), "")
+	target, _ := target.ParseTarget("imap://"+srv.Addr("imap"), "")
 	return Dial(context.Background(), session.Options{
 		Target: target, TLS: trust, StartTLS: policy, User: "alice", Password: password,
 		Timeout: 5 * time.Second, Transcript: tr,

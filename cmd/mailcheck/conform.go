@@ -17,6 +17,7 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/waiver"
 	"github.com/mailcheck/mailcheck/reports"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 type conformFlags struct {
@@ -147,16 +148,16 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		ReadbackTimeout: f.readbackTimeout,
 	}
 	if f.readback != "" {
-		rb, err := engine.ParseTarget(f.readback, "")
+		rb, err := target.ParseTarget(f.readback, "")
 		if err != nil || rb.Protocol == "smtp" || rb.User == "" {
-			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", engine.RedactURL(f.readback))}
+			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", target.RedactURL(f.readback))}
 		}
 		opts.Readback = &rb
 	}
 	if f.seed != "" {
-		sd, err := engine.ParseTarget(f.seed, "")
+		sd, err := target.ParseTarget(f.seed, "")
 		if err != nil || sd.Protocol != "smtp" {
-			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", engine.RedactURL(f.seed))}
+			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", target.RedactURL(f.seed))}
 		}
 		opts.Seed = &sd
 	}

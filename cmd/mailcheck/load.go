@@ -20,11 +20,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/load"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reports"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 type loadFlags struct {
@@ -329,7 +329,7 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 	load.Tool = versionString()
 
 	if len(args) == 1 {
-		t, err := engine.ParseTarget(args[0], "")
+		t, err := target.ParseTarget(args[0], "")
 		if err != nil {
 			return usageError{err}
 		}
@@ -350,7 +350,7 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 		}
 		defer os.RemoveAll(srv.DataDir())
 		defer srv.Close()
-		opts.Target, _ = engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+		opts.Target, _ = target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 		if opts.To == "" {
 			opts.To = "bob@" + conformance.EmbeddedDomain
 		}
