@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/target"
 )
@@ -13,7 +12,7 @@ import (
 // TestAccuracyAgainstReference: every message the generator reports
 // accepted is in the reference server's mailboxes, and no other.
 func TestAccuracyAgainstReference(t *testing.T) {
-	srv, _, err := conformance.StartEmbedded(func(c *reference.Config) { c.SMTP.InsecureAuth = true })
+	srv, _, err := reference.StartLoopback(func(c *reference.Config) { c.SMTP.InsecureAuth = true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +25,7 @@ func TestAccuracyAgainstReference(t *testing.T) {
 			defer cancel()
 			res, err := Run(ctx, Options{
 				Target: target, Sessions: 4, Messages: 300, Pipelining: pipelining, Size: SizeSpec{500, 3000},
-				To: "bob@" + conformance.EmbeddedDomain, StartTLS: "off", MessagesPerSession: 50,
+				To: "bob@" + reference.LoopbackDomain, StartTLS: "off", MessagesPerSession: 50,
 			}, nil, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/load"
 )
 
@@ -19,7 +19,7 @@ type Run struct {
 	// Label names the run in headings and comparisons: its file name, or
 	// "baseline".
 	Label       string
-	Conformance *conformance.Report
+	Conformance *verdict.Report
 	Load        *load.Result
 }
 
@@ -148,7 +148,7 @@ func (g *runGroups) comparisons(opts HTMLOptions) []comparisonView {
 		refConfs = append([]Run{*g.baseConf}, g.confs...)
 	}
 	if len(refConfs) > 1 {
-		reps, labels := make([]*conformance.Report, len(refConfs)), make([]string, len(refConfs))
+		reps, labels := make([]*verdict.Report, len(refConfs)), make([]string, len(refConfs))
 		for i, r := range refConfs {
 			reps[i], labels[i] = r.Conformance, r.Label
 		}

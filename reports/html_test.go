@@ -15,8 +15,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/load"
 	"github.com/mailcheck/mailcheck/target"
 )
@@ -28,9 +27,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // load.json and load-baseline.json two open-loop runs against the
 // embedded reference server.
 
-func readConformance(t testing.TB, name string) *conformance.Report {
+func readConformance(t testing.TB, name string) *verdict.Report {
 	t.Helper()
-	var r conformance.Report
+	var r verdict.Report
 	readJSON(t, name, &r)
 	return &r
 }
@@ -170,22 +169,22 @@ func TestHTMLReferencesNothingExternal(t *testing.T) {
 
 // hostileReport holds what a hostile server could make a transcript or a
 // message say.
-func hostileReport() *conformance.Report {
-	lines := []engine.Line{
-		{Dir: engine.DirClient, Text: `EHLO "quoted" & 'single'`},
-		{Dir: engine.DirServer, Text: `250 <script>console.error("xss")</script>`},
-		{Dir: engine.DirServer, Text: "250 raw 8-bit: \xff\xfe caf\xc3\xa9 \x00 \x1b[31m"},
-		{Dir: engine.DirServer, Text: `250 </pre></details></td></tr></table><img src=x onerror=alert(1)>`},
-		{Dir: engine.DirNote, Text: `]]> <!-- --> <![CDATA[ x`},
-		{Dir: engine.DirServer, Text: "250 gpj.\u202eexe hidden\u200bspace line\u2028break"},
+func hostileReport() *verdict.Report {
+	lines := []verdict.Line{
+		{Dir: verdict.DirClient, Text: `EHLO "quoted" & 'single'`},
+		{Dir: verdict.DirServer, Text: `250 <script>console.error("xss")</script>`},
+		{Dir: verdict.DirServer, Text: "250 raw 8-bit: \xff\xfe caf\xc3\xa9 \x00 \x1b[31m"},
+		{Dir: verdict.DirServer, Text: `250 </pre></details></td></tr></table><img src=x onerror=alert(1)>`},
+		{Dir: verdict.DirNote, Text: `]]> <!-- --> <![CDATA[ x`},
+		{Dir: verdict.DirServer, Text: "250 gpj.\u202eexe hidden\u200bspace line\u2028break"},
 	}
-	return &conformance.Report{
-		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: `<b>tool</b>`,
+	return &verdict.Report{
+		Kind: verdict.ReportKind, Version: verdict.ReportVersion, Tool: `<b>tool</b>`,
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Targets: []target.Target{{Raw: `smtp://h"><script>alert(2)</script>:25`, Protocol: "smtp"}},
-		Checks: []conformance.Result{{
-			ID: `smtp.<x>`, Title: `<i>title</i> & "more"`, Protocol: "smtp", Level: conformance.Must,
-			Spec: `RFC <5321>`, Target: `smtp://h"><script>alert(3)</script>:25`, Status: conformance.Fail,
+		Checks: []verdict.Result{{
+			ID: `smtp.<x>`, Title: `<i>title</i> & "more"`, Protocol: "smtp", Level: verdict.Must,
+			Spec: `RFC <5321>`, Target: `smtp://h"><script>alert(3)</script>:25`, Status: verdict.Fail,
 			Message: `<script>alert(4)</script> & "quoted"`, Transcript: lines,
 		}},
 	}
@@ -253,15 +252,15 @@ func largeLoadResult(t testing.TB) *load.Result {
 
 // largeConformanceReport has 200 checks, each with a transcript of a
 // typical length (40 lines of up to 120 octets).
-func largeConformanceReport() *conformance.Report {
-	r := &conformance.Report{Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: "test",
-		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[conformance.Status]int{}}
-	statuses := []conformance.Status{conformance.Pass, conformance.Pass, conformance.Pass, conformance.Fail, conformance.Warn, conformance.Skip, conformance.Error}
+func largeConformanceReport() *verdict.Report {
+	r := &verdict.Report{Kind: verdict.ReportKind, Version: verdict.ReportVersion, Tool: "test",
+		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[verdict.Status]int{}}
+	statuses := []verdict.Status{verdict.Pass, verdict.Pass, verdict.Pass, verdict.Fail, verdict.Warn, verdict.Skip, verdict.Error}
 	for i := range 200 {
-		c := conformance.Result{ID: fmt.Sprintf("smtp.check-%03d", i), Title: "A check of something the RFC requires", Protocol: "smtp",
-			Level: conformance.Must, Spec: "RFC 5321 §4.1.1.1", Target: "smtp://h:25", Status: statuses[i%len(statuses)], Message: "what was seen"}
+		c := verdict.Result{ID: fmt.Sprintf("smtp.check-%03d", i), Title: "A check of something the RFC requires", Protocol: "smtp",
+			Level: verdict.Must, Spec: "RFC 5321 §4.1.1.1", Target: "smtp://h:25", Status: statuses[i%len(statuses)], Message: "what was seen"}
 		for j := range 40 {
-			c.Transcript = append(c.Transcript, engine.Line{AtMS: float64(j), Dir: engine.DirServer, Text: "250-" + strings.Repeat("x", 60+j%60)})
+			c.Transcript = append(c.Transcript, verdict.Line{AtMS: float64(j), Dir: verdict.DirServer, Text: "250-" + strings.Repeat("x", 60+j%60)})
 		}
 		r.Checks = append(r.Checks, c)
 	}
@@ -331,7 +330,7 @@ func TestHTMLComparison(t *testing.T) {
 	// Conformance: a check that passed and now fails is a regression; one
 	// that failed and now passes is not.
 	a, b := sampleReport(), sampleReport()
-	b.Checks[0].Status, b.Checks[1].Status = conformance.Fail, conformance.Pass
+	b.Checks[0].Status, b.Checks[1].Status = verdict.Fail, verdict.Pass
 	regs, err = Regressions([]Run{{Label: "a", Conformance: a}, {Label: "b", Conformance: b}}, HTMLOptions{})
 	if err != nil || len(regs) != 1 || !strings.Contains(regs[0], "smtp.a") {
 		t.Errorf("conformance regressions: %q %v", regs, err)

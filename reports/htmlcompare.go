@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/load"
 )
 
@@ -214,15 +214,15 @@ func settingsDiff(a, b load.Settings) string {
 }
 
 // statusRank orders verdicts from good to bad for the comparison.
-func statusRank(s conformance.Status) int {
+func statusRank(s verdict.Status) int {
 	switch s {
-	case conformance.Pass:
+	case verdict.Pass:
 		return 0
-	case conformance.Skip:
+	case verdict.Skip:
 		return 1
-	case conformance.Warn:
+	case verdict.Warn:
 		return 2
-	case conformance.Waived:
+	case verdict.Waived:
 		return 3 // a failure accepted for now
 	}
 	return 4 // fail, error
@@ -231,15 +231,15 @@ func statusRank(s conformance.Status) int {
 // compareConformance compares the verdicts of reports[1:] with
 // reports[0], check by check (by protocol and ID, since the targets'
 // addresses differ between runs).
-func compareConformance(reports []*conformance.Report, labels []string) comparisonView {
+func compareConformance(reports []*verdict.Report, labels []string) comparisonView {
 	v := comparisonView{Anchor: "compare-conformance", Heading: "Conformance: " + strings.Join(labels, " vs "), Columns: labels,
 		Caption: "The verdict counts of each run, then every check whose verdict differs from " + labels[0] + "'s: worse in red, better in green."}
 	type key struct{ protocol, id string }
-	verdicts := make([]map[key]conformance.Status, len(reports))
+	verdicts := make([]map[key]verdict.Status, len(reports))
 	var order []key
 	seen := map[key]bool{}
 	for i, r := range reports {
-		verdicts[i] = map[key]conformance.Status{}
+		verdicts[i] = map[key]verdict.Status{}
 		for _, c := range r.Checks {
 			k := key{c.Protocol, c.ID}
 			verdicts[i][k] = c.Status
@@ -298,7 +298,7 @@ func compareConformance(reports []*conformance.Report, labels []string) comparis
 	return v
 }
 
-func cellFor(s conformance.Status, in bool) comparisonCell {
+func cellFor(s verdict.Status, in bool) comparisonCell {
 	if !in {
 		return comparisonCell{Value: "not run"}
 	}

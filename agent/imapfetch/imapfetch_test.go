@@ -13,7 +13,6 @@ import (
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/target"
 )
@@ -41,7 +40,7 @@ func TestStreamSplitterLiterals(t *testing.T) {
 // it.
 func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 	t.Helper()
-	srv, trust, err := conformance.StartEmbedded(func(c *reference.Config) { c.Users.Add("alice", password) })
+	srv, trust, err := reference.StartLoopback(func(c *reference.Config) { c.Users.Add("alice", password) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +49,7 @@ func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 	for _, m := range msgs {
 		if _, err := smtpsend.Send(context.Background(), smtpsend.Options{
 			Options: session.Options{Target: smtp, TLS: trust, Timeout: 5 * time.Second},
-			From:    "x@example.org", To: []string{"alice@" + conformance.EmbeddedDomain},
+			From:    "x@example.org", To: []string{"alice@" + reference.LoopbackDomain},
 		}, []byte(m)); err != nil {
 			t.Fatal(err)
 		}

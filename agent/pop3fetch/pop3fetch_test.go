@@ -16,7 +16,6 @@ import (
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/target"
 )
@@ -135,7 +134,7 @@ func TestQuitCommitsDeletions(t *testing.T) {
 // message is byte for byte the file in the Maildir, and the password is
 // never in the transcript.
 func TestReferenceServer(t *testing.T) {
-	srv, trust, err := conformance.StartEmbedded(func(c *reference.Config) { c.Users.Add("alice", "alice-Pw-1") })
+	srv, trust, err := reference.StartLoopback(func(c *reference.Config) { c.Users.Add("alice", "alice-Pw-1") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +144,7 @@ func TestReferenceServer(t *testing.T) {
 	body := []byte("Subject: stuffing\r\n\r\n.\r\n..\r\n.x\r\n")
 	if _, err := smtpsend.Send(context.Background(), smtpsend.Options{
 		Options: session.Options{Target: smtp, TLS: trust, StartTLS: session.StartTLSAlways, Timeout: 5 * time.Second},
-		From:    "x@example.org", To: []string{"alice@" + conformance.EmbeddedDomain},
+		From:    "x@example.org", To: []string{"alice@" + reference.LoopbackDomain},
 	}, body); err != nil {
 		t.Fatal(err)
 	}

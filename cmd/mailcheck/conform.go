@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/conformance/waiver"
 	"github.com/mailcheck/mailcheck/reports"
 	"github.com/mailcheck/mailcheck/target"
@@ -126,7 +127,7 @@ connection, no greeting).`,
 func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	out := cmd.OutOrStdout()
 	if f.list {
-		return reports.WriteCatalogue(out, conformance.Catalogue())
+		return reports.WriteCatalogue(out, catalogueEntries())
 	}
 	failOn := conformance.FailOn(f.failOn)
 	if failOn != conformance.FailOnMust && failOn != conformance.FailOnShould {
@@ -243,4 +244,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// catalogueEntries describes every check of every suite.
+func catalogueEntries() []verdict.CatalogueEntry {
+	var entries []verdict.CatalogueEntry
+	for _, c := range conformance.Catalogue() {
+		entries = append(entries, c.CatalogueEntry())
+	}
+	return entries
 }
