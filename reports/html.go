@@ -10,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/mailcheck/mailcheck/conformance/verdict"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // A Run is one result in an HTML report: a conformance report or a load
@@ -20,7 +20,7 @@ type Run struct {
 	// "baseline".
 	Label       string
 	Conformance *verdict.Report
-	Load        *load.Result
+	Load        *summary.Result
 }
 
 // HTMLOptions configure WriteHTML.
@@ -159,7 +159,7 @@ func (g *runGroups) comparisons(opts HTMLOptions) []comparisonView {
 		refLoads = append([]Run{*g.baseLoad}, g.loads...)
 	}
 	if len(refLoads) > 1 {
-		res, labels := make([]*load.Result, len(refLoads)), make([]string, len(refLoads))
+		res, labels := make([]*summary.Result, len(refLoads)), make([]string, len(refLoads))
 		for i, r := range refLoads {
 			res[i], labels[i] = r.Load, r.Label
 		}
@@ -192,7 +192,7 @@ func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
 	}
 	addLoad := func(r Run, baseline bool, ref *Run) {
 		n++
-		var refRes *load.Result
+		var refRes *summary.Result
 		refLabel := ""
 		if ref != nil {
 			refRes, refLabel = ref.Load, ref.Label

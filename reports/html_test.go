@@ -16,7 +16,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mailcheck/mailcheck/conformance/verdict"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 	"github.com/mailcheck/mailcheck/target"
 )
 
@@ -34,9 +34,9 @@ func readConformance(t testing.TB, name string) *verdict.Report {
 	return &r
 }
 
-func readLoad(t testing.TB, name string) *load.Result {
+func readLoad(t testing.TB, name string) *summary.Result {
 	t.Helper()
-	var r load.Result
+	var r summary.Result
 	readJSON(t, name, &r)
 	return &r
 }
@@ -192,7 +192,7 @@ func hostileReport() *verdict.Report {
 
 func TestHTMLEscapesHostileText(t *testing.T) {
 	res := readLoad(t, "load.json")
-	res.Errors = []load.ErrorClass{{Class: `rcpt reply 550 <script>`, Phase: load.PhaseRcpt, Count: 1, Example: `550 <script>alert(5)</script> & "x"`}}
+	res.Errors = []summary.ErrorClass{{Class: `rcpt reply 550 <script>`, Phase: summary.PhaseRcpt, Count: 1, Example: `550 <script>alert(5)</script> & "x"`}}
 	res.Settings.Target = `smtp://"><script>alert(6)</script>`
 	page := writeHTML(t, []Run{{Label: `<b>label</b>`, Conformance: hostileReport()}, {Label: `x"y`, Load: res}},
 		HTMLOptions{Title: `<title>&`, Tool: `<script>alert(7)</script>`})
@@ -221,7 +221,7 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 
 // largeLoadResult is a run of ten million messages: a histogram per phase
 // holding them all, and a per-second series of almost three hours.
-func largeLoadResult(t testing.TB) *load.Result {
+func largeLoadResult(t testing.TB) *summary.Result {
 	const messages = 10_000_000
 	res := readLoad(t, "load.json")
 	res.Sent, res.Accepted, res.Failed = messages+500, messages, 500
@@ -229,7 +229,7 @@ func largeLoadResult(t testing.TB) *load.Result {
 	res.Elapsed, res.Active = messages/1000, messages/1000
 	res.Series = nil
 	for s := 1; s <= messages/1000; s++ {
-		res.Series = append(res.Series, load.Second{T: s, Started: 1000, Accepted: 1000 - int64(s%7), Failed: int64(s % 7), Bytes: 1000 * 1024})
+		res.Series = append(res.Series, summary.Second{T: s, Started: 1000, Accepted: 1000 - int64(s%7), Failed: int64(s % 7), Bytes: 1000 * 1024})
 	}
 	for p := range res.Phases {
 		h := hdrhistogram.New(1, 60_000_000, 3)
@@ -245,7 +245,7 @@ func largeLoadResult(t testing.TB) *load.Result {
 		res.Phases[p].Count = h.TotalCount()
 	}
 	for i := range 40 {
-		res.Errors = append(res.Errors, load.ErrorClass{Class: fmt.Sprintf("rcpt reply 45%d", i), Phase: load.PhaseRcpt, Count: 12, Example: strings.Repeat("450 busy ", 20)})
+		res.Errors = append(res.Errors, summary.ErrorClass{Class: fmt.Sprintf("rcpt reply 45%d", i), Phase: summary.PhaseRcpt, Count: 12, Example: strings.Repeat("450 busy ", 20)})
 	}
 	return res
 }
@@ -302,7 +302,7 @@ func TestHTMLComparison(t *testing.T) {
 	base := readLoad(t, "load.json")
 	worse := readLoad(t, "load.json")
 	worse.MsgsPS = base.MsgsPS * 0.5
-	worse.Phases[load.PhaseTransaction].P["99"] = base.Phases[load.PhaseTransaction].P["99"] * 3
+	worse.Phases[summary.PhaseTransaction].P["99"] = base.Phases[summary.PhaseTransaction].P["99"] * 3
 	better := readLoad(t, "load.json")
 	better.MsgsPS = base.MsgsPS * 2
 	same := readLoad(t, "load.json")
@@ -317,7 +317,7 @@ func TestHTMLComparison(t *testing.T) {
 	if len(regs) != 2 || !strings.Contains(joined, "msgs/s") || !strings.Contains(joined, "transaction p99") {
 		t.Errorf("regressions of a run half as fast with 3x the p99: %q", regs)
 	}
-	for _, r := range []*load.Result{better, same} {
+	for _, r := range []*summary.Result{better, same} {
 		if regs, _ := Regressions([]Run{{Label: "other", Load: r}}, HTMLOptions{Baselines: baseline}); len(regs) != 0 {
 			t.Errorf("regressions of a run no worse: %q", regs)
 		}
@@ -361,7 +361,7 @@ func TestHTMLHugeValues(t *testing.T) {
 		l.P["99"] = 1.5e308
 	}
 	res.MsgsPS = 1e300
-	res.Series = append(res.Series, load.Second{T: 3, Accepted: math.MaxInt64})
+	res.Series = append(res.Series, summary.Second{T: 3, Accepted: math.MaxInt64})
 	done := make(chan string, 1)
 	go func() { done <- writeHTML(t, []Run{{Load: res}}, HTMLOptions{}) }()
 	select {

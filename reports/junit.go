@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance/verdict"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one
@@ -63,8 +63,8 @@ func WriteJUnit(w io.Writer, r *verdict.Report) error {
 type LoadJudgement struct {
 	// Name names the run (its file, or its target).
 	Name     string
-	Result   *load.Result
-	Outcomes []load.Outcome
+	Result   *summary.Result
+	Outcomes []summary.Outcome
 }
 
 // WriteCombinedJUnit writes JUnit XML for a conformance report (nil for
