@@ -3,6 +3,10 @@
 // as replies come) or open loop (a global rate, with latency measured from
 // when each message was due, so a stalled server cannot hide behind
 // coordinated omission). Latencies go into HdrHistograms per phase.
+//
+// What a run yields is the result model of package load/summary (Result,
+// aliased here), which imports neither this generator nor any server; the
+// server to load is a target.Target.
 package load
 
 import (

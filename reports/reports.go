@@ -2,6 +2,11 @@
 // summary for the terminal, the JSON result model, and JUnit XML as GitLab,
 // Jenkins and GitHub test reporters read it, for conformance reports; a
 // text summary and the JSON result model for load results.
+//
+// It depends on the result models only (conformance/verdict, load/summary
+// and target), never on the suites, the runner, the generator or the
+// reference server: a program that renders results does not link them.
+// internal/importrules enforces it.
 package reports
 
 import (
