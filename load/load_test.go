@@ -5,20 +5,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // TestAccuracyAgainstReference: every message the generator reports
 // accepted is in the reference server's mailboxes, and no other.
 func TestAccuracyAgainstReference(t *testing.T) {
-	srv, _, err := conformance.StartEmbedded(func(c *reference.Config) { c.SMTP.InsecureAuth = true })
+	srv, _, err := reference.StartLoopback(func(c *reference.Config) { c.SMTP.InsecureAuth = true })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	target, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	target, _ := target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	for _, pipelining := range []Pipelining{PipeliningOff, PipeliningOn} {
 		t.Run(string(pipelining), func(t *testing.T) {
 			before := mailboxCount(t, srv)
@@ -26,7 +25,7 @@ func TestAccuracyAgainstReference(t *testing.T) {
 			defer cancel()
 			res, err := Run(ctx, Options{
 				Target: target, Sessions: 4, Messages: 300, Pipelining: pipelining, Size: SizeSpec{500, 3000},
-				To: "bob@" + conformance.EmbeddedDomain, StartTLS: "off", MessagesPerSession: 50,
+				To: "bob@" + reference.LoopbackDomain, StartTLS: "off", MessagesPerSession: 50,
 			}, nil, nil)
 			if err != nil {
 				t.Fatal(err)

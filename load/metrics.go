@@ -17,38 +17,6 @@ import (
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
-// Phase is a measured step of an SMTP session.
-type Phase string
-
-// The phases, in protocol order. PhaseTransaction is MAIL to the final 250.
-const (
-	PhaseConnect     Phase = "connect"
-	PhaseGreeting    Phase = "greeting"
-	PhaseEHLO        Phase = "ehlo"
-	PhaseSTARTTLS    Phase = "starttls"
-	PhaseAuth        Phase = "auth"
-	PhaseMail        Phase = "mail"
-	PhaseRcpt        Phase = "rcpt"
-	PhaseData        Phase = "data"
-	PhaseEndOfData   Phase = "end_of_data"
-	PhaseTransaction Phase = "transaction"
-)
-
-// Phases lists the phases in order.
-var Phases = []Phase{PhaseConnect, PhaseGreeting, PhaseEHLO, PhaseSTARTTLS, PhaseAuth, PhaseMail, PhaseRcpt, PhaseData, PhaseEndOfData, PhaseTransaction}
-
-// Histograms hold microseconds from 1 µs to one hour with three
-// significant digits, the HdrHistogram norm.
-const (
-	histLowest  = 1
-	histHighest = int64(time.Hour / time.Microsecond)
-	histDigits  = 3
-)
-
-func newHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(histLowest, histHighest, histDigits)
-}
-
 // shard is one set of histograms: sessions record into the shard of their
 // number, under its lock. One histogram per session and phase would cost
 // 10,000 sessions × 10 phases × 184 KB; shards keep memory flat (2.2 MB
@@ -134,14 +102,6 @@ func (m *metrics) takeInterval() *hdrhistogram.Histogram {
 	return h
 }
 
-// ErrorClass counts failures of one kind, with the first example.
-type ErrorClass struct {
-	Class   string `json:"class"`
-	Phase   Phase  `json:"phase"`
-	Count   int64  `json:"count"`
-	Example string `json:"example"`
-}
-
 // fail records a failure in phase: an SMTP reply (by code and enhanced
 // code) or a network error (by cause).
 func (m *metrics) fail(p Phase, err error) {
@@ -193,15 +153,6 @@ func (m *metrics) errorClasses() []ErrorClass {
 		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Class < out[j].Class
 	})
 	return out
-}
-
-// Second is one second of the per-second series.
-type Second struct {
-	T        int   `json:"t"` // seconds since the start
-	Started  int64 `json:"started"`
-	Accepted int64 `json:"accepted"`
-	Failed   int64 `json:"failed"`
-	Bytes    int64 `json:"bytes"`
 }
 
 // tick appends the counts of the second that just ended.

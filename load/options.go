@@ -3,6 +3,10 @@
 // as replies come) or open loop (a global rate, with latency measured from
 // when each message was due, so a stalled server cannot hide behind
 // coordinated omission). Latencies go into HdrHistograms per phase.
+//
+// What a run yields is the result model of package load/summary (Result,
+// aliased here), which imports neither this generator nor any server; the
+// server to load is a target.Target.
 package load
 
 import (
@@ -11,7 +15,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // Pipelining says whether MAIL, RCPT and DATA go out in one write
@@ -28,7 +32,7 @@ const (
 // Options configure a run. Zero values are defaults where stated.
 type Options struct {
 	// Target is the SMTP server (smtp:// or smtps://).
-	Target engine.Target
+	Target target.Target
 	// Sessions is the number of concurrent persistent sessions. Default 1.
 	Sessions int
 	// Rate, when above zero, is the open-loop rate in messages per second

@@ -12,17 +12,17 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtptest"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // These tests run the generator against scripted servers on loopback.
 // Their pass/fail never depends on how fast the machine is, except for
 // generous bounds that prove a run never hangs.
 
-func targetOf(t testing.TB, addr string) engine.Target {
+func targetOf(t testing.TB, addr string) target.Target {
 	t.Helper()
-	tg, err := engine.ParseTarget("smtp://"+addr, "")
+	tg, err := target.ParseTarget("smtp://"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +396,7 @@ func decodeCount(t *testing.T, l *Latency) int64 {
 // TestSegmentShares: each segment takes its share of the rate and of the
 // messages, the first ones one message more when they do not divide.
 func TestSegmentShares(t *testing.T) {
-	tg := engine.Target{Protocol: "smtp", Addr: "127.0.0.1:1"}
+	tg := target.Target{Protocol: "smtp", Addr: "127.0.0.1:1"}
 	var total int64
 	var rate float64
 	for seg := 1; seg <= 3; seg++ {

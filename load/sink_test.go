@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // sink is a minimal SMTP server for the benchmarks and the memory test: it
@@ -46,9 +46,9 @@ func newSink(ln net.Listener) *sink {
 	return k
 }
 
-func (k *sink) target(tb testing.TB) engine.Target {
+func (k *sink) target(tb testing.TB) target.Target {
 	tb.Helper()
-	t, err := engine.ParseTarget("smtp://"+k.ln.Addr().String(), "")
+	t, err := target.ParseTarget("smtp://"+k.ln.Addr().String(), "")
 	if err != nil {
 		tb.Fatal(err)
 	}

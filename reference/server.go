@@ -1,7 +1,8 @@
 // Package reference is the mailcheck reference mail server: SMTP in, durable
 // Maildir mailboxes, and a durable outgoing queue that relays to other
 // servers. It is strict to the RFCs, so it is the known-good target for the
-// conformance suites, and it embeds: conform and load start one on loopback.
+// conformance suites, and it embeds: conform and load start one on loopback
+// with StartLoopback.
 package reference
 
 import (

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // A Run is one result in an HTML report: a conformance report or a load
@@ -19,8 +19,8 @@ type Run struct {
 	// Label names the run in headings and comparisons: its file name, or
 	// "baseline".
 	Label       string
-	Conformance *conformance.Report
-	Load        *load.Result
+	Conformance *verdict.Report
+	Load        *summary.Result
 }
 
 // HTMLOptions configure WriteHTML.
@@ -148,7 +148,7 @@ func (g *runGroups) comparisons(opts HTMLOptions) []comparisonView {
 		refConfs = append([]Run{*g.baseConf}, g.confs...)
 	}
 	if len(refConfs) > 1 {
-		reps, labels := make([]*conformance.Report, len(refConfs)), make([]string, len(refConfs))
+		reps, labels := make([]*verdict.Report, len(refConfs)), make([]string, len(refConfs))
 		for i, r := range refConfs {
 			reps[i], labels[i] = r.Conformance, r.Label
 		}
@@ -159,7 +159,7 @@ func (g *runGroups) comparisons(opts HTMLOptions) []comparisonView {
 		refLoads = append([]Run{*g.baseLoad}, g.loads...)
 	}
 	if len(refLoads) > 1 {
-		res, labels := make([]*load.Result, len(refLoads)), make([]string, len(refLoads))
+		res, labels := make([]*summary.Result, len(refLoads)), make([]string, len(refLoads))
 		for i, r := range refLoads {
 			res[i], labels[i] = r.Load, r.Label
 		}
@@ -192,7 +192,7 @@ func buildPage(runs []Run, opts HTMLOptions) (*pageView, error) {
 	}
 	addLoad := func(r Run, baseline bool, ref *Run) {
 		n++
-		var refRes *load.Result
+		var refRes *summary.Result
 		refLabel := ""
 		if ref != nil {
 			refRes, refLabel = ref.Load, ref.Label

@@ -15,9 +15,9 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/load/summary"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -27,16 +27,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // load.json and load-baseline.json two open-loop runs against the
 // embedded reference server.
 
-func readConformance(t testing.TB, name string) *conformance.Report {
+func readConformance(t testing.TB, name string) *verdict.Report {
 	t.Helper()
-	var r conformance.Report
+	var r verdict.Report
 	readJSON(t, name, &r)
 	return &r
 }
 
-func readLoad(t testing.TB, name string) *load.Result {
+func readLoad(t testing.TB, name string) *summary.Result {
 	t.Helper()
-	var r load.Result
+	var r summary.Result
 	readJSON(t, name, &r)
 	return &r
 }
@@ -169,22 +169,22 @@ func TestHTMLReferencesNothingExternal(t *testing.T) {
 
 // hostileReport holds what a hostile server could make a transcript or a
 // message say.
-func hostileReport() *conformance.Report {
-	lines := []engine.Line{
-		{Dir: engine.DirClient, Text: `EHLO "quoted" & 'single'`},
-		{Dir: engine.DirServer, Text: `250 <script>console.error("xss")</script>`},
-		{Dir: engine.DirServer, Text: "250 raw 8-bit: \xff\xfe caf\xc3\xa9 \x00 \x1b[31m"},
-		{Dir: engine.DirServer, Text: `250 </pre></details></td></tr></table><img src=x onerror=alert(1)>`},
-		{Dir: engine.DirNote, Text: `]]> <!-- --> <![CDATA[ x`},
-		{Dir: engine.DirServer, Text: "250 gpj.\u202eexe hidden\u200bspace line\u2028break"},
+func hostileReport() *verdict.Report {
+	lines := []verdict.Line{
+		{Dir: verdict.DirClient, Text: `EHLO "quoted" & 'single'`},
+		{Dir: verdict.DirServer, Text: `250 <script>console.error("xss")</script>`},
+		{Dir: verdict.DirServer, Text: "250 raw 8-bit: \xff\xfe caf\xc3\xa9 \x00 \x1b[31m"},
+		{Dir: verdict.DirServer, Text: `250 </pre></details></td></tr></table><img src=x onerror=alert(1)>`},
+		{Dir: verdict.DirNote, Text: `]]> <!-- --> <![CDATA[ x`},
+		{Dir: verdict.DirServer, Text: "250 gpj.\u202eexe hidden\u200bspace line\u2028break"},
 	}
-	return &conformance.Report{
-		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: `<b>tool</b>`,
+	return &verdict.Report{
+		Kind: verdict.ReportKind, Version: verdict.ReportVersion, Tool: `<b>tool</b>`,
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Targets: []engine.Target{{Raw: `smtp://h"><script>alert(2)</script>:25`, Protocol: "smtp"}},
-		Checks: []conformance.Result{{
-			ID: `smtp.<x>`, Title: `<i>title</i> & "more"`, Protocol: "smtp", Level: conformance.Must,
-			Spec: `RFC <5321>`, Target: `smtp://h"><script>alert(3)</script>:25`, Status: conformance.Fail,
+		Targets: []target.Target{{Raw: `smtp://h"><script>alert(2)</script>:25`, Protocol: "smtp"}},
+		Checks: []verdict.Result{{
+			ID: `smtp.<x>`, Title: `<i>title</i> & "more"`, Protocol: "smtp", Level: verdict.Must,
+			Spec: `RFC <5321>`, Target: `smtp://h"><script>alert(3)</script>:25`, Status: verdict.Fail,
 			Message: `<script>alert(4)</script> & "quoted"`, Transcript: lines,
 		}},
 	}
@@ -192,7 +192,7 @@ func hostileReport() *conformance.Report {
 
 func TestHTMLEscapesHostileText(t *testing.T) {
 	res := readLoad(t, "load.json")
-	res.Errors = []load.ErrorClass{{Class: `rcpt reply 550 <script>`, Phase: load.PhaseRcpt, Count: 1, Example: `550 <script>alert(5)</script> & "x"`}}
+	res.Errors = []summary.ErrorClass{{Class: `rcpt reply 550 <script>`, Phase: summary.PhaseRcpt, Count: 1, Example: `550 <script>alert(5)</script> & "x"`}}
 	res.Settings.Target = `smtp://"><script>alert(6)</script>`
 	page := writeHTML(t, []Run{{Label: `<b>label</b>`, Conformance: hostileReport()}, {Label: `x"y`, Load: res}},
 		HTMLOptions{Title: `<title>&`, Tool: `<script>alert(7)</script>`})
@@ -221,7 +221,7 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 
 // largeLoadResult is a run of ten million messages: a histogram per phase
 // holding them all, and a per-second series of almost three hours.
-func largeLoadResult(t testing.TB) *load.Result {
+func largeLoadResult(t testing.TB) *summary.Result {
 	const messages = 10_000_000
 	res := readLoad(t, "load.json")
 	res.Sent, res.Accepted, res.Failed = messages+500, messages, 500
@@ -229,7 +229,7 @@ func largeLoadResult(t testing.TB) *load.Result {
 	res.Elapsed, res.Active = messages/1000, messages/1000
 	res.Series = nil
 	for s := 1; s <= messages/1000; s++ {
-		res.Series = append(res.Series, load.Second{T: s, Started: 1000, Accepted: 1000 - int64(s%7), Failed: int64(s % 7), Bytes: 1000 * 1024})
+		res.Series = append(res.Series, summary.Second{T: s, Started: 1000, Accepted: 1000 - int64(s%7), Failed: int64(s % 7), Bytes: 1000 * 1024})
 	}
 	for p := range res.Phases {
 		h := hdrhistogram.New(1, 60_000_000, 3)
@@ -245,22 +245,22 @@ func largeLoadResult(t testing.TB) *load.Result {
 		res.Phases[p].Count = h.TotalCount()
 	}
 	for i := range 40 {
-		res.Errors = append(res.Errors, load.ErrorClass{Class: fmt.Sprintf("rcpt reply 45%d", i), Phase: load.PhaseRcpt, Count: 12, Example: strings.Repeat("450 busy ", 20)})
+		res.Errors = append(res.Errors, summary.ErrorClass{Class: fmt.Sprintf("rcpt reply 45%d", i), Phase: summary.PhaseRcpt, Count: 12, Example: strings.Repeat("450 busy ", 20)})
 	}
 	return res
 }
 
 // largeConformanceReport has 200 checks, each with a transcript of a
 // typical length (40 lines of up to 120 octets).
-func largeConformanceReport() *conformance.Report {
-	r := &conformance.Report{Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: "test",
-		Targets: []engine.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[conformance.Status]int{}}
-	statuses := []conformance.Status{conformance.Pass, conformance.Pass, conformance.Pass, conformance.Fail, conformance.Warn, conformance.Skip, conformance.Error}
+func largeConformanceReport() *verdict.Report {
+	r := &verdict.Report{Kind: verdict.ReportKind, Version: verdict.ReportVersion, Tool: "test",
+		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp"}}, Summary: map[verdict.Status]int{}}
+	statuses := []verdict.Status{verdict.Pass, verdict.Pass, verdict.Pass, verdict.Fail, verdict.Warn, verdict.Skip, verdict.Error}
 	for i := range 200 {
-		c := conformance.Result{ID: fmt.Sprintf("smtp.check-%03d", i), Title: "A check of something the RFC requires", Protocol: "smtp",
-			Level: conformance.Must, Spec: "RFC 5321 §4.1.1.1", Target: "smtp://h:25", Status: statuses[i%len(statuses)], Message: "what was seen"}
+		c := verdict.Result{ID: fmt.Sprintf("smtp.check-%03d", i), Title: "A check of something the RFC requires", Protocol: "smtp",
+			Level: verdict.Must, Spec: "RFC 5321 §4.1.1.1", Target: "smtp://h:25", Status: statuses[i%len(statuses)], Message: "what was seen"}
 		for j := range 40 {
-			c.Transcript = append(c.Transcript, engine.Line{AtMS: float64(j), Dir: engine.DirServer, Text: "250-" + strings.Repeat("x", 60+j%60)})
+			c.Transcript = append(c.Transcript, verdict.Line{AtMS: float64(j), Dir: verdict.DirServer, Text: "250-" + strings.Repeat("x", 60+j%60)})
 		}
 		r.Checks = append(r.Checks, c)
 	}
@@ -302,7 +302,7 @@ func TestHTMLComparison(t *testing.T) {
 	base := readLoad(t, "load.json")
 	worse := readLoad(t, "load.json")
 	worse.MsgsPS = base.MsgsPS * 0.5
-	worse.Phases[load.PhaseTransaction].P["99"] = base.Phases[load.PhaseTransaction].P["99"] * 3
+	worse.Phases[summary.PhaseTransaction].P["99"] = base.Phases[summary.PhaseTransaction].P["99"] * 3
 	better := readLoad(t, "load.json")
 	better.MsgsPS = base.MsgsPS * 2
 	same := readLoad(t, "load.json")
@@ -317,7 +317,7 @@ func TestHTMLComparison(t *testing.T) {
 	if len(regs) != 2 || !strings.Contains(joined, "msgs/s") || !strings.Contains(joined, "transaction p99") {
 		t.Errorf("regressions of a run half as fast with 3x the p99: %q", regs)
 	}
-	for _, r := range []*load.Result{better, same} {
+	for _, r := range []*summary.Result{better, same} {
 		if regs, _ := Regressions([]Run{{Label: "other", Load: r}}, HTMLOptions{Baselines: baseline}); len(regs) != 0 {
 			t.Errorf("regressions of a run no worse: %q", regs)
 		}
@@ -330,7 +330,7 @@ func TestHTMLComparison(t *testing.T) {
 	// Conformance: a check that passed and now fails is a regression; one
 	// that failed and now passes is not.
 	a, b := sampleReport(), sampleReport()
-	b.Checks[0].Status, b.Checks[1].Status = conformance.Fail, conformance.Pass
+	b.Checks[0].Status, b.Checks[1].Status = verdict.Fail, verdict.Pass
 	regs, err = Regressions([]Run{{Label: "a", Conformance: a}, {Label: "b", Conformance: b}}, HTMLOptions{})
 	if err != nil || len(regs) != 1 || !strings.Contains(regs[0], "smtp.a") {
 		t.Errorf("conformance regressions: %q %v", regs, err)
@@ -361,7 +361,7 @@ func TestHTMLHugeValues(t *testing.T) {
 		l.P["99"] = 1.5e308
 	}
 	res.MsgsPS = 1e300
-	res.Series = append(res.Series, load.Second{T: 3, Accepted: math.MaxInt64})
+	res.Series = append(res.Series, summary.Second{T: 3, Accepted: math.MaxInt64})
 	done := make(chan string, 1)
 	go func() { done <- writeHTML(t, []Run{{Load: res}}, HTMLOptions{}) }()
 	select {

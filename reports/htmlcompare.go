@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // Comparing runs: each run of a kind beside the reference run of that
@@ -67,17 +67,17 @@ func sameTarget(a, b string) bool {
 type metric struct {
 	name          string
 	higherIsGood  bool
-	value         func(*load.Result) (float64, bool)
+	value         func(*summary.Result) (float64, bool)
 	format        func(float64) string
 	absoluteFloor float64 // differences below this never count
 }
 
 func loadMetrics() []metric {
-	rate := func(f func(*load.Result) float64) func(*load.Result) (float64, bool) {
-		return func(r *load.Result) (float64, bool) { return f(r), true }
+	rate := func(f func(*summary.Result) float64) func(*summary.Result) (float64, bool) {
+		return func(r *summary.Result) (float64, bool) { return f(r), true }
 	}
-	share := func(f func(*load.Result) int64) func(*load.Result) (float64, bool) {
-		return func(r *load.Result) (float64, bool) {
+	share := func(f func(*summary.Result) int64) func(*summary.Result) (float64, bool) {
+		return func(r *summary.Result) (float64, bool) {
 			if r.Sent == 0 {
 				return 0, false
 			}
@@ -85,8 +85,8 @@ func loadMetrics() []metric {
 		}
 	}
 	percent := func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" }
-	lat := func(p load.Phase, key string) func(*load.Result) (float64, bool) {
-		return func(r *load.Result) (float64, bool) {
+	lat := func(p summary.Phase, key string) func(*summary.Result) (float64, bool) {
+		return func(r *summary.Result) (float64, bool) {
 			l := r.Phases[p]
 			if p == "" {
 				l = r.TransactionUncorrected
@@ -106,21 +106,21 @@ func loadMetrics() []metric {
 	}
 	msf := func(v float64) string { return ms(v) + " ms" }
 	ms := []metric{
-		{name: "msgs/s", higherIsGood: true, value: rate(func(r *load.Result) float64 { return r.MsgsPS }), format: func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }},
-		{name: "MB/s", higherIsGood: true, value: rate(func(r *load.Result) float64 { return r.MBPS }), format: func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }},
-		{name: "failed / sent", value: share(func(r *load.Result) int64 { return r.Failed }), format: percent, absoluteFloor: 0.001},
-		{name: "late / sent (open loop)", value: share(func(r *load.Result) int64 { return r.Late }), format: percent, absoluteFloor: 0.001},
+		{name: "msgs/s", higherIsGood: true, value: rate(func(r *summary.Result) float64 { return r.MsgsPS }), format: func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }},
+		{name: "MB/s", higherIsGood: true, value: rate(func(r *summary.Result) float64 { return r.MBPS }), format: func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }},
+		{name: "failed / sent", value: share(func(r *summary.Result) int64 { return r.Failed }), format: percent, absoluteFloor: 0.001},
+		{name: "late / sent (open loop)", value: share(func(r *summary.Result) int64 { return r.Late }), format: percent, absoluteFloor: 0.001},
 	}
 	for _, key := range []string{"mean", "50", "90", "99", "99.9", "99.99", "max"} {
 		name := key
 		if key != "mean" && key != "max" {
 			name = "p" + key
 		}
-		ms = append(ms, metric{name: "transaction " + name, value: lat(load.PhaseTransaction, key), format: msf, absoluteFloor: latencyFloor})
+		ms = append(ms, metric{name: "transaction " + name, value: lat(summary.PhaseTransaction, key), format: msf, absoluteFloor: latencyFloor})
 	}
 	ms = append(ms, metric{name: "transaction p99, uncorrected", value: lat("", "99"), format: msf, absoluteFloor: latencyFloor})
-	for _, p := range load.Phases {
-		if p == load.PhaseTransaction {
+	for _, p := range summary.Phases {
+		if p == summary.PhaseTransaction {
 			continue
 		}
 		for _, key := range []string{"50", "99"} {
@@ -131,7 +131,7 @@ func loadMetrics() []metric {
 }
 
 // compareLoads compares runs[1:] with runs[0].
-func compareLoads(runs []*load.Result, labels []string, tolerance float64) comparisonView {
+func compareLoads(runs []*summary.Result, labels []string, tolerance float64) comparisonView {
 	v := comparisonView{Anchor: "compare-load", Heading: "Load: " + strings.Join(labels, " vs "), Columns: labels,
 		Caption: fmt.Sprintf("Each run beside %s; a difference of more than %s%% marks a regression (red) or an improvement (green).",
 			labels[0], strconv.FormatFloat(tolerance*100, 'f', -1, 64))}
@@ -193,7 +193,7 @@ func judge(base, val float64, higherIsGood bool, tolerance, floor float64) (stri
 	return delta, "worse"
 }
 
-func settingsDiff(a, b load.Settings) string {
+func settingsDiff(a, b summary.Settings) string {
 	var d []string
 	add := func(name string, x, y any) {
 		if x != y {
@@ -214,15 +214,15 @@ func settingsDiff(a, b load.Settings) string {
 }
 
 // statusRank orders verdicts from good to bad for the comparison.
-func statusRank(s conformance.Status) int {
+func statusRank(s verdict.Status) int {
 	switch s {
-	case conformance.Pass:
+	case verdict.Pass:
 		return 0
-	case conformance.Skip:
+	case verdict.Skip:
 		return 1
-	case conformance.Warn:
+	case verdict.Warn:
 		return 2
-	case conformance.Waived:
+	case verdict.Waived:
 		return 3 // a failure accepted for now
 	}
 	return 4 // fail, error
@@ -231,15 +231,15 @@ func statusRank(s conformance.Status) int {
 // compareConformance compares the verdicts of reports[1:] with
 // reports[0], check by check (by protocol and ID, since the targets'
 // addresses differ between runs).
-func compareConformance(reports []*conformance.Report, labels []string) comparisonView {
+func compareConformance(reports []*verdict.Report, labels []string) comparisonView {
 	v := comparisonView{Anchor: "compare-conformance", Heading: "Conformance: " + strings.Join(labels, " vs "), Columns: labels,
 		Caption: "The verdict counts of each run, then every check whose verdict differs from " + labels[0] + "'s: worse in red, better in green."}
 	type key struct{ protocol, id string }
-	verdicts := make([]map[key]conformance.Status, len(reports))
+	verdicts := make([]map[key]verdict.Status, len(reports))
 	var order []key
 	seen := map[key]bool{}
 	for i, r := range reports {
-		verdicts[i] = map[key]conformance.Status{}
+		verdicts[i] = map[key]verdict.Status{}
 		for _, c := range r.Checks {
 			k := key{c.Protocol, c.ID}
 			verdicts[i][k] = c.Status
@@ -298,7 +298,7 @@ func compareConformance(reports []*conformance.Report, labels []string) comparis
 	return v
 }
 
-func cellFor(s conformance.Status, in bool) comparisonCell {
+func cellFor(s verdict.Status, in bool) comparisonCell {
 	if !in {
 		return comparisonCell{Value: "not run"}
 	}

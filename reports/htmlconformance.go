@@ -8,8 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // The conformance section of the HTML report: target, time, tool; counts
@@ -21,7 +21,7 @@ type conformanceView struct {
 	Tool, Started, Duration string
 	Targets                 []string
 	Verdict, VerdictClass   string
-	Statuses                []conformance.Status // the columns of Counts
+	Statuses                []verdict.Status // the columns of Counts
 	Counts                  []protocolCounts
 	Checks                  []checkView
 	// Waivers of the run, and a note on the stale ones.
@@ -30,7 +30,7 @@ type conformanceView struct {
 }
 
 type waiverView struct {
-	conformance.WaiverRecord
+	verdict.WaiverRecord
 	State, Class string
 }
 
@@ -41,7 +41,7 @@ type protocolCounts struct {
 }
 
 type checkView struct {
-	conformance.Result
+	verdict.Result
 	Duration string
 	Lines    []transcriptLine
 	// WaiverText says what waiver matched the result.
@@ -61,7 +61,7 @@ const (
 	transcriptTail = 200
 )
 
-func newConformanceView(r *conformance.Report, label, anchor string) conformanceView {
+func newConformanceView(r *verdict.Report, label, anchor string) conformanceView {
 	v := conformanceView{
 		Anchor: anchor, Label: label, Tool: r.Tool,
 		Started:  r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
@@ -70,7 +70,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	}
 	var protos []string
 	for _, t := range r.Targets {
-		v.Targets = append(v.Targets, engine.RedactURL(t.Raw))
+		v.Targets = append(v.Targets, target.RedactURL(t.Raw))
 		if !slices.Contains(protos, t.Protocol) {
 			protos = append(protos, t.Protocol)
 		}
@@ -83,7 +83,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 	default:
 		v.Heading = fmt.Sprintf("Conformance: %d targets (%s)", len(v.Targets), strings.Join(protos, ", "))
 	}
-	v.Verdict, v.VerdictClass = verdict(r)
+	v.Verdict, v.VerdictClass = runVerdict(r)
 	v.Waivers, v.StaleNote = waiverViews(r)
 	byProto := map[string]*protocolCounts{}
 	protos = protos[:0]
@@ -109,7 +109,7 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		v.Counts = append(v.Counts, *total)
 	}
 	for _, c := range byAttention(r.Checks) {
-		c.Target = engine.RedactURL(c.Target)
+		c.Target = target.RedactURL(c.Target)
 		c.Message = visible(c.Message)
 		cv := checkView{Result: c, Duration: strconv.FormatFloat(c.DurationMS, 'f', 1, 64) + " ms", WaiverText: visible(waiverLine(c))}
 		lines := c.Transcript
@@ -121,9 +121,9 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 		for i, l := range lines {
 			cv.Lines[i] = transcriptLine{Text: visible(l.Text), At: strconv.FormatFloat(l.AtMS, 'f', 1, 64)}
 			switch l.Dir {
-			case engine.DirClient:
+			case verdict.DirClient:
 				cv.Lines[i].Class, cv.Lines[i].Who = "c", "C: "
-			case engine.DirServer:
+			case verdict.DirServer:
 				cv.Lines[i].Class, cv.Lines[i].Who = "s", "S: "
 			default:
 				cv.Lines[i].Class, cv.Lines[i].Who = "n", "# "
@@ -136,30 +136,30 @@ func newConformanceView(r *conformance.Report, label, anchor string) conformance
 
 // shownStatuses are the columns of the counts: every verdict, and
 // "waived" when the run has waivers.
-func shownStatuses(r *conformance.Report) []conformance.Status {
-	if len(r.Waivers) > 0 || slices.ContainsFunc(r.Checks, func(c conformance.Result) bool { return c.Status == conformance.Waived }) {
+func shownStatuses(r *verdict.Report) []verdict.Status {
+	if len(r.Waivers) > 0 || slices.ContainsFunc(r.Checks, func(c verdict.Result) bool { return c.Status == verdict.Waived }) {
 		return statusOrder
 	}
-	return slices.DeleteFunc(slices.Clone(statusOrder), func(s conformance.Status) bool { return s == conformance.Waived })
+	return slices.DeleteFunc(slices.Clone(statusOrder), func(s verdict.Status) bool { return s == verdict.Waived })
 }
 
-// verdict is the run's verdict at the MUST level, and its class.
-func verdict(r *conformance.Report) (string, string) {
+// runVerdict is the run's verdict at the MUST level, and its class.
+func runVerdict(r *verdict.Report) (string, string) {
 	waived := ""
-	if n := r.Summary[conformance.Waived]; n > 0 {
+	if n := r.Summary[verdict.Waived]; n > 0 {
 		waived = fmt.Sprintf(" (%d waived)", n)
 	}
 	switch {
-	case !r.Failed(conformance.FailOnMust):
+	case !r.Failed(verdict.FailOnMust):
 		return "PASS: every MUST is met" + waived, "pass"
-	case slices.ContainsFunc(r.Checks, func(c conformance.Result) bool { return c.Status == conformance.Fail || c.Status == conformance.Error }):
+	case slices.ContainsFunc(r.Checks, func(c verdict.Result) bool { return c.Status == verdict.Fail || c.Status == verdict.Error }):
 		return "FAIL: a MUST is not met, or a check could not decide" + waived, "fail"
 	}
 	return "FAIL: a waiver is stale (--strict-waivers)" + waived, "fail"
 }
 
 // waiverViews lists the run's waivers with their outcome.
-func waiverViews(r *conformance.Report) ([]waiverView, string) {
+func waiverViews(r *verdict.Report) ([]waiverView, string) {
 	var views []waiverView
 	for _, w := range r.Waivers {
 		w.Reason = visible(w.Reason)
@@ -183,7 +183,7 @@ func waiverViews(r *conformance.Report) ([]waiverView, string) {
 }
 
 // statusLabel is a verdict as the table shows it.
-func statusLabel(s conformance.Status) string { return strings.ToUpper(string(s)) }
+func statusLabel(s verdict.Status) string { return strings.ToUpper(string(s)) }
 
 // visible makes text safe to show as evidence: control characters (but
 // tab), DEL and octets that are not UTF-8 become Go-style escapes (\x1b,

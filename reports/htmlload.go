@@ -8,7 +8,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // The load section of the HTML report: settings, counts and rates,
@@ -28,7 +28,7 @@ type loadView struct {
 	PercentileHeads        []string
 	Percentiles            []latencyRowView
 	Omission               []omissionRow
-	Errors                 []load.ErrorClass
+	Errors                 []summary.ErrorClass
 	Baseline               string // the label of the baseline drawn in the transaction chart
 }
 
@@ -51,24 +51,24 @@ const (
 	colorFailed      = "#d62728"
 )
 
-var phaseColors = map[load.Phase]string{
-	load.PhaseConnect:     "#8c564b",
-	load.PhaseGreeting:    "#e377c2",
-	load.PhaseEHLO:        "#bcbd22",
-	load.PhaseSTARTTLS:    "#17becf",
-	load.PhaseAuth:        "#7f7f7f",
-	load.PhaseMail:        "#2ca02c",
-	load.PhaseRcpt:        "#9467bd",
-	load.PhaseData:        "#ff7f0e",
-	load.PhaseEndOfData:   "#d62728",
-	load.PhaseTransaction: "#1f77b4",
+var phaseColors = map[summary.Phase]string{
+	summary.PhaseConnect:     "#8c564b",
+	summary.PhaseGreeting:    "#e377c2",
+	summary.PhaseEHLO:        "#bcbd22",
+	summary.PhaseSTARTTLS:    "#17becf",
+	summary.PhaseAuth:        "#7f7f7f",
+	summary.PhaseMail:        "#2ca02c",
+	summary.PhaseRcpt:        "#9467bd",
+	summary.PhaseData:        "#ff7f0e",
+	summary.PhaseEndOfData:   "#d62728",
+	summary.PhaseTransaction: "#1f77b4",
 }
 
 // maxSeriesPoints bounds the points of a throughput line: a run of days
 // still draws a small chart.
 const maxSeriesPoints = 600
 
-func newLoadView(r *load.Result, label, anchor string, baseline *load.Result, baselineLabel string) loadView {
+func newLoadView(r *summary.Result, label, anchor string, baseline *summary.Result, baselineLabel string) loadView {
 	s := r.Settings
 	v := loadView{
 		Anchor: anchor, Label: label, Heading: "Load: " + s.Target,
@@ -130,17 +130,17 @@ func newLoadView(r *load.Result, label, anchor string, baseline *load.Result, ba
 		v.PercentileHeads = append(v.PercentileHeads, "p"+p)
 	}
 	v.PercentileHeads = append(v.PercentileHeads, "max")
-	row := func(name string, l *load.Latency) {
+	row := func(name string, l *summary.Latency) {
 		cells := []string{ms(l.Min), ms(l.Mean)}
 		for _, p := range loadPercentiles {
 			cells = append(cells, ms(l.P[p]))
 		}
 		v.Percentiles = append(v.Percentiles, latencyRowView{name, l.Count, append(cells, ms(l.Max))})
 	}
-	for _, p := range load.Phases {
+	for _, p := range summary.Phases {
 		if l := r.Phases[p]; l != nil {
 			name := phaseName(p)
-			if p == load.PhaseTransaction && r.TransactionUncorrected != nil && s.Model == "open" {
+			if p == summary.PhaseTransaction && r.TransactionUncorrected != nil && s.Model == "open" {
 				name += " (corrected)"
 			}
 			row(name, l)
@@ -150,7 +150,7 @@ func newLoadView(r *load.Result, label, anchor string, baseline *load.Result, ba
 		row("transaction (uncorrected)", r.TransactionUncorrected)
 	}
 
-	if tx, un := r.Phases[load.PhaseTransaction], r.TransactionUncorrected; s.Model == "open" && tx != nil && un != nil {
+	if tx, un := r.Phases[summary.PhaseTransaction], r.TransactionUncorrected; s.Model == "open" && tx != nil && un != nil {
 		add := func(name string, c, u float64) {
 			ratio := "–"
 			if u > 0 {
@@ -172,21 +172,21 @@ func newLoadView(r *load.Result, label, anchor string, baseline *load.Result, ba
 }
 
 // phaseName is a phase as people read it.
-func phaseName(p load.Phase) string {
+func phaseName(p summary.Phase) string {
 	switch p {
-	case load.PhaseEHLO:
+	case summary.PhaseEHLO:
 		return "EHLO"
-	case load.PhaseSTARTTLS:
+	case summary.PhaseSTARTTLS:
 		return "STARTTLS"
-	case load.PhaseAuth:
+	case summary.PhaseAuth:
 		return "AUTH"
-	case load.PhaseMail:
+	case summary.PhaseMail:
 		return "MAIL"
-	case load.PhaseRcpt:
+	case summary.PhaseRcpt:
 		return "RCPT"
-	case load.PhaseData:
+	case summary.PhaseData:
 		return "DATA (354)"
-	case load.PhaseEndOfData:
+	case summary.PhaseEndOfData:
 		return "end of data (250)"
 	}
 	return string(p)
@@ -194,7 +194,7 @@ func phaseName(p load.Phase) string {
 
 // throughputChart draws accepted (and failed) messages per second over
 // the run.
-func throughputChart(r *load.Result) template.HTML {
+func throughputChart(r *summary.Result) template.HTML {
 	if len(r.Series) == 0 {
 		return ""
 	}
@@ -231,7 +231,7 @@ const spectrumStep = 0.025
 // spectrum returns the latency (ms) at percentiles along the log axis up
 // to xMax, from the phase's histogram; without one (an older or
 // hand-made result), from its summary percentiles.
-func spectrum(l *load.Latency, xMax float64) []point {
+func spectrum(l *summary.Latency, xMax float64) []point {
 	if h, err := hdrhistogram.Decode([]byte(l.Histogram)); err == nil && h.TotalCount() > 0 {
 		var ps []point
 		for x := 0.0; x < xMax+spectrumStep/2; x += spectrumStep {
@@ -258,8 +258,8 @@ func spectrumWidth(count int64) float64 {
 	return math.Min(6, math.Max(2, math.Ceil(math.Log10(float64(max(count, 1))))))
 }
 
-func transactionChart(r *load.Result, baseline *load.Result, baselineLabel string) template.HTML {
-	tx := r.Phases[load.PhaseTransaction]
+func transactionChart(r *summary.Result, baseline *summary.Result, baselineLabel string) template.HTML {
+	tx := r.Phases[summary.PhaseTransaction]
 	if tx == nil {
 		return ""
 	}
@@ -272,9 +272,9 @@ func transactionChart(r *load.Result, baseline *load.Result, baselineLabel strin
 	if un := r.TransactionUncorrected; un != nil && r.Settings.Model == "open" {
 		series = append(series, chartSeries{Name: "transaction, uncorrected (from when sent)", Color: colorUncorrected, Points: spectrum(un, xMax)})
 	}
-	if baseline != nil && baseline.Phases[load.PhaseTransaction] != nil {
+	if baseline != nil && baseline.Phases[summary.PhaseTransaction] != nil {
 		series = append(series, chartSeries{Name: "baseline: " + baselineLabel, Color: colorBaseline, Dashed: true,
-			Points: spectrum(baseline.Phases[load.PhaseTransaction], xMax)})
+			Points: spectrum(baseline.Phases[summary.PhaseTransaction], xMax)})
 	}
 	top := 0.0
 	for _, s := range series {
@@ -290,17 +290,17 @@ func transactionChart(r *load.Result, baseline *load.Result, baselineLabel strin
 
 // phaseChart draws every measured phase on a logarithmic latency axis:
 // connect takes microseconds where end of data takes milliseconds.
-func phaseChart(r *load.Result) template.HTML {
+func phaseChart(r *summary.Result) template.HTML {
 	var series []chartSeries
 	var count int64
 	lo, hi := math.Inf(1), 0.0
-	for _, p := range load.Phases {
+	for _, p := range summary.Phases {
 		if l := r.Phases[p]; l != nil {
 			count = max(count, l.Count)
 		}
 	}
 	xMax := spectrumWidth(count)
-	for _, p := range load.Phases {
+	for _, p := range summary.Phases {
 		l := r.Phases[p]
 		if l == nil {
 			continue

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one
@@ -55,7 +55,7 @@ type junitProblem struct {
 }
 
 // WriteJUnit writes the report as JUnit XML.
-func WriteJUnit(w io.Writer, r *conformance.Report) error {
+func WriteJUnit(w io.Writer, r *verdict.Report) error {
 	return WriteCombinedJUnit(w, r, nil)
 }
 
@@ -63,15 +63,15 @@ func WriteJUnit(w io.Writer, r *conformance.Report) error {
 type LoadJudgement struct {
 	// Name names the run (its file, or its target).
 	Name     string
-	Result   *load.Result
-	Outcomes []load.Outcome
+	Result   *summary.Result
+	Outcomes []summary.Outcome
 }
 
 // WriteCombinedJUnit writes JUnit XML for a conformance report (nil for
 // none; one testsuite per protocol and target) and load runs (one
 // testsuite each, one testcase per threshold: a breached threshold is a
 // failure).
-func WriteCombinedJUnit(w io.Writer, r *conformance.Report, loads []LoadJudgement) error {
+func WriteCombinedJUnit(w io.Writer, r *verdict.Report, loads []LoadJudgement) error {
 	root := junitSuites{Name: "mailcheck"}
 	if r != nil {
 		root.Name = "mailcheck conform"
@@ -112,7 +112,7 @@ func WriteCombinedJUnit(w io.Writer, r *conformance.Report, loads []LoadJudgemen
 	return err
 }
 
-func addConformanceSuites(root *junitSuites, r *conformance.Report) {
+func addConformanceSuites(root *junitSuites, r *verdict.Report) {
 	root.Time += r.DurationMS / 1000
 	index := map[string]int{}
 	for _, c := range r.Checks {
@@ -127,18 +127,18 @@ func addConformanceSuites(root *junitSuites, r *conformance.Report) {
 		tc := junitCase{Name: c.ID + ": " + c.Title, ClassName: "mailcheck." + c.Protocol, Time: c.DurationMS / 1000}
 		detail := fmt.Sprintf("%s %s (%s)\n%s\n\n%s", c.Level, c.Spec, c.ID, c.Message, transcriptText(c))
 		switch c.Status {
-		case conformance.Fail:
+		case verdict.Fail:
 			tc.Failure = &junitProblem{Message: c.Spec + ": " + c.Message, Type: string(c.Level), Body: detail}
 			s.Failures++
-		case conformance.Error:
+		case verdict.Error:
 			tc.Error = &junitProblem{Message: c.Message, Type: "could not decide", Body: detail}
 			s.Errors++
-		case conformance.Skip:
+		case verdict.Skip:
 			tc.Skipped = &junitProblem{Message: c.Message}
 			s.Skipped++
-		case conformance.Warn:
+		case verdict.Warn:
 			tc.SystemOut = "WARN (" + string(c.Level) + " not met): " + detail
-		case conformance.Waived:
+		case verdict.Waived:
 			tc.Skipped = &junitProblem{Message: waiverLine(c), Body: detail}
 			s.Skipped++
 		}
@@ -154,7 +154,7 @@ func addConformanceSuites(root *junitSuites, r *conformance.Report) {
 
 // addWaiverSuite adds a testcase per waiver: applied ones pass, stale
 // ones are skipped (failures under StrictWaivers), expired ones say so.
-func addWaiverSuite(root *junitSuites, r *conformance.Report) {
+func addWaiverSuite(root *junitSuites, r *verdict.Report) {
 	if len(r.Waivers) == 0 {
 		return
 	}
@@ -184,7 +184,7 @@ func addWaiverSuite(root *junitSuites, r *conformance.Report) {
 	root.Suites = append(root.Suites, s)
 }
 
-func transcriptText(c conformance.Result) string {
+func transcriptText(c verdict.Result) string {
 	var b strings.Builder
 	for _, l := range c.Transcript {
 		fmt.Fprintf(&b, "%8.1fms %s: %s\n", l.AtMS, l.Dir, l.Text)

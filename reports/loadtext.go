@@ -7,26 +7,26 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // WriteLoadJSON writes a load result as indented JSON: the documented model
-// of load.Result.
-func WriteLoadJSON(w io.Writer, r *load.Result) error {
+// of summary.Result.
+func WriteLoadJSON(w io.Writer, r *summary.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
 // loadPercentiles are the columns of the latency table, as keys of
-// load.Latency.P.
+// summary.Latency.P.
 var loadPercentiles = []string{"50", "90", "99", "99.9", "99.99"}
 
 // WriteLoadText writes a summary of a load run for people: the settings,
 // the counts and rates, a table of latency percentiles per phase (in
 // milliseconds), in open loop the corrected and uncorrected transaction
 // latency side by side, and the errors by class with the first example.
-func WriteLoadText(w io.Writer, r *load.Result) error {
+func WriteLoadText(w io.Writer, r *summary.Result) error {
 	var b strings.Builder
 	s := r.Settings
 	fmt.Fprintf(&b, "mailcheck load %s", s.Target)
@@ -53,13 +53,13 @@ func WriteLoadText(w io.Writer, r *load.Result) error {
 			fmt.Fprintf(&b, " %9s", "p"+p)
 		}
 		fmt.Fprintf(&b, " %9s\n", "max")
-		for _, phase := range load.Phases {
+		for _, phase := range summary.Phases {
 			l := r.Phases[phase]
 			if l == nil {
 				continue
 			}
 			name := string(phase)
-			if phase == load.PhaseTransaction && s.Model == "open" {
+			if phase == summary.PhaseTransaction && s.Model == "open" {
 				name += " (corrected)"
 			}
 			latencyRow(&b, name, l)
@@ -68,7 +68,7 @@ func WriteLoadText(w io.Writer, r *load.Result) error {
 			latencyRow(&b, "transaction (uncorrected)", r.TransactionUncorrected)
 		}
 	}
-	if tx, un := r.Phases[load.PhaseTransaction], r.TransactionUncorrected; s.Model == "open" && tx != nil && un != nil {
+	if tx, un := r.Phases[summary.PhaseTransaction], r.TransactionUncorrected; s.Model == "open" && tx != nil && un != nil {
 		b.WriteString("\nopen loop: transaction latency (ms), corrected (from when each message was due)\nand uncorrected (from when it was sent)\n")
 		fmt.Fprintf(&b, "  %-8s %12s %12s\n", "", "corrected", "uncorrected")
 		row := func(name string, c, u float64) { fmt.Fprintf(&b, "  %-8s %12s %12s\n", name, ms(c), ms(u)) }
@@ -92,7 +92,7 @@ func WriteLoadText(w io.Writer, r *load.Result) error {
 	return err
 }
 
-func settingsLine(s load.Settings) string {
+func settingsLine(s summary.Settings) string {
 	var parts []string
 	if s.Model == "open" {
 		parts = append(parts, fmt.Sprintf("open loop at %s msgs/s", strconv.FormatFloat(s.Rate, 'f', -1, 64)))
@@ -127,7 +127,7 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func latencyRow(b *strings.Builder, name string, l *load.Latency) {
+func latencyRow(b *strings.Builder, name string, l *summary.Latency) {
 	fmt.Fprintf(b, "  %-26s %9d", name, l.Count)
 	for _, p := range loadPercentiles {
 		fmt.Fprintf(b, " %9s", ms(l.P[p]))

@@ -7,22 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/load"
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
-func sampleLoadResult(model string) *load.Result {
-	lat := func(base float64) *load.Latency {
-		return &load.Latency{Count: 1000, Min: base / 2, Mean: base, Max: base * 20,
+func sampleLoadResult(model string) *summary.Result {
+	lat := func(base float64) *summary.Latency {
+		return &summary.Latency{Count: 1000, Min: base / 2, Mean: base, Max: base * 20,
 			P: map[string]float64{"50": base, "90": base * 2, "99": base * 5, "99.9": base * 10, "99.99": base * 15}}
 	}
-	r := &load.Result{
-		Kind: load.ResultKind, Version: load.ResultVersion, Tool: "test",
-		Settings: load.Settings{Target: "smtp://127.0.0.1:2525", Sessions: 8, Messages: 1010, Pipelining: "auto",
+	r := &summary.Result{
+		Kind: summary.ResultKind, Version: summary.ResultVersion, Tool: "test",
+		Settings: summary.Settings{Target: "smtp://127.0.0.1:2525", Sessions: 8, Messages: 1010, Pipelining: "auto",
 			SizeMin: 1024, SizeMax: 10240, Rcpts: 1, Segment: 1, Segments: 2, Model: model},
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Elapsed: 2,
 		Sent: 1010, Accepted: 1000, Failed: 10, MsgsPS: 500, MBPS: 2.5, Bytes: 5e6,
-		Phases: map[load.Phase]*load.Latency{load.PhaseConnect: lat(0.1), load.PhaseMail: lat(0.5), load.PhaseTransaction: lat(3)},
-		Errors: []load.ErrorClass{{Class: "rcpt reply 452 4.2.2", Phase: load.PhaseRcpt, Count: 10, Example: "452 4.2.2 mailbox full\r\n"}},
+		Phases: map[summary.Phase]*summary.Latency{summary.PhaseConnect: lat(0.1), summary.PhaseMail: lat(0.5), summary.PhaseTransaction: lat(3)},
+		Errors: []summary.ErrorClass{{Class: "rcpt reply 452 4.2.2", Phase: summary.PhaseRcpt, Count: 10, Example: "452 4.2.2 mailbox full\r\n"}},
 	}
 	if model == "open" {
 		r.Settings.Rate = 500
@@ -66,11 +66,11 @@ func TestLoadJSON(t *testing.T) {
 	if err := WriteLoadJSON(&b, sampleLoadResult("open")); err != nil {
 		t.Fatal(err)
 	}
-	var back load.Result
+	var back summary.Result
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Kind != load.ResultKind || back.Accepted != 1000 || back.Phases[load.PhaseTransaction].P["99.9"] != 30 {
+	if back.Kind != summary.ResultKind || back.Accepted != 1000 || back.Phases[summary.PhaseTransaction].P["99.9"] != 30 {
 		t.Errorf("round trip: %+v", back)
 	}
 	if !strings.Contains(b.String(), "\n  \"kind\": \"mailcheck.load\"") {

@@ -2,6 +2,11 @@
 // summary for the terminal, the JSON result model, and JUnit XML as GitLab,
 // Jenkins and GitHub test reporters read it, for conformance reports; a
 // text summary and the JSON result model for load results.
+//
+// It depends on the result models only (conformance/verdict, load/summary
+// and target), never on the suites, the runner, the generator or the
+// reference server: a program that renders results does not link them.
+// internal/importrules enforces it.
 package reports
 
 import (
@@ -9,12 +14,12 @@ import (
 	"io"
 	"slices"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 )
 
 // WriteJSON writes the conformance report as indented JSON: the documented
-// model of conformance.Report.
-func WriteJSON(w io.Writer, r *conformance.Report) error {
+// model of verdict.Report.
+func WriteJSON(w io.Writer, r *verdict.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	// Evidence reads as sent: "<redacted 10 octets>", "RCPT TO:<bob@…>",
@@ -24,13 +29,13 @@ func WriteJSON(w io.Writer, r *conformance.Report) error {
 }
 
 // statusOrder puts the verdicts that need attention first.
-var statusOrder = []conformance.Status{conformance.Fail, conformance.Error, conformance.Warn, conformance.Waived, conformance.Skip, conformance.Pass}
+var statusOrder = []verdict.Status{verdict.Fail, verdict.Error, verdict.Warn, verdict.Waived, verdict.Skip, verdict.Pass}
 
 // byAttention returns the results sorted failures first, keeping catalogue
 // order within a status.
-func byAttention(results []conformance.Result) []conformance.Result {
+func byAttention(results []verdict.Result) []verdict.Result {
 	out := slices.Clone(results)
-	slices.SortStableFunc(out, func(a, b conformance.Result) int {
+	slices.SortStableFunc(out, func(a, b verdict.Result) int {
 		return slices.Index(statusOrder, a.Status) - slices.Index(statusOrder, b.Status)
 	})
 	return out

@@ -8,21 +8,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/target"
 )
 
-func sampleReport() *conformance.Report {
-	return &conformance.Report{
-		Kind: conformance.ReportKind, Version: conformance.ReportVersion, Tool: "test",
+func sampleReport() *verdict.Report {
+	return &verdict.Report{
+		Kind: verdict.ReportKind, Version: verdict.ReportVersion, Tool: "test",
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), DurationMS: 12.5,
-		Targets: []engine.Target{{Raw: "smtp://h:25", Protocol: "smtp", Addr: "h:25"}},
-		Summary: map[conformance.Status]int{conformance.Pass: 1, conformance.Fail: 1, conformance.Warn: 1},
-		Checks: []conformance.Result{
-			{ID: "smtp.a", Title: "A passes", Protocol: "smtp", Level: conformance.Must, Spec: "RFC 1 §1", Target: "smtp://h:25", Status: conformance.Pass},
-			{ID: "smtp.b", Title: "B fails", Protocol: "smtp", Level: conformance.Must, Spec: "RFC 5321 §4.5.2", Target: "smtp://h:25", Status: conformance.Fail,
-				Message: "dots <kept> & \"quoted\"", Transcript: []engine.Line{{Dir: engine.DirClient, Text: "DATA"}, {Dir: engine.DirServer, Text: `<script>\xff`}}},
-			{ID: "smtp.c", Title: "C warns", Protocol: "smtp", Level: conformance.Should, Spec: "RFC 2 §2", Target: "smtp://h:25", Status: conformance.Warn, Message: "meh"},
+		Targets: []target.Target{{Raw: "smtp://h:25", Protocol: "smtp", Addr: "h:25"}},
+		Summary: map[verdict.Status]int{verdict.Pass: 1, verdict.Fail: 1, verdict.Warn: 1},
+		Checks: []verdict.Result{
+			{ID: "smtp.a", Title: "A passes", Protocol: "smtp", Level: verdict.Must, Spec: "RFC 1 §1", Target: "smtp://h:25", Status: verdict.Pass},
+			{ID: "smtp.b", Title: "B fails", Protocol: "smtp", Level: verdict.Must, Spec: "RFC 5321 §4.5.2", Target: "smtp://h:25", Status: verdict.Fail,
+				Message: "dots <kept> & \"quoted\"", Transcript: []verdict.Line{{Dir: verdict.DirClient, Text: "DATA"}, {Dir: verdict.DirServer, Text: `<script>\xff`}}},
+			{ID: "smtp.c", Title: "C warns", Protocol: "smtp", Level: verdict.Should, Spec: "RFC 2 §2", Target: "smtp://h:25", Status: verdict.Warn, Message: "meh"},
 		},
 	}
 }
@@ -36,7 +36,7 @@ func TestJSONModel(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc["kind"] != conformance.ReportKind {
+	if doc["kind"] != verdict.ReportKind {
 		t.Errorf("kind %v", doc["kind"])
 	}
 	check := doc["checks"].([]any)[1].(map[string]any)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -23,7 +24,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole catalogue twice")
 	}
-	user, pass := conformance.EmbeddedUser, conformance.EmbeddedPassword
+	user, pass := reference.LoopbackUser, reference.LoopbackPassword
 	secrets := map[string]string{
 		"the password":                        pass,
 		"base64 of the password (AUTH LOGIN)": base64.StdEncoding.EncodeToString([]byte(pass)),
@@ -49,7 +50,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if configure != nil && !report.Failed(conformance.FailOnMust) {
+			if configure != nil && !report.Failed(verdict.FailOnMust) {
 				t.Fatal("the faulty server failed nothing: the text and JUnit outputs would show no transcript")
 			}
 			for format, out := range renderAll(t, report) {
@@ -64,7 +65,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 }
 
 // renderAll renders the report in every output format.
-func renderAll(t *testing.T, r *conformance.Report) map[string]string {
+func renderAll(t *testing.T, r *verdict.Report) map[string]string {
 	t.Helper()
 	var text, verbose, js, junit, html bytes.Buffer
 	for _, err := range []error{

@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 )
 
 // TextOptions configure WriteText.
@@ -30,7 +30,7 @@ const (
 
 // WriteText writes a summary for people: failures first, each with its RFC
 // reference and the transcript lines that show it, then the counts.
-func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
+func WriteText(w io.Writer, r *verdict.Report, opts TextOptions) error {
 	if opts.TranscriptLines <= 0 {
 		opts.TranscriptLines = 12
 	}
@@ -40,17 +40,17 @@ func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
 		}
 		return color + s + ansiReset
 	}
-	colorOf := map[conformance.Status]string{conformance.Fail: ansiRed, conformance.Error: ansiRed, conformance.Warn: ansiYellow, conformance.Pass: ansiGreen, conformance.Skip: ansiDim, conformance.Waived: ansiCyan}
+	colorOf := map[verdict.Status]string{verdict.Fail: ansiRed, verdict.Error: ansiRed, verdict.Warn: ansiYellow, verdict.Pass: ansiGreen, verdict.Skip: ansiDim, verdict.Waived: ansiCyan}
 	var b strings.Builder
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "mailcheck conform %s\n", t.String())
 	}
 	b.WriteString("\n")
 	for _, c := range byAttention(r.Checks) {
-		attention := c.Status == conformance.Fail || c.Status == conformance.Error || c.Status == conformance.Warn
+		attention := c.Status == verdict.Fail || c.Status == verdict.Error || c.Status == verdict.Warn
 		// A waived failure is listed (without its transcript): a waiver
 		// hides nothing.
-		if !attention && c.Status != conformance.Waived && !opts.Verbose {
+		if !attention && c.Status != verdict.Waived && !opts.Verbose {
 			continue
 		}
 		fmt.Fprintf(&b, "%s %s  %s [%s %s]\n", paint(colorOf[c.Status], strings.ToUpper(string(c.Status))), c.ID, c.Title, c.Level, c.Spec)
@@ -85,8 +85,9 @@ func WriteText(w io.Writer, r *conformance.Report, opts TextOptions) error {
 	return err
 }
 
-// WriteCatalogue lists checks with their IDs, levels and RFC sections.
-func WriteCatalogue(w io.Writer, checks []*conformance.Check) error {
+// WriteCatalogue lists checks with their IDs, levels and RFC sections
+// (conformance.Catalogue, each described by its CatalogueEntry).
+func WriteCatalogue(w io.Writer, checks []verdict.CatalogueEntry) error {
 	var b strings.Builder
 	for _, c := range checks {
 		fmt.Fprintf(&b, "%-40s %-6s %-28s %s\n", c.ID, c.Level, c.Spec, c.Title)
@@ -97,14 +98,14 @@ func WriteCatalogue(w io.Writer, checks []*conformance.Check) error {
 
 // waiverLine says what waiver matched a result: the one that waived it, or
 // the expired one that no longer does.
-func waiverLine(c conformance.Result) string {
+func waiverLine(c verdict.Result) string {
 	w := c.Waiver
 	switch {
 	case w == nil:
 		return ""
 	case w.Expired:
 		return fmt.Sprintf("waiver %s expired on %s, not applied: %s", w.Source, w.Expires, w.Reason)
-	case c.Status == conformance.Waived:
+	case c.Status == verdict.Waived:
 		return fmt.Sprintf("waived (was %s) by %s%s: %s", strings.ToUpper(string(c.WaivedStatus)), w.Source, until(w.Expires), w.Reason)
 	}
 	return ""
@@ -119,7 +120,7 @@ func until(day string) string {
 
 // writeWaiversText lists the run's waivers, stale and expired ones
 // marked.
-func writeWaiversText(b *strings.Builder, r *conformance.Report, paint func(color, s string) string) {
+func writeWaiversText(b *strings.Builder, r *verdict.Report, paint func(color, s string) string) {
 	if len(r.Waivers) == 0 {
 		return
 	}
@@ -145,7 +146,7 @@ func writeWaiversText(b *strings.Builder, r *conformance.Report, paint func(colo
 }
 
 // waiverState is a waiver's outcome in a word or two.
-func waiverState(w conformance.WaiverRecord) string {
+func waiverState(w verdict.WaiverRecord) string {
 	switch {
 	case w.Stale && w.Expired:
 		return "STALE, EXPIRED"
@@ -157,7 +158,7 @@ func waiverState(w conformance.WaiverRecord) string {
 	return fmt.Sprintf("WAIVED %d", w.Waived)
 }
 
-func waiverColor(w conformance.WaiverRecord, strict bool) string {
+func waiverColor(w verdict.WaiverRecord, strict bool) string {
 	switch {
 	case w.Stale && strict:
 		return ansiRed

@@ -13,9 +13,8 @@ import (
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // The stream is cut into protocol lines and literals, however the reads
@@ -41,16 +40,16 @@ func TestStreamSplitterLiterals(t *testing.T) {
 // it.
 func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 	t.Helper()
-	srv, trust, err := conformance.StartEmbedded(func(c *reference.Config) { c.Users.Add("alice", password) })
+	srv, trust, err := reference.StartLoopback(func(c *reference.Config) { c.Users.Add("alice", password) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close(); os.RemoveAll(srv.DataDir()) })
-	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	smtp, _ := target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	for _, m := range msgs {
 		if _, err := smtpsend.Send(context.Background(), smtpsend.Options{
 			Options: session.Options{Target: smtp, TLS: trust, Timeout: 5 * time.Second},
-			From:    "x@example.org", To: []string{"alice@" + conformance.EmbeddedDomain},
+			From:    "x@example.org", To: []string{"alice@" + reference.LoopbackDomain},
 		}, []byte(m)); err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +61,7 @@ func start(t *testing.T, msgs ...string) (*reference.Server, *tls.Config) {
 const password = `al"ice\pw`
 
 func dial(srv *reference.Server, trust *tls.Config, policy session.StartTLS, tr *transcript.Transcript) (*Client, error) {
-	target, _ := engine.ParseTarget("imap://"+srv.Addr("imap"), "")
+	target, _ := target.ParseTarget("imap://"+srv.Addr("imap"), "")
 	return Dial(context.Background(), session.Options{
 		Target: target, TLS: trust, StartTLS: policy, User: "alice", Password: password,
 		Timeout: 5 * time.Second, Transcript: tr,

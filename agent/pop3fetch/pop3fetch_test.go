@@ -16,9 +16,8 @@ import (
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/reference"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // scripted serves one POP3 session on loopback: each command line gets the
@@ -67,7 +66,7 @@ func scripted(t *testing.T, replies map[string]string) string {
 
 func dial(t *testing.T, addr, password string, tr *transcript.Transcript) (*Client, error) {
 	t.Helper()
-	target, err := engine.ParseTarget("pop3://"+addr, "")
+	target, err := target.ParseTarget("pop3://"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,22 +134,22 @@ func TestQuitCommitsDeletions(t *testing.T) {
 // message is byte for byte the file in the Maildir, and the password is
 // never in the transcript.
 func TestReferenceServer(t *testing.T) {
-	srv, trust, err := conformance.StartEmbedded(func(c *reference.Config) { c.Users.Add("alice", "alice-Pw-1") })
+	srv, trust, err := reference.StartLoopback(func(c *reference.Config) { c.Users.Add("alice", "alice-Pw-1") })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(srv.DataDir())
 	defer srv.Close()
-	smtp, _ := engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+	smtp, _ := target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 	body := []byte("Subject: stuffing\r\n\r\n.\r\n..\r\n.x\r\n")
 	if _, err := smtpsend.Send(context.Background(), smtpsend.Options{
 		Options: session.Options{Target: smtp, TLS: trust, StartTLS: session.StartTLSAlways, Timeout: 5 * time.Second},
-		From:    "x@example.org", To: []string{"alice@" + conformance.EmbeddedDomain},
+		From:    "x@example.org", To: []string{"alice@" + reference.LoopbackDomain},
 	}, body); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	target, _ := engine.ParseTarget("pop3://"+srv.Addr("pop3"), "")
+	target, _ := target.ParseTarget("pop3://"+srv.Addr("pop3"), "")
 	cl, err := Dial(context.Background(), session.Options{
 		Target: target, TLS: trust, StartTLS: session.StartTLSAlways, User: "alice", Password: "alice-Pw-1",
 		Timeout: 5 * time.Second, Transcript: transcript.New(&out, false),

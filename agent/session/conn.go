@@ -14,14 +14,14 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // Options are what every session needs to reach its server.
 type Options struct {
 	// Target is the server: protocol, address, implicit TLS.
-	Target engine.Target
+	Target target.Target
 	// TLS verifies the server (CA pool, or no verification); nil means the
 	// system roots. The server name defaults to the target's host.
 	TLS *tls.Config

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // serve answers the first connection with what, then waits for the client
 // to go (at most 5s).
-func serve(t *testing.T, what []byte) engine.Target {
+func serve(t *testing.T, what []byte) target.Target {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +33,7 @@ func serve(t *testing.T, what []byte) engine.Target {
 		c.Read(make([]byte, 1))
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
-	target, _ := engine.ParseTarget("smtp://"+ln.Addr().String(), "")
+	target, _ := target.ParseTarget("smtp://"+ln.Addr().String(), "")
 	return target
 }
 

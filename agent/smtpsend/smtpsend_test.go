@@ -13,8 +13,8 @@ import (
 
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/internal/smtptest"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // serveOnce runs script on the first connection to a loopback listener,
@@ -48,7 +48,7 @@ func serveOnce(t *testing.T, script func(r *bufio.Reader, w net.Conn) error) str
 
 func options(t *testing.T, addr string, tr *transcript.Transcript) Options {
 	t.Helper()
-	target, err := engine.ParseTarget("smtp://"+addr, "")
+	target, err := target.ParseTarget("smtp://"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}

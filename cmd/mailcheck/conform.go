@@ -15,8 +15,10 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/conformance/waiver"
 	"github.com/mailcheck/mailcheck/reports"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 type conformFlags struct {
@@ -125,7 +127,7 @@ connection, no greeting).`,
 func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	out := cmd.OutOrStdout()
 	if f.list {
-		return reports.WriteCatalogue(out, conformance.Catalogue())
+		return reports.WriteCatalogue(out, catalogueEntries())
 	}
 	failOn := conformance.FailOn(f.failOn)
 	if failOn != conformance.FailOnMust && failOn != conformance.FailOnShould {
@@ -147,16 +149,16 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 		ReadbackTimeout: f.readbackTimeout,
 	}
 	if f.readback != "" {
-		rb, err := engine.ParseTarget(f.readback, "")
+		rb, err := target.ParseTarget(f.readback, "")
 		if err != nil || rb.Protocol == "smtp" || rb.User == "" {
-			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", engine.RedactURL(f.readback))}
+			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", target.RedactURL(f.readback))}
 		}
 		opts.Readback = &rb
 	}
 	if f.seed != "" {
-		sd, err := engine.ParseTarget(f.seed, "")
+		sd, err := target.ParseTarget(f.seed, "")
 		if err != nil || sd.Protocol != "smtp" {
-			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", engine.RedactURL(f.seed))}
+			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", target.RedactURL(f.seed))}
 		}
 		opts.Seed = &sd
 	}
@@ -242,4 +244,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// catalogueEntries describes every check of every suite.
+func catalogueEntries() []verdict.CatalogueEntry {
+	var entries []verdict.CatalogueEntry
+	for _, c := range conformance.Catalogue() {
+		entries = append(entries, c.CatalogueEntry())
+	}
+	return entries
 }

@@ -19,12 +19,11 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/spf13/cobra"
 
-	"github.com/mailcheck/mailcheck/conformance"
-	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/load"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 	"github.com/mailcheck/mailcheck/reports"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 type loadFlags struct {
@@ -329,7 +328,7 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 	load.Tool = versionString()
 
 	if len(args) == 1 {
-		t, err := engine.ParseTarget(args[0], "")
+		t, err := target.ParseTarget(args[0], "")
 		if err != nil {
 			return usageError{err}
 		}
@@ -350,9 +349,9 @@ func runLoad(cmd *cobra.Command, args []string, f loadFlags) error {
 		}
 		defer os.RemoveAll(srv.DataDir())
 		defer srv.Close()
-		opts.Target, _ = engine.ParseTarget("smtp://"+srv.SMTPAddr(), "")
+		opts.Target, _ = target.ParseTarget("smtp://"+srv.SMTPAddr(), "")
 		if opts.To == "" {
-			opts.To = "bob@" + conformance.EmbeddedDomain
+			opts.To = "bob@" + reference.LoopbackDomain
 		}
 		if opts.TLS == nil {
 			opts.TLS = trust
@@ -493,7 +492,7 @@ func neverReady(res *load.Result) (string, bool) {
 // for every session, a short AUTH failure delay, and an account for --user.
 func startEmbeddedForLoad(o load.Options) (*reference.Server, *tls.Config, error) {
 	var userErr error
-	srv, trust, err := conformance.StartEmbedded(func(c *reference.Config) {
+	srv, trust, err := reference.StartLoopback(func(c *reference.Config) {
 		c.POP3Addr, c.IMAPAddr = "", ""
 		c.SMTP.MaxConnections = max(smtpserver.DefaultMaxConnections, o.Sessions+10)
 		c.SMTP.MaxRecipients = max(smtpserver.DefaultMaxRecipients, o.Rcpts)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/load"
 	"github.com/mailcheck/mailcheck/reference"
 )
@@ -89,7 +88,7 @@ func TestLoadExitCodes(t *testing.T) {
 // TestLoadNeverReady: a server that refuses every session at the greeting
 // is a run that could not run (exit 2), decided from the result.
 func TestLoadNeverReady(t *testing.T) {
-	srv, _, err := conformance.StartEmbedded(func(c *reference.Config) {
+	srv, _, err := reference.StartLoopback(func(c *reference.Config) {
 		c.POP3Addr, c.IMAPAddr = "", ""
 		c.SMTP.MaxConnections = 1
 	})
@@ -104,7 +103,7 @@ func TestLoadNeverReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Close()
-	out, err := runCommand(t, "", "load", "smtp://"+srv.SMTPAddr(), "--to", "bob@"+conformance.EmbeddedDomain,
+	out, err := runCommand(t, "", "load", "smtp://"+srv.SMTPAddr(), "--to", "bob@"+reference.LoopbackDomain,
 		"--duration", "500ms", "--quiet", "--starttls", "off")
 	if code := exitCode(err); code != exitCannotRun || !strings.Contains(err.Error(), "no session became ready") {
 		t.Errorf("exit %d (%v), want 2: no session ready\n%s", code, err, out)
@@ -114,7 +113,7 @@ func TestLoadNeverReady(t *testing.T) {
 // TestReportMergesSegments runs two generators, segments 1/2 and 2/2,
 // against one server and merges their results and logs.
 func TestReportMergesSegments(t *testing.T) {
-	srv, _, err := conformance.StartEmbedded(func(c *reference.Config) { c.POP3Addr, c.IMAPAddr = "", "" })
+	srv, _, err := reference.StartLoopback(func(c *reference.Config) { c.POP3Addr, c.IMAPAddr = "", "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +121,7 @@ func TestReportMergesSegments(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	for _, seg := range []string{"1", "2"} {
-		out, err := runCommand(t, "", "load", "smtp://"+srv.SMTPAddr(), "--to", "bob@"+conformance.EmbeddedDomain,
+		out, err := runCommand(t, "", "load", "smtp://"+srv.SMTPAddr(), "--to", "bob@"+reference.LoopbackDomain,
 			"--messages", "101", "--sessions", "3", "--segment", seg+"/2", "--starttls", "off", "--quiet",
 			"--json", filepath.Join(dir, "seg-"+seg+".json"), "--hdr-log", filepath.Join(dir, "seg-"+seg+".hlog"))
 		if err != nil {

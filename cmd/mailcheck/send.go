@@ -18,7 +18,7 @@ import (
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/smtpsend"
 	"github.com/mailcheck/mailcheck/agent/transcript"
-	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/target"
 )
 
 // Exit codes of send and fetch: the stage that failed, so that a CI
@@ -81,7 +81,7 @@ func (f *agentFlags) register(cmd *cobra.Command) {
 // sessionOptions builds the session options of target from the flags:
 // credentials from the URL or the flags (one source for the password),
 // the STARTTLS policy, TLS verification and the transcript on stderr.
-func (f *agentFlags) sessionOptions(cmd *cobra.Command, target engine.Target) (session.Options, error) {
+func (f *agentFlags) sessionOptions(cmd *cobra.Command, target target.Target) (session.Options, error) {
 	o := session.Options{Target: target, User: target.User, Password: target.Password, Timeout: f.timeout}
 	if f.user != "" {
 		o.User = f.user
@@ -138,8 +138,8 @@ func oneTarget(cmd *cobra.Command, args []string) error {
 }
 
 // parseAgentTarget parses the TARGET argument and checks its protocol.
-func parseAgentTarget(raw string, protocols ...string) (engine.Target, error) {
-	t, err := engine.ParseTarget(raw, "")
+func parseAgentTarget(raw string, protocols ...string) (target.Target, error) {
+	t, err := target.ParseTarget(raw, "")
 	if err != nil {
 		return t, usageError{err}
 	}

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/internal/smtptest"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/certs"
@@ -67,7 +66,7 @@ func startAgentServer(t *testing.T) (*reference.Server, string) {
 	if err := os.WriteFile(ca, pemData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, _, err := conformance.StartEmbedded(func(c *reference.Config) {
+	srv, _, err := reference.StartLoopback(func(c *reference.Config) {
 		c.TLS = serverTLS
 		c.Users.Add("alice", alicePassword)
 		c.Users.Add("carol", carolPassword)

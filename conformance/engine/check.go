@@ -1,8 +1,10 @@
-// Package engine runs conformance checks: the result model (a verdict per
-// check, with the wire transcript as evidence), the line-level client the
-// checks drive, and the runner that runs them in parallel under timeouts.
-// The suites (conformance/smtpsuite, …) register checks; package
-// conformance puts targets, suites and runner together.
+// Package engine runs conformance checks: the Check a suite declares, the
+// line-level client the checks drive (recording the wire transcript as
+// evidence), and the runner that runs them in parallel under timeouts.
+// What a run yields is the result model of package conformance/verdict
+// (aliased here: Result, Status, Level, Line); the server to check is a
+// target.Target. The suites (conformance/smtpsuite, …) register checks;
+// package conformance puts targets, suites and runner together.
 package engine
 
 import (
@@ -10,36 +12,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
-)
-
-// Level is the requirement level of what a check tests, from the RFC's own
-// wording (RFC 2119).
-type Level string
-
-// Requirement levels.
-const (
-	Must   Level = "MUST"
-	Should Level = "SHOULD"
-	May    Level = "MAY"
-)
-
-// Status is a check's verdict.
-type Status string
-
-// Verdicts. A requirement not met is Fail for MUST and Warn for SHOULD and
-// MAY; Skip means the check did not apply (with the reason); Error means it
-// could not decide (a wait past the RFCs' timeouts, a broken connection,
-// a server that stayed busy through every retry). Waived is a Fail, Warn or
-// Error that a waiver accepts for now (mailcheck conform --waive): the
-// result keeps the verdict it replaced in WaivedStatus, and the waiver.
-const (
-	Pass   Status = "pass"
-	Fail   Status = "fail"
-	Warn   Status = "warn"
-	Skip   Status = "skip"
-	Error  Status = "error"
-	Waived Status = "waived"
 )
 
 // Check is one conformance check.
@@ -66,39 +38,6 @@ type Check struct {
 	// Options.ReadbackTimeout (the run's control message may be waited
 	// for within it, then its own).
 	ReadsBack bool
-}
-
-// Result is the outcome of one check.
-type Result struct {
-	ID         string        `json:"id"`
-	Title      string        `json:"title"`
-	Protocol   string        `json:"protocol"`
-	Level      Level         `json:"level"`
-	Spec       string        `json:"spec"`
-	Target     string        `json:"target"`
-	Status     Status        `json:"status"`
-	Message    string        `json:"message"`
-	Duration   time.Duration `json:"-"`
-	DurationMS float64       `json:"duration_ms"`
-	Transcript []Line        `json:"transcript"`
-	// WaivedStatus is the verdict a waiver replaced when Status is Waived.
-	WaivedStatus Status `json:"waived_status,omitempty"`
-	// Waiver is the waiver that matched the result: applied (Status is
-	// Waived) or expired (not applied: the verdict stands).
-	Waiver *WaiverNote `json:"waiver,omitempty"`
-}
-
-// WaiverNote is a waiver as a result records it.
-type WaiverNote struct {
-	// Source is where the waiver is written: "waivers.txt:12".
-	Source string `json:"source"`
-	Reason string `json:"reason"`
-	// Expires is the last day the waiver applies (YYYY-MM-DD, UTC); empty
-	// for a waiver without end.
-	Expires string `json:"expires,omitempty"`
-	// Expired: the waiver matched, but its last day has passed, so it was
-	// not applied.
-	Expired bool `json:"expired,omitempty"`
 }
 
 // T is what a running check uses: its target, options, connections and

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -25,16 +24,8 @@ import (
 //     lines that escaped the first layer (a message quoting the command
 //     it sent, an error naming a failed command).
 //
-// A Target's JSON form shows its URL with the password hidden.
-
-// MarshalJSON writes the target with the password of its URL hidden: the
-// JSON result is kept as a CI artifact.
-func (t Target) MarshalJSON() ([]byte, error) {
-	type fields Target // without this method
-	shown := fields(t)
-	shown.Raw = t.Redacted()
-	return json.Marshal(shown)
-}
+// A Target's JSON form shows its URL with the password hidden (package
+// target).
 
 // credentialRedactor hides the credentials in the client lines of one
 // transcript. It follows SASL exchanges across lines: after AUTH or

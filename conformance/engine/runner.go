@@ -60,7 +60,7 @@ func runRetrying(ctx context.Context, target Target, c *Check, opts *Options, pa
 			res.Message = fmt.Sprintf("could not decide: the server stayed busy through %d runs over %s: %v", attempt, seconds(time.Since(start)), busy)
 			return res
 		}
-		history = append(res.transcriptNotes(), fmt.Sprintf("%srun %d ended: %v; running the check again in %s, with at most %d checks at once", carriedMark, attempt, busy, seconds(wait), pace.Limit()))
+		history = append(transcriptNotes(res), fmt.Sprintf("%srun %d ended: %v; running the check again in %s, with at most %d checks at once", carriedMark, attempt, busy, seconds(wait), pace.Limit()))
 		select {
 		case <-time.After(wait):
 			waited += wait
@@ -78,7 +78,7 @@ const carriedLines = 40
 
 // transcriptNotes is the evidence a retry carries of the runs before it:
 // their transcripts, as notes (the notes of earlier runs as they were).
-func (r Result) transcriptNotes() []string {
+func transcriptNotes(r Result) []string {
 	var out []string
 	fresh := 0
 	for _, l := range r.Transcript {

@@ -3,7 +3,7 @@ package waiver
 import (
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 )
 
 // Apply waives the report's fail, warn and error results that a waiver
@@ -14,11 +14,11 @@ import (
 // keeps its verdict and names the expired waiver. The report records
 // every waiver with what it did (Report.Waivers) and gets its summary
 // recounted; strict makes a stale waiver fail the run (Report.Failed).
-func Apply(r *conformance.Report, waivers []Waiver, now time.Time, strict bool) {
-	records := make([]conformance.WaiverRecord, len(waivers))
+func Apply(r *verdict.Report, waivers []Waiver, now time.Time, strict bool) {
+	records := make([]verdict.WaiverRecord, len(waivers))
 	matched := make([]bool, len(waivers))
 	for i, w := range waivers {
-		records[i] = conformance.WaiverRecord{
+		records[i] = verdict.WaiverRecord{
 			Source: w.Source, Check: w.Check, Target: w.Target, Reason: w.Reason,
 			Expires: w.ExpiresDay(), Expired: w.Expired(now),
 		}
@@ -45,7 +45,7 @@ func Apply(r *conformance.Report, waivers []Waiver, now time.Time, strict bool) 
 		}
 		switch {
 		case applied >= 0:
-			c.WaivedStatus, c.Status = c.Status, conformance.Waived
+			c.WaivedStatus, c.Status = c.Status, verdict.Waived
 			c.Waiver = note(records[applied])
 			records[applied].Waived++
 		case expired >= 0:
@@ -57,17 +57,17 @@ func Apply(r *conformance.Report, waivers []Waiver, now time.Time, strict bool) 
 	}
 	r.Waivers = records
 	r.StrictWaivers = strict
-	r.Summary = map[conformance.Status]int{}
+	r.Summary = map[verdict.Status]int{}
 	for _, c := range r.Checks {
 		r.Summary[c.Status]++
 	}
 }
 
 // waivable: the verdicts a waiver accepts.
-func waivable(s conformance.Status) bool {
-	return s == conformance.Fail || s == conformance.Warn || s == conformance.Error
+func waivable(s verdict.Status) bool {
+	return s == verdict.Fail || s == verdict.Warn || s == verdict.Error
 }
 
-func note(w conformance.WaiverRecord) *conformance.WaiverNote {
-	return &conformance.WaiverNote{Source: w.Source, Reason: w.Reason, Expires: w.Expires, Expired: w.Expired}
+func note(w verdict.WaiverRecord) *verdict.WaiverNote {
+	return &verdict.WaiverNote{Source: w.Source, Reason: w.Reason, Expires: w.Expires, Expired: w.Expired}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailcheck/mailcheck/conformance"
+	"github.com/mailcheck/mailcheck/conformance/verdict"
 )
 
 func TestParse(t *testing.T) {
@@ -103,19 +103,19 @@ func TestExpiredAtTheEndOfTheDayUTC(t *testing.T) {
 	}
 }
 
-func sample() *conformance.Report {
-	res := func(id, target string, s conformance.Status) conformance.Result {
-		return conformance.Result{ID: id, Target: target, Status: s, Message: "evidence of " + id}
+func sample() *verdict.Report {
+	res := func(id, target string, s verdict.Status) verdict.Result {
+		return verdict.Result{ID: id, Target: target, Status: s, Message: "evidence of " + id}
 	}
-	return &conformance.Report{
-		Summary: map[conformance.Status]int{},
-		Checks: []conformance.Result{
-			res("smtp.data.bare-lf-dot", "smtp://mx1:25", conformance.Fail),
-			res("smtp.data.bare-lf-dot", "smtp://mx2:25", conformance.Fail),
-			res("smtp.ehlo.keywords", "smtp://mx1:25", conformance.Warn),
-			res("smtp.auth.success", "smtp://mx1:25", conformance.Error),
-			res("smtp.noop.ok", "smtp://mx1:25", conformance.Pass),
-			res("imap.uid.below-uidnext", "imap://mx1:143", conformance.Fail),
+	return &verdict.Report{
+		Summary: map[verdict.Status]int{},
+		Checks: []verdict.Result{
+			res("smtp.data.bare-lf-dot", "smtp://mx1:25", verdict.Fail),
+			res("smtp.data.bare-lf-dot", "smtp://mx2:25", verdict.Fail),
+			res("smtp.ehlo.keywords", "smtp://mx1:25", verdict.Warn),
+			res("smtp.auth.success", "smtp://mx1:25", verdict.Error),
+			res("smtp.noop.ok", "smtp://mx1:25", verdict.Pass),
+			res("imap.uid.below-uidnext", "imap://mx1:143", verdict.Fail),
 		},
 	}
 }
@@ -139,17 +139,17 @@ pop3.* no POP3 target in this run
 	Apply(r, waivers, now, false)
 
 	type want struct {
-		status, was conformance.Status
+		status, was verdict.Status
 		source      string
 		expired     bool
 	}
 	wants := []want{
-		{conformance.Waived, conformance.Fail, "w:2", false}, // first matching waiver
-		{conformance.Waived, conformance.Fail, "w:3", false}, // target=mx1 does not cover mx2
-		{conformance.Waived, conformance.Warn, "w:4", false}, // its last day
-		{conformance.Error, "", "w:5", true},                 // expired: stays error, says so
-		{conformance.Pass, "", "", false},                    // a pass is not waived
-		{conformance.Waived, conformance.Fail, "w:7", false}, // the expired one is skipped
+		{verdict.Waived, verdict.Fail, "w:2", false}, // first matching waiver
+		{verdict.Waived, verdict.Fail, "w:3", false}, // target=mx1 does not cover mx2
+		{verdict.Waived, verdict.Warn, "w:4", false}, // its last day
+		{verdict.Error, "", "w:5", true},             // expired: stays error, says so
+		{verdict.Pass, "", "", false},                // a pass is not waived
+		{verdict.Waived, verdict.Fail, "w:7", false}, // the expired one is skipped
 	}
 	for i, w := range wants {
 		c := r.Checks[i]
@@ -169,7 +169,7 @@ pop3.* no POP3 target in this run
 		t.Errorf("reason %q", r.Checks[0].Waiver.Reason)
 	}
 
-	records := map[string]conformance.WaiverRecord{}
+	records := map[string]verdict.WaiverRecord{}
 	for _, w := range r.Waivers {
 		records[w.Source] = w
 	}
@@ -191,7 +191,7 @@ pop3.* no POP3 target in this run
 	if len(r.Waivers) != len(waivers) {
 		t.Errorf("%d waiver records for %d waivers", len(r.Waivers), len(waivers))
 	}
-	if r.Summary[conformance.Waived] != 4 || r.Summary[conformance.Error] != 1 || r.Summary[conformance.Pass] != 1 || r.Summary[conformance.Fail] != 0 {
+	if r.Summary[verdict.Waived] != 4 || r.Summary[verdict.Error] != 1 || r.Summary[verdict.Pass] != 1 || r.Summary[verdict.Fail] != 0 {
 		t.Errorf("summary %v", r.Summary)
 	}
 }
@@ -203,8 +203,8 @@ func TestStaleWaiversFailOnlyWhenStrict(t *testing.T) {
 	}
 	r := sample()
 	Apply(r, waivers, time.Now(), false)
-	if r.Failed(conformance.FailOnShould) || len(r.StaleWaivers()) != 0 {
-		t.Fatalf("every failure waived, no waiver stale: failed %v, stale %v", r.Failed(conformance.FailOnShould), r.StaleWaivers())
+	if r.Failed(verdict.FailOnShould) || len(r.StaleWaivers()) != 0 {
+		t.Fatalf("every failure waived, no waiver stale: failed %v, stale %v", r.Failed(verdict.FailOnShould), r.StaleWaivers())
 	}
 
 	waivers = append(waivers, Waiver{Source: "w:9", Check: "pop3.*", Reason: "gone"})
@@ -214,7 +214,7 @@ func TestStaleWaiversFailOnlyWhenStrict(t *testing.T) {
 		if stale := r.StaleWaivers(); len(stale) != 1 || stale[0].Source != "w:9" {
 			t.Errorf("stale %+v, want w:9", stale)
 		}
-		if r.Failed(conformance.FailOnMust) != strict {
+		if r.Failed(verdict.FailOnMust) != strict {
 			t.Errorf("strict %v: the run fails %v", strict, !strict)
 		}
 	}

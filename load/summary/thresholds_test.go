@@ -1,4 +1,4 @@
-package load
+package summary
 
 import (
 	"math"
@@ -61,15 +61,15 @@ func TestParseThresholdErrors(t *testing.T) {
 // sampleResult has a transaction histogram of 1..1000 ms (one each) and a
 // mail phase of 2 ms.
 func sampleResult() *Result {
-	tx := newHistogram()
+	tx := NewHistogram()
 	for ms := int64(1); ms <= 1000; ms++ {
 		tx.RecordValue(ms * 1000)
 	}
-	mail := newHistogram()
+	mail := NewHistogram()
 	mail.RecordValue(2000)
 	return &Result{
 		Kind: ResultKind, Sent: 1010, Accepted: 1000, Failed: 10, Late: 3, Elapsed: 2, MsgsPS: 500,
-		Phases: map[Phase]*Latency{PhaseTransaction: summarize(tx), PhaseMail: summarize(mail)},
+		Phases: map[Phase]*Latency{PhaseTransaction: Summarize(tx), PhaseMail: Summarize(mail)},
 	}
 }
 
