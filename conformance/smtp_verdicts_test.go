@@ -170,6 +170,9 @@ type lenientConfig struct {
 	pipelining, enhanced bool
 	// codeAfterText puts the enhanced code at the end of refusals.
 	codeAfterText bool
+	// strayBeforeNOOP answers NOOP with an extra reply first, in the same
+	// write: the late answer to input the server read as a command.
+	strayBeforeNOOP bool
 }
 
 // lenientSMTP is a fake SMTP server of the kind issue 13 met: it ends DATA
@@ -294,7 +297,13 @@ func (s *lenientSMTP) serve(c net.Conn) {
 				return
 			}
 			ok()
-		case "HELO", "MAIL", "RCPT", "RSET", "NOOP":
+		case "NOOP":
+			if s.cfg.strayBeforeNOOP {
+				c.Write([]byte("500 5.5.1 unknown command\r\n250 OK\r\n"))
+				continue
+			}
+			ok()
+		case "HELO", "MAIL", "RCPT", "RSET":
 			ok()
 		case "VRFY":
 			write("252 cannot verify")
@@ -319,5 +328,17 @@ func (s *lenientSMTP) readLenientData(r *bufio.Reader) bool {
 		if bytes.HasSuffix(tail, []byte("\r\n.\r\n")) || bytes.HasSuffix(tail, []byte("\n.\n")) {
 			return true
 		}
+	}
+}
+
+// The sync check after the end of data judges replies out of step: a
+// reply more than the commands sent is its subject (DATA ended early and
+// the rest ran as commands), never a precondition, even when the extra
+// reply comes in one write with NOOP's.
+func TestStrayReplyAfterDataFailsTheSyncCheck(t *testing.T) {
+	srv := startLenientSMTP(t, lenientConfig{pipelining: true, strayBeforeNOOP: true})
+	r := runFake(t, srv, "smtp.data.dot-termination")["smtp.data.dot-termination"]
+	if r.Status != Fail {
+		t.Errorf("%s (%s), want fail\n%s", r.Status, r.Message, transcriptOf(r))
 	}
 }

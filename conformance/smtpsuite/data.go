@@ -76,9 +76,18 @@ func expectInSync(t *engine.T, s *session, fault string) error {
 		t.Fail("%s: unrequested replies arrived", fault)
 		return nil
 	}
-	r, err := s.cmd("NOOP")
+	// Not s.cmd: replies out of step are this check's subject here, not
+	// a precondition.
+	if err := s.c.Send("NOOP"); err != nil {
+		return err
+	}
+	r, err := s.read()
 	if err != nil {
 		return err
+	}
+	if n := s.c.Buffered(); n > 0 {
+		t.Fail("%s: NOOP got %s and %d more octets of unrequested replies", fault, s.describe(r), n)
+		return nil
 	}
 	if r.Code != 250 && r.Code != 502 {
 		t.Fail("%s: NOOP then got %s", fault, s.describe(r))
