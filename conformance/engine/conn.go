@@ -282,6 +282,19 @@ func (c *Conn) Quiet(d time.Duration) ([]byte, error) {
 	return buf[:n], err
 }
 
+// Peek waits up to d (within the check's deadline) for the server to
+// send something, without taking it: what came stays for the next read,
+// which records it. It returns what is buffered then (empty when nothing
+// came) and the error that ended the wait, nil for data or silence.
+func (c *Conn) Peek(d time.Duration) ([]byte, error) {
+	c.nc.SetReadDeadline(c.until(d))
+	b, err := c.r.Peek(1)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	return b, err
+}
+
 // Closed reports whether the server closes the connection within d
 // (reading and recording anything it sends first). A wait that the
 // check's own end cuts short (its deadline, a cancelled run: the runner

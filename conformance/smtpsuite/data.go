@@ -64,11 +64,14 @@ var dataChecks = []*engine.Check{
 	},
 }
 
+// syncQuiet is how long expectInSync waits for replies nobody asked for.
+const syncQuiet = 300 * time.Millisecond
+
 // expectInSync checks that nothing more came after the final reply and the
 // session still answers NOOP with one reply of its own: 250, or 502 from a
 // server without NOOP (smtp.noop.ok's business, not a loss of sync).
 func expectInSync(t *engine.T, s *session, fault string) error {
-	extra, err := s.c.Quiet(300 * time.Millisecond)
+	extra, err := s.c.Quiet(syncQuiet)
 	if err != nil {
 		return err
 	}
