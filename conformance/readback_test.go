@@ -386,3 +386,24 @@ func TestPOP3SeedWaitBacksOff(t *testing.T) {
 	}
 	t.Logf("%d POP3 sessions", sessions.Load())
 }
+
+// TestReadbackWithoutTOPIsNoFailure: TOP is optional (RFC 1939 §7). A
+// POP3 server without it cannot be searched by header, which is no proof
+// that a message did not arrive: the checks reading back through it
+// skip, naming TOP, rather than fail.
+func TestReadbackWithoutTOPIsNoFailure(t *testing.T) {
+	_, pop3, _, opts := embedded(t, nil)
+	noTOP := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+		if strings.HasPrefix(strings.ToUpper(line), "TOP ") {
+			return false, "-ERR unknown command\r\n"
+		}
+		return true, ""
+	}})
+	opts.Readback = &noTOP
+	opts.ReadbackTimeout = 2 * time.Second
+	opts.Only = []string{"e2e.pop3.byte-identical"}
+	report := runTargets(t, []Target{noTOP}, opts)
+	if r := resultOf(t, report, "e2e.pop3.byte-identical"); r.Status != Skip || !strings.Contains(r.Message, "TOP") {
+		t.Errorf("e2e.pop3.byte-identical: %s (%s), want a skip naming TOP\n%s", r.Status, r.Message, transcriptOf(r))
+	}
+}
