@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,5 +124,64 @@ func serveLoginDelay(c net.Conn) {
 		default:
 			fmt.Fprint(c, "-ERR not in this state\r\n")
 		}
+	}
+}
+
+// TestPOP3LingeringLockWithoutCodeIsWaitedOut: a server without
+// RESP-CODES refuses a login "-ERR Maildrop already locked" while the
+// session of the check before is still being torn down; the lock lifts
+// at once, and the check gets its verdict instead of a skip.
+func TestPOP3LingeringLockWithoutCodeIsWaitedOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var refusals atomic.Int32
+	refusals.Store(2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				r := bufio.NewReader(c)
+				fmt.Fprint(c, "+OK fake POP3 ready\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					verb, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+					switch strings.ToUpper(verb) {
+					case "USER", "NOOP":
+						fmt.Fprint(c, "+OK\r\n")
+					case "PASS":
+						if refusals.Add(-1) >= 0 {
+							fmt.Fprint(c, "-ERR Maildrop already locked\r\n")
+						} else {
+							fmt.Fprint(c, "+OK logged in\r\n")
+						}
+					case "QUIT":
+						fmt.Fprint(c, "+OK bye\r\n")
+						return
+					default:
+						fmt.Fprint(c, "-ERR unknown\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	report, err := Run(ctx, []string{"pop3://bob:secret@" + ln.Addr().String()}, "pop3", Options{Only: []string{"pop3.noop.ok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := byID(report)["pop3.noop.ok"]; r.Status != Pass {
+		t.Errorf("pop3.noop.ok: %s (%s), want pass once the lock lifts", r.Status, r.Message)
 	}
 }

@@ -359,3 +359,51 @@ func TestRefusedRecipientSkipsContentChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestPOP3SeedWaitBacksOff: the POP3 suite waits for its seeded messages
+// with backoff too, not a login session every 50 ms (each locks an mbox
+// maildrop against the delivery awaited, RFC 1939 §8).
+func TestPOP3SeedWaitBacksOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a delivery of 4 s")
+	}
+	_, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 4 * time.Second })
+	var sessions atomic.Int32
+	counted := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+		if strings.HasPrefix(line, "USER ") {
+			sessions.Add(1)
+		}
+		return true, ""
+	}})
+	opts.Readback = nil
+	opts.Only = []string{"pop3.top.lines"}
+	report := runTargets(t, []Target{counted}, opts)
+	if r := resultOf(t, report, "pop3.top.lines"); r.Status != Pass {
+		t.Errorf("pop3.top.lines: %s (%s)\n%s", r.Status, r.Message, transcriptOf(r))
+	}
+	if n := sessions.Load(); n > 15 {
+		t.Errorf("%d POP3 sessions while waiting 4 s for one delivery: the wait does not back off", n)
+	}
+	t.Logf("%d POP3 sessions", sessions.Load())
+}
+
+// TestReadbackWithoutTOPIsNoFailure: TOP is optional (RFC 1939 §7). A
+// POP3 server without it cannot be searched by header, which is no proof
+// that a message did not arrive: the checks reading back through it
+// skip, naming TOP, rather than fail.
+func TestReadbackWithoutTOPIsNoFailure(t *testing.T) {
+	_, pop3, _, opts := embedded(t, nil)
+	noTOP := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+		if strings.HasPrefix(strings.ToUpper(line), "TOP ") {
+			return false, "-ERR unknown command\r\n"
+		}
+		return true, ""
+	}})
+	opts.Readback = &noTOP
+	opts.ReadbackTimeout = 2 * time.Second
+	opts.Only = []string{"e2e.pop3.byte-identical"}
+	report := runTargets(t, []Target{noTOP}, opts)
+	if r := resultOf(t, report, "e2e.pop3.byte-identical"); r.Status != Skip || !strings.Contains(r.Message, "TOP") {
+		t.Errorf("e2e.pop3.byte-identical: %s (%s), want a skip naming TOP\n%s", r.Status, r.Message, transcriptOf(r))
+	}
+}

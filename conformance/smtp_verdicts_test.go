@@ -170,6 +170,13 @@ type lenientConfig struct {
 	pipelining, enhanced bool
 	// codeAfterText puts the enhanced code at the end of refusals.
 	codeAfterText bool
+	// strayBeforeNOOP answers NOOP with an extra reply first, in the same
+	// write: the late answer to input the server read as a command.
+	strayBeforeNOOP bool
+	// rejectBareLF ends DATA only at CRLF.CRLF and, when the message held
+	// a bare CR or LF, answers the end "521" and hangs up, as Postfix's
+	// smtpd_forbid_bare_newline = reject does.
+	rejectBareLF bool
 }
 
 // lenientSMTP is a fake SMTP server of the kind issue 13 met: it ends DATA
@@ -283,6 +290,18 @@ func (s *lenientSMTP) serve(c net.Conn) {
 			return
 		case "DATA":
 			write("354 go ahead")
+			if s.cfg.rejectBareLF {
+				bare, complete := readStrictData(r)
+				if !complete {
+					return
+				}
+				if bare {
+					write("521 5.5.2 fake.test Error: bare <LF> received")
+					return
+				}
+				ok()
+				continue
+			}
 			if !s.readLenientData(r) {
 				return
 			}
@@ -294,7 +313,13 @@ func (s *lenientSMTP) serve(c net.Conn) {
 				return
 			}
 			ok()
-		case "HELO", "MAIL", "RCPT", "RSET", "NOOP":
+		case "NOOP":
+			if s.cfg.strayBeforeNOOP {
+				c.Write([]byte("500 5.5.1 unknown command\r\n250 OK\r\n"))
+				continue
+			}
+			ok()
+		case "HELO", "MAIL", "RCPT", "RSET":
 			ok()
 		case "VRFY":
 			write("252 cannot verify")
@@ -318,6 +343,61 @@ func (s *lenientSMTP) readLenientData(r *bufio.Reader) bool {
 		}
 		if bytes.HasSuffix(tail, []byte("\r\n.\r\n")) || bytes.HasSuffix(tail, []byte("\n.\n")) {
 			return true
+		}
+	}
+}
+
+// The sync check after the end of data judges replies out of step: a
+// reply more than the commands sent is its subject (DATA ended early and
+// the rest ran as commands), never a precondition, even when the extra
+// reply comes in one write with NOOP's.
+func TestStrayReplyAfterDataFailsTheSyncCheck(t *testing.T) {
+	srv := startLenientSMTP(t, lenientConfig{pipelining: true, strayBeforeNOOP: true})
+	r := runFake(t, srv, "smtp.data.dot-termination")["smtp.data.dot-termination"]
+	if r.Status != Fail {
+		t.Errorf("%s (%s), want fail\n%s", r.Status, r.Message, transcriptOf(r))
+	}
+}
+
+// readStrictData reads up to CRLF.CRLF; bare says a CR or LF not in a
+// CRLF pair came before.
+func readStrictData(r *bufio.Reader) (bare, ok bool) {
+	var prev byte
+	tail := []byte("\r\n")
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return bare, false
+		}
+		if b == '\n' && prev != '\r' {
+			bare = true
+		}
+		if b == '\r' {
+			if next, _ := r.Peek(1); len(next) == 0 || next[0] != '\n' {
+				bare = true
+			}
+		}
+		prev = b
+		tail = append(tail, b)
+		if len(tail) > 8 {
+			tail = tail[len(tail)-8:]
+		}
+		if bytes.HasSuffix(tail, []byte("\r\n.\r\n")) {
+			return bare, true
+		}
+	}
+}
+
+// A server that keeps a false end of data as data, then refuses the
+// message at the real end and hangs up (521, as Postfix's
+// smtpd_forbid_bare_newline = reject does) runs nothing after the false
+// end: every end-of-data check passes, none errors.
+func TestRefusalAndCloseAtTheRealEndPasses(t *testing.T) {
+	srv := startLenientSMTP(t, lenientConfig{rejectBareLF: true})
+	results := runFake(t, srv, "smtp.data.*")
+	for _, v := range []string{"smtp.data.bare-lf-dot", "smtp.data.cr-dot-cr", "smtp.data.crlf-dot-lf", "smtp.data.crlf-nul-dot-crlf"} {
+		if r := results[v]; r.Status != Pass {
+			t.Errorf("%s: %s (%s), want pass\n%s", v, r.Status, r.Message, transcriptOf(r))
 		}
 	}
 }

@@ -122,6 +122,12 @@ func ParseTarget(raw, protocol string) (Target, error) {
 			if errors.As(err, &ue) {
 				err = ue.Err // url.Error repeats the whole URL
 			}
+			if _, rest, _ := strings.Cut(raw, "://"); strings.Contains(rest, "@") {
+				// The parser's words quote the part it stumbled on, which
+				// may be a piece of the password ("invalid port \":pa\""
+				// for pa/ss).
+				err = errors.New("not a valid URL (a user name or password holding / ? # % or @ must be percent-encoded)")
+			}
 			return t, fmt.Errorf("%w %q: %v", ErrBadTarget, shown, err)
 		}
 		s, ok := schemes[strings.ToLower(u.Scheme)]

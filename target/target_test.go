@@ -92,3 +92,21 @@ func TestTargetJSONHidesPassword(t *testing.T) {
 		t.Errorf("read back: %+v, %v", back, err)
 	}
 }
+
+// TestBadTargetErrorHidesPassword: a target URL the parser cannot read
+// (an unencoded "/" or "%" in the password) gives an error without any
+// piece of the password: it ends up in CI logs.
+func TestBadTargetErrorHidesPassword(t *testing.T) {
+	for _, raw := range []string{"imap://carol:abc/def@mail.example:143", "pop3://carol:50%ofsecret@mail.example", "imap://carol:sec#ret@mail.example"} {
+		_, err := ParseTarget(raw, "")
+		if err == nil {
+			t.Errorf("%q parsed", raw)
+			continue
+		}
+		for _, piece := range []string{"abc", "%of", ":sec", "sec"} {
+			if strings.Contains(err.Error(), piece) {
+				t.Errorf("ParseTarget(%q): %v: shows %q of the password", raw, err, piece)
+			}
+		}
+	}
+}

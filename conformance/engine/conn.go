@@ -282,19 +282,44 @@ func (c *Conn) Quiet(d time.Duration) ([]byte, error) {
 	return buf[:n], err
 }
 
+// Peek waits up to d (within the check's deadline) for the server to
+// send something, without taking it: what came stays for the next read,
+// which records it. It returns what is buffered then (empty when nothing
+// came) and the error that ended the wait, nil for data or silence.
+func (c *Conn) Peek(d time.Duration) ([]byte, error) {
+	c.nc.SetReadDeadline(c.until(d))
+	b, err := c.r.Peek(1)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	return b, err
+}
+
 // Closed reports whether the server closes the connection within d
-// (reading and recording anything it sends first).
+// (reading and recording anything it sends first). A wait that the
+// check's own end cuts short (its deadline, a cancelled run: the runner
+// then closes the connection itself) decides nothing about the server:
+// it ends the check with Error, so it must be called from the check's
+// goroutine.
 func (c *Conn) Closed(d time.Duration) bool {
-	c.nc.SetReadDeadline(time.Now().Add(d))
+	end := c.until(d)
+	c.nc.SetReadDeadline(end)
 	buf := make([]byte, 4096)
 	for {
 		n, err := c.r.Read(buf)
 		if n > 0 {
 			c.t.record.add(DirServer, buf[:n])
 		}
-		if err != nil {
-			return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)
+		if err == nil {
+			continue
 		}
+		if errors.Is(err, io.EOF) || isReset(err) && !errors.Is(err, net.ErrClosed) {
+			return true
+		}
+		if cd, ok := c.ctx.Deadline(); c.ctx.Err() != nil || ok && !cd.After(end) && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.t.ErrorNow(fmt.Errorf("waiting for the server to close the connection: stopped waiting at the check's end (%v)", cmp.Or(c.ctx.Err(), context.DeadlineExceeded)))
+		}
+		return false
 	}
 }
 

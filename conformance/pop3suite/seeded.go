@@ -34,6 +34,10 @@ func seeded(ctx context.Context, t *engine.T, bodies ...string) []string {
 		t.Precondition("sending the test messages failed: %v", err)
 	}
 	deadline := time.Now().Add(t.Options.ReadbackTimeout)
+	// Each look is a login session, which locks an mbox maildrop (RFC
+	// 1939 §8) against the very delivery awaited: the looks back off, as
+	// the read-back's do (100 ms doubling up to 2 s).
+	delay := 100 * time.Millisecond
 	for {
 		s := login(ctx, t)
 		nums, err := s.find(nonces)
@@ -47,7 +51,12 @@ func seeded(ctx context.Context, t *engine.T, bodies ...string) []string {
 			cleanup(ctx, t, nonces)
 			t.Precondition("the test messages did not arrive in the maildrop within %v", t.Options.ReadbackTimeout)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Require(ctx.Err())
+		case <-time.After(min(delay, max(time.Until(deadline), 0))):
+		}
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 

@@ -75,7 +75,8 @@ func tryLogin(ctx context.Context, t *engine.T) (*session, error) {
 	if t.Target.User == "" {
 		return nil, engine.Unmet("needs a login: pop3://user:password@host:port")
 	}
-	deadline := time.Now().Add(t.Options.ReadbackTimeout)
+	start := time.Now()
+	deadline := start.Add(t.Options.ReadbackTimeout)
 	for {
 		s, err := dial(ctx, t)
 		if err != nil {
@@ -98,7 +99,13 @@ func tryLogin(ctx context.Context, t *engine.T) (*session, error) {
 		// waited out; past the read-back timeout the server is busy, and
 		// the runner runs the check again.
 		busy := r.code.is("IN-USE") || r.code.is("SYS/TEMP") || engine.BusyPOP3(r.line) || strings.Contains(r.text, "[IN-USE]")
+		// A server without RESP-CODES says "locked" in words only; the
+		// lock of the session just ended (the check before, whose
+		// connection the server has not seen close yet) lifts within
+		// moments, so such a refusal is waited out briefly too.
+		lingering := !busy && lockWords(r.text) && time.Since(start) < lockLinger
 		switch {
+		case lingering:
 		case !busy:
 			return nil, refusedLogin(r)
 		case time.Now().After(deadline):
@@ -106,6 +113,17 @@ func tryLogin(ctx context.Context, t *engine.T) (*session, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// lockLinger is how long tryLogin waits out a refusal that says the
+// maildrop is locked in words, without a response code.
+const lockLinger = 3 * time.Second
+
+// lockWords reports whether a refusal's text says the maildrop is locked
+// or in use.
+func lockWords(text string) bool {
+	t := strings.ToLower(text)
+	return strings.Contains(t, "locked") || strings.Contains(t, "in use")
 }
 
 // stat returns STAT's count and octets, a setup step: a STAT line that is

@@ -145,8 +145,18 @@ func (s pop3Session) nonceAt(i int, uid string, cache *headerCache) (string, err
 	}
 	if _, err := s.ok("TOP " + strconv.Itoa(i) + " 0"); err != nil {
 		var refused *engine.PreconditionError
-		if errors.As(err, &refused) {
-			return "", nil
+		if !errors.As(err, &refused) {
+			return "", err
+		}
+		// A message gone meanwhile is refused; one still listed is
+		// there, and the server does not take TOP (optional, RFC 1939
+		// §7): without it no message can be found by its header, which
+		// is no proof that it did not arrive.
+		if _, lerr := s.ok("LIST " + strconv.Itoa(i)); lerr != nil {
+			if errors.As(lerr, &refused) {
+				return "", nil
+			}
+			return "", lerr
 		}
 		return "", err
 	}
