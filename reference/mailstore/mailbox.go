@@ -333,8 +333,38 @@ func (mb *Mailbox) Open(uid uint32) (io.ReadCloser, int64, error) {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
 		}
+		// SetFlags renames the file first and updates the index after:
+		// in between, the index names a file that is gone. The name's
+		// part before the Maildir info never changes, so the file is
+		// found by it.
+		if f, err := openRenamed(path); err == nil {
+			return f, size, nil
+		}
 	}
 	return nil, 0, ErrNoMessage
+}
+
+// openRenamed opens the message file that path named before a flag change
+// renamed it: the file in new/ or cur/ of the same mailbox whose name
+// agrees with path's up to the Maildir info (":2,…").
+func openRenamed(path string) (*os.File, error) {
+	name := filepath.Base(path)
+	stable, _, _ := strings.Cut(name, ":2,")
+	root := filepath.Dir(filepath.Dir(path))
+	for _, sub := range []string{"cur", "new"} {
+		entries, err := os.ReadDir(filepath.Join(root, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if other, _, _ := strings.Cut(e.Name(), ":2,"); other == stable {
+				if f, err := os.Open(filepath.Join(root, sub, e.Name())); err == nil {
+					return f, nil
+				}
+			}
+		}
+	}
+	return nil, os.ErrNotExist
 }
 
 // Read returns the content of the message with uid.
