@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/loopback"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -59,41 +59,7 @@ func TestPOP3LoginDelayIsTemporary(t *testing.T) {
 // a login in now: the right password (bob/secret) gets -ERR
 // [LOGIN-DELAY], a wrong one -ERR [AUTH].
 func startLoginDelayServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serveLoginDelay(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return loopback.Serve(t, serveLoginDelay)
 }
 
 func serveLoginDelay(c net.Conn) {
@@ -132,52 +98,39 @@ func serveLoginDelay(c net.Conn) {
 // session of the check before is still being torn down; the lock lifts
 // at once, and the check gets its verdict instead of a skip.
 func TestPOP3LingeringLockWithoutCodeIsWaitedOut(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var refusals atomic.Int32
 	refusals.Store(2)
-	go func() {
+	addr := loopback.Serve(t, func(c net.Conn) {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		r := bufio.NewReader(c)
+		fmt.Fprint(c, "+OK fake POP3 ready\r\n")
 		for {
-			c, err := ln.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				r := bufio.NewReader(c)
-				fmt.Fprint(c, "+OK fake POP3 ready\r\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					verb, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-					switch strings.ToUpper(verb) {
-					case "USER", "NOOP":
-						fmt.Fprint(c, "+OK\r\n")
-					case "PASS":
-						if refusals.Add(-1) >= 0 {
-							fmt.Fprint(c, "-ERR Maildrop already locked\r\n")
-						} else {
-							fmt.Fprint(c, "+OK logged in\r\n")
-						}
-					case "QUIT":
-						fmt.Fprint(c, "+OK bye\r\n")
-						return
-					default:
-						fmt.Fprint(c, "-ERR unknown\r\n")
-					}
+			verb, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+			switch strings.ToUpper(verb) {
+			case "USER", "NOOP":
+				fmt.Fprint(c, "+OK\r\n")
+			case "PASS":
+				if refusals.Add(-1) >= 0 {
+					fmt.Fprint(c, "-ERR Maildrop already locked\r\n")
+				} else {
+					fmt.Fprint(c, "+OK logged in\r\n")
 				}
-			}()
+			case "QUIT":
+				fmt.Fprint(c, "+OK bye\r\n")
+				return
+			default:
+				fmt.Fprint(c, "-ERR unknown\r\n")
+			}
 		}
-	}()
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	report, err := Run(ctx, []string{"pop3://bob:secret@" + ln.Addr().String()}, "pop3", Options{Only: []string{"pop3.noop.ok"}})
+	report, err := Run(ctx, []string{"pop3://bob:secret@" + addr}, "pop3", Options{Only: []string{"pop3.noop.ok"}})
 	if err != nil {
 		t.Fatal(err)
 	}

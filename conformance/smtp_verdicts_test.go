@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/loopback"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
@@ -193,43 +194,11 @@ type lenientSMTP struct {
 func (s *lenientSMTP) earlyInput() int { s.mu.Lock(); defer s.mu.Unlock(); return s.early }
 
 func startLenientSMTP(t *testing.T, cfg lenientConfig) *lenientSMTP {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &lenientSMTP{addr: ln.Addr().String(), cfg: cfg}
-	var wg sync.WaitGroup
-	var connsMu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		connsMu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		connsMu.Unlock()
-		wg.Wait()
+	s := &lenientSMTP{cfg: cfg}
+	s.addr = loopback.Serve(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		s.serve(c)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			connsMu.Lock()
-			conns = append(conns, c)
-			connsMu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(30 * time.Second))
-				s.serve(c)
-			}()
-		}
-	}()
 	return s
 }
 

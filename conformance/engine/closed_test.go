@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/loopback"
 )
 
 // TestClosedIsNotTheCheckEnding: a server that keeps the connection open
@@ -13,21 +15,11 @@ import (
 // that close is the client's, and must not read as the server's (a pass
 // for "the server closes the connection").
 func TestClosedIsNotTheCheckEnding(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("+OK hello\r\n"))
-			go func() { defer c.Close(); time.Sleep(5 * time.Second) }()
-		}
-	}()
+	// The server greets and then only waits: it never closes on its own.
+	addr := loopback.Serve(t, func(c net.Conn) {
+		c.Write([]byte("+OK hello\r\n"))
+		c.Read(make([]byte, 1))
+	})
 	opts := (&Options{Timeout: 300 * time.Millisecond}).WithDefaults()
 	check := &Check{ID: "t.closed", Level: Must, Run: func(ctx context.Context, t *T) error {
 		c, err := t.Dial(ctx)
@@ -42,7 +34,7 @@ func TestClosedIsNotTheCheckEnding(t *testing.T) {
 		}
 		return nil
 	}}
-	tg, err := ParseTarget("pop3://"+ln.Addr().String(), "")
+	tg, err := ParseTarget("pop3://"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}

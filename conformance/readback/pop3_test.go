@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/loopback"
 )
 
 // fakeMaildrop serves a POP3 maildrop of n messages, each marked with the
@@ -18,54 +19,41 @@ import (
 // every message one unique-id, as a broken server would.
 func fakeMaildrop(t *testing.T, n int, sameUIDs bool, tops *atomic.Int32) engine.Target {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
+	addr := loopback.Serve(t, func(c net.Conn) {
+		defer c.Close()
+		c.Write([]byte("+OK ready\r\n"))
+		r := bufio.NewReader(c)
 		for {
-			c, err := l.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.Write([]byte("+OK ready\r\n"))
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
+			f := strings.Fields(line)
+			switch strings.ToUpper(f[0]) {
+			case "STAT":
+				fmt.Fprintf(c, "+OK %d %d\r\n", n, n*100)
+			case "UIDL":
+				c.Write([]byte("+OK\r\n"))
+				for i := 1; i <= n; i++ {
+					uid := fmt.Sprint("u", i)
+					if sameUIDs {
+						uid = "u"
 					}
-					f := strings.Fields(line)
-					switch strings.ToUpper(f[0]) {
-					case "STAT":
-						fmt.Fprintf(c, "+OK %d %d\r\n", n, n*100)
-					case "UIDL":
-						c.Write([]byte("+OK\r\n"))
-						for i := 1; i <= n; i++ {
-							uid := fmt.Sprint("u", i)
-							if sameUIDs {
-								uid = "u"
-							}
-							fmt.Fprintf(c, "%d %s\r\n", i, uid)
-						}
-						c.Write([]byte(".\r\n"))
-					case "TOP":
-						tops.Add(1)
-						fmt.Fprintf(c, "+OK\r\nSubject: x\r\nX-Mailcheck-Nonce: m%s\r\n\r\n.\r\n", f[1])
-					case "QUIT":
-						c.Write([]byte("+OK bye\r\n"))
-						return
-					default:
-						c.Write([]byte("+OK\r\n"))
-					}
+					fmt.Fprintf(c, "%d %s\r\n", i, uid)
 				}
-			}()
+				c.Write([]byte(".\r\n"))
+			case "TOP":
+				tops.Add(1)
+				fmt.Fprintf(c, "+OK\r\nSubject: x\r\nX-Mailcheck-Nonce: m%s\r\n\r\n.\r\n", f[1])
+			case "QUIT":
+				c.Write([]byte("+OK bye\r\n"))
+				return
+			default:
+				c.Write([]byte("+OK\r\n"))
+			}
 		}
-	}()
-	target, err := engine.ParseTarget("pop3://bob:pw@"+l.Addr().String(), "")
+	})
+	target, err := engine.ParseTarget("pop3://bob:pw@"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}

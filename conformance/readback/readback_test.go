@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/loopback"
 )
 
 const sentMsg = "Date: Mon, 7 Dec 2026 23:00:00 +0000\r\nFrom: <a@x.invalid>\r\nSubject: s\r\nX-Mailcheck-Nonce: 1\r\n\r\nbody\r\nFrom here\r\n"
@@ -40,16 +41,7 @@ func TestCompare(t *testing.T) {
 // TestIMAPLiteralIsReadBounded: a server announcing a literal of 2 GB
 // gets an error, and nothing near that size is allocated.
 func TestIMAPLiteralIsReadBounded(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
+	addr := loopback.Serve(t, func(c net.Conn) {
 		defer c.Close()
 		c.Write([]byte("* OK IMAP4rev2 ready\r\n"))
 		r := bufio.NewReader(c)
@@ -72,8 +64,8 @@ func TestIMAPLiteralIsReadBounded(t *testing.T) {
 				c.Write([]byte(tag + " OK done\r\n"))
 			}
 		}
-	}()
-	target, err := engine.ParseTarget("imap://bob:pw@"+l.Addr().String(), "")
+	})
+	target, err := engine.ParseTarget("imap://bob:pw@"+addr, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/loopback"
 )
 
 // Defaults of the floods (HangupFlood, HangupEndlessLine).
@@ -162,7 +164,7 @@ type RawConfig struct {
 // answers, and misbehaves otherwise. The conformance suites' POP3 and IMAP
 // hostile-server tests use it; Server is the scripted SMTP server.
 type RawServer struct {
-	l       listener
+	l       loopback.Listener
 	cfg     RawConfig
 	flooded atomic.Int64
 }
@@ -180,19 +182,19 @@ func StartRaw(t testing.TB, cfg RawConfig) *RawServer {
 	}
 	s := &RawServer{cfg: cfg}
 	t.Cleanup(s.Close)
-	s.l.start(ln, s.serve)
+	s.l.Start(ln, s.serve)
 	return s
 }
 
 // Addr is the server's address, host:port.
-func (s *RawServer) Addr() string { return s.l.addr() }
+func (s *RawServer) Addr() string { return s.l.Addr() }
 
 // Flooded is the number of octets sent in floods and endless lines so far.
 func (s *RawServer) Flooded() int64 { return s.flooded.Load() }
 
 // Close stops the listener, drops the open connections and waits for their
 // goroutines; calling it more than once is fine.
-func (s *RawServer) Close() { s.l.close() }
+func (s *RawServer) Close() { s.l.Close() }
 
 func (s *RawServer) serve(conn net.Conn) {
 	h := hostile{

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/loopback"
 )
 
 // DefaultTimeout bounds every read, write and TLS handshake of a server
@@ -113,7 +115,7 @@ type Config struct {
 // lines and the connections are recorded. Its methods are safe for
 // concurrent use.
 type Server struct {
-	l          listener
+	l          loopback.Listener
 	extensions []string
 	tls        *tls.Config
 	timeout    time.Duration
@@ -163,12 +165,12 @@ func Start(t testing.TB, cfg Config) *Server {
 		s.timeout = DefaultTimeout
 	}
 	t.Cleanup(s.Close)
-	s.l.start(ln, s.serve)
+	s.l.Start(ln, s.serve)
 	return s
 }
 
 // Addr is the server's address, host:port.
-func (s *Server) Addr() string { return s.l.addr() }
+func (s *Server) Addr() string { return s.l.Addr() }
 
 // SetReply replaces the reply script (nil restores the defaults); it
 // applies from the next command on.
@@ -181,10 +183,10 @@ func (s *Server) SetReply(f ReplyFunc) {
 // Close stops the listener, drops the open connections and waits for their
 // goroutines. Start registers it with t.Cleanup; calling it earlier, and
 // more than once, is fine.
-func (s *Server) Close() { s.l.close() }
+func (s *Server) Close() { s.l.Close() }
 
 // Conns is the number of connections accepted so far.
-func (s *Server) Conns() int { return s.l.conns() }
+func (s *Server) Conns() int { return s.l.Accepted() }
 
 // Commands returns the command lines received so far, on all connections,
 // without CRLF and without DATA content.
