@@ -306,7 +306,7 @@ func TestLockedAppendIsTriedAgain(t *testing.T) {
 
 	appendLine := regexp.MustCompile(`^(\S+) APPEND `)
 	var appends, locked atomic.Int32
-	target, opts = startIMAP(t, imapProof{wire: &wireFault{client: func(l string) (bool, string) {
+	target, opts = startIMAP(t, imapProof{wire: &wireFault{Client: func(l string) (bool, string) {
 		m := appendLine.FindStringSubmatch(l)
 		if m == nil {
 			return true, ""
@@ -336,7 +336,7 @@ func TestTemporaryRefusalOfASetupStepIsTriedAgain(t *testing.T) {
 	opts.Only = []string{"smtp.sequence.*", "smtp.limit.recipients-100"}
 	plain := runSMTPAt(t, addr, opts)
 	var refused atomic.Int32
-	proxy := startProxy(t, addr, &wireFault{client: func(line string) (bool, string) {
+	proxy := startProxy(t, addr, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(strings.ToUpper(line), "MAIL FROM:") && refused.Add(1) <= 3 {
 			return false, "451 4.3.0 try again later\r\n"
 		}

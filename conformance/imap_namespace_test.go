@@ -22,14 +22,14 @@ var (
 // IMAP4rev2, which implies it), leaving the client only LIST "" "".
 func inboxNamespace(announce bool) imapProof {
 	return imapProof{wire: &wireFault{
-		client: func(l string) (bool, string) {
+		Client: func(l string) (bool, string) {
 			if m := createOutside.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.ToUpper(m[2]), "INBOX.") {
 				return false, m[1] + " NO [NOPERM] Permission denied: mailboxes live under INBOX.\r\n"
 			}
 			return true, ""
 		},
-		rewrite: func(l string) string { return inboxPrefixed.ReplaceAllString(l, "$1") },
-		server: func(_ int, l string) []string {
+		Rewrite: func(l string) string { return inboxPrefixed.ReplaceAllString(l, "$1") },
+		Server: func(_ int, l string) []string {
 			switch {
 			case namespaceLine.MatchString(l):
 				l = "* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL\r\n"

@@ -1,20 +1,18 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/imapsuite"
+	"github.com/mailcheck/mailcheck/internal/faultproxy"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/imapbackend"
 )
@@ -32,24 +30,12 @@ type imapProof struct {
 }
 
 // wireFault alters an IMAP conversation in a proxy.
-type wireFault struct {
-	// server rewrites the n-th line from the server (CRLF included) into
-	// the lines passed on; nil passes it unchanged.
-	server func(n int, line string) []string
-	// client sees each line from the client: forward says whether the
-	// server gets it, reply is sent to the client instead.
-	client func(line string) (forward bool, reply string)
-	// rewrite, after client, changes a line the server gets.
-	rewrite func(line string) string
-	// perConn, when set, gives each connection a fault of its own (for
-	// faults that depend on what was said before on that connection).
-	perConn func() *wireFault
-}
+type wireFault = faultproxy.Fault
 
 func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
 
 func serverLines(f func(line string) []string) imapProof {
-	return imapProof{wire: &wireFault{server: func(_ int, line string) []string { return f(line) }}}
+	return imapProof{wire: &wireFault{Server: func(_ int, line string) []string { return f(line) }}}
 }
 
 var (
@@ -89,7 +75,7 @@ func uidValidityPerCommand() imapProof {
 // imapFaultFor proves every IMAP check: against its fault it must fail
 // (MUST) or warn (SHOULD/MAY).
 var imapFaultFor = map[string]imapProof{
-	"imap.greeting.ok": {wire: &wireFault{server: func(n int, line string) []string {
+	"imap.greeting.ok": {wire: &wireFault{Server: func(n int, line string) []string {
 		if n == 0 {
 			return []string{"* HELLO mailcheck proxy here\r\n"}
 		}
@@ -126,16 +112,16 @@ var imapFaultFor = map[string]imapProof{
 	// (APPEND's literals, which every check that fills a mailbox needs,
 	// still get theirs).
 	"imap.literal.continuation": {
-		wire: &wireFault{perConn: func() *wireFault {
+		wire: &wireFault{PerConn: func() *wireFault {
 			var statusLiteral atomic.Bool
 			return &wireFault{
-				client: func(l string) (bool, string) {
+				Client: func(l string) (bool, string) {
 					if strings.HasSuffix(l, " STATUS {5}\r\n") {
 						statusLiteral.Store(true)
 					}
 					return true, ""
 				},
-				server: func(_ int, l string) []string {
+				Server: func(_ int, l string) []string {
 					if strings.HasPrefix(l, "+") && statusLiteral.Swap(false) {
 						return nil
 					}
@@ -154,7 +140,7 @@ var imapFaultFor = map[string]imapProof{
 	"imap.select.read-write": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-WRITE] ", "", 1)} }),
 	"imap.examine.read-only": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-ONLY]", "[READ-WRITE]", 1)} }),
 	"imap.examine.no-seen":   backendFault(func(f *imapbackend.Faults) { f.ExamineSetsSeen = true }),
-	"imap.select.failed-deselects": {wire: &wireFault{client: func(l string) (bool, string) {
+	"imap.select.failed-deselects": {wire: &wireFault{Client: func(l string) (bool, string) {
 		// The failure is the proxy's: the server keeps the mailbox
 		// selected before.
 		if m := selectAbsent.FindStringSubmatch(l); m != nil {
@@ -162,7 +148,7 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return true, ""
 	}}},
-	"imap.mailbox.inbox-case-insensitive": {wire: &wireFault{client: func(l string) (bool, string) {
+	"imap.mailbox.inbox-case-insensitive": {wire: &wireFault{Client: func(l string) (bool, string) {
 		if m := openInbox.FindStringSubmatch(l); m != nil && !strings.Contains(l, "INBOX") {
 			return false, m[1] + " NO [NONEXISTENT] No such mailbox\r\n"
 		}
@@ -347,105 +333,29 @@ func TestIMAPSuitePassesAgainstReference(t *testing.T) {
 	}
 }
 
-// startProxy relays IMAP between clients and upstream, line by line,
-// altering what f says, and hiding STARTTLS so that it sees plain text.
+// startProxy relays IMAP between clients and upstream through f, hiding
+// STARTTLS so that the proxy sees plain text.
 func startProxy(t *testing.T, upstream string, f *wireFault) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				proxyConn(c, upstream, f)
-			}()
+	return faultproxy.Start(t, upstream, &faultproxy.Fault{PerConn: func() *faultproxy.Fault {
+		inner := f
+		if inner.PerConn != nil {
+			inner = inner.PerConn()
 		}
-	}()
-	return l.Addr().String()
-}
-
-func proxyConn(client net.Conn, upstream string, f *wireFault) {
-	defer client.Close()
-	if f.perConn != nil {
-		f = f.perConn()
-	}
-	server, err := net.DialTimeout("tcp", upstream, 5*time.Second)
-	if err != nil {
-		return
-	}
-	defer server.Close()
-	var mu sync.Mutex
-	toClient := func(s string) {
-		mu.Lock()
-		defer mu.Unlock()
-		client.Write([]byte(s))
-	}
-	done := make(chan struct{}, 2)
-	go func() {
-		defer func() { done <- struct{}{} }()
-		r := bufio.NewReader(client)
-		for {
-			line, err := r.ReadString('\n')
-			if line != "" {
-				forward, reply := true, ""
-				if f.client != nil {
-					forward, reply = f.client(line)
-				}
-				if forward && f.rewrite != nil {
-					line = f.rewrite(line)
-				}
-				if forward {
-					server.Write([]byte(line))
-				}
-				if reply != "" {
-					toClient(reply)
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	go func() {
-		defer func() { done <- struct{}{} }()
-		r := bufio.NewReader(server)
-		for n := 0; ; n++ {
-			line, err := r.ReadString('\n')
-			if line != "" {
+		return &faultproxy.Fault{
+			Client:  inner.Client,
+			Rewrite: inner.Rewrite,
+			Server: func(n int, line string) []string {
 				if strings.Contains(line, "CAPABILITY") {
 					line = strings.Replace(line, " STARTTLS", "", 1)
 				}
-				out := []string{line}
-				if f.server != nil {
-					out = f.server(n, line)
+				if inner.Server == nil {
+					return []string{line}
 				}
-				for _, o := range out {
-					toClient(o)
-				}
-			}
-			if err != nil {
-				return
-			}
+				return inner.Server(n, line)
+			},
 		}
-	}()
-	<-done
-	client.Close()
-	server.Close()
-	<-done
+	}})
 }
 
 // sameFault reports whether two proofs break the server in the same way:

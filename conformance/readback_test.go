@@ -50,13 +50,13 @@ func retrRewriter(rewrite func(lines []string) []string) *wireFault {
 	var inBody bool
 	var held []string
 	return &wireFault{
-		client: func(line string) (bool, string) {
+		Client: func(line string) (bool, string) {
 			if strings.HasPrefix(strings.ToUpper(line), "RETR ") {
 				retr.Store(true)
 			}
 			return true, ""
 		},
-		server: func(_ int, line string) []string {
+		Server: func(_ int, line string) []string {
 			switch {
 			case inBody && line == ".\r\n":
 				inBody = false
@@ -203,7 +203,7 @@ func TestReadbackWaitsForSlowDelivery(t *testing.T) {
 	}
 	smtp, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 11 * time.Second })
 	var sessions atomic.Int32
-	counted := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+	counted := proxied(t, pop3, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(line, "USER ") {
 			sessions.Add(1)
 		}
@@ -328,7 +328,7 @@ func TestLongContentAcceptedIntactPasses(t *testing.T) {
 // kept.
 func TestUndeletableMessagesAreListed(t *testing.T) {
 	smtp, _, imap, opts := embedded(t, func(c *reference.Config) { c.IMAP.InsecureAuth = true })
-	noUIDPlus := proxied(t, imap, &wireFault{server: func(_ int, line string) []string {
+	noUIDPlus := proxied(t, imap, &wireFault{Server: func(_ int, line string) []string {
 		if strings.Contains(line, "CAPABILITY") {
 			line = strings.NewReplacer(" UIDPLUS", "", " IMAP4rev2", "").Replace(line)
 		}
@@ -369,7 +369,7 @@ func TestPOP3SeedWaitBacksOff(t *testing.T) {
 	}
 	_, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 4 * time.Second })
 	var sessions atomic.Int32
-	counted := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+	counted := proxied(t, pop3, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(line, "USER ") {
 			sessions.Add(1)
 		}
@@ -393,7 +393,7 @@ func TestPOP3SeedWaitBacksOff(t *testing.T) {
 // skip, naming TOP, rather than fail.
 func TestReadbackWithoutTOPIsNoFailure(t *testing.T) {
 	_, pop3, _, opts := embedded(t, nil)
-	noTOP := proxied(t, pop3, &wireFault{client: func(line string) (bool, string) {
+	noTOP := proxied(t, pop3, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(strings.ToUpper(line), "TOP ") {
 			return false, "-ERR unknown command\r\n"
 		}
