@@ -312,36 +312,65 @@ func (mb *Mailbox) View(fn func(msgs []Message)) error {
 
 // Open opens the content of the message with uid.
 func (mb *Mailbox) Open(uid uint32) (io.ReadCloser, int64, error) {
-	// A flag change may rename the file between the lookup and the open:
-	// look again once.
-	for range 2 {
-		mb.mu.Lock()
-		i, ok := mb.indexLocked(uid)
-		var path string
-		var size int64
-		if ok {
-			path, size = filepath.Join(mb.path, mb.msgs[i].rel), mb.msgs[i].Size
-		}
-		mb.mu.Unlock()
-		if !ok {
-			return nil, 0, ErrNoMessage
-		}
-		f, err := os.Open(path)
-		if err == nil {
-			return f, size, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, 0, err
-		}
-		// SetFlags renames the file first and updates the index after:
-		// in between, the index names a file that is gone. The name's
-		// part before the Maildir info never changes, so the file is
-		// found by it.
-		if f, err := openRenamed(path); err == nil {
-			return f, size, nil
-		}
+	f, size, err := mb.openIndexed(uid)
+	if err == nil {
+		return f, size, nil
 	}
-	return nil, 0, ErrNoMessage
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, 0, err
+	}
+	// SetFlags renames the file first and updates the index after: in
+	// between, the index names a file that is gone. The name's part before
+	// the Maildir info never changes, so the file is usually found by it;
+	// but a directory read racing a rename may miss the entry (POSIX
+	// leaves that unspecified), and the file may be renamed again. Under
+	// opMu, which SetFlags holds from its rename to its index update, the
+	// index and the file agree: looked up there, it is found.
+	if f, err := openRenamed(filepath.Join(mb.path, mb.relOf(uid))); err == nil {
+		return f, size, nil
+	}
+	mb.opMu.Lock()
+	defer mb.opMu.Unlock()
+	f, size, err = mb.openIndexed(uid)
+	switch {
+	case err == nil:
+		return f, size, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, 0, ErrNoMessage
+	}
+	return nil, 0, err
+}
+
+// openIndexed opens the file the index names for uid: ErrNoMessage when
+// the index has no such message, an error wrapping os.ErrNotExist when
+// the file is not (or no longer) under that name.
+func (mb *Mailbox) openIndexed(uid uint32) (*os.File, int64, error) {
+	mb.mu.Lock()
+	i, ok := mb.indexLocked(uid)
+	var path string
+	var size int64
+	if ok {
+		path, size = filepath.Join(mb.path, mb.msgs[i].rel), mb.msgs[i].Size
+	}
+	mb.mu.Unlock()
+	if !ok {
+		return nil, 0, ErrNoMessage
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, size, nil
+}
+
+// relOf is the index's file name for uid, "" when there is none.
+func (mb *Mailbox) relOf(uid uint32) string {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if i, ok := mb.indexLocked(uid); ok {
+		return mb.msgs[i].rel
+	}
+	return ""
 }
 
 // openRenamed opens the message file that path named before a flag change
