@@ -54,8 +54,8 @@ type Config struct {
 	POP3Addr, POP3SAddr string
 	// IMAP carries IMAP switches and limits: InsecureAuth (for IMAP
 	// alone), MaxConnections, MaxAppendBytes (default SMTP.MaxMessageBytes)
-	// and Faults (for tests). Its Store, Authenticate, TLSConfig and Logger
-	// are set from this Config.
+	// and WrapSession. Its Store, Authenticate, TLSConfig and Logger are
+	// set from this Config.
 	IMAP imapbackend.Options
 	// POP3 carries POP3 limits (IdleTimeout, AuthFailureDelay,
 	// MaxConnections). Its Hostname, TLSConfig, InsecureAuth and Logger are
