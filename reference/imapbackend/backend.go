@@ -82,9 +82,10 @@ type Options struct {
 	// with the connection it serves: the place for what an embedder adds
 	// around the mailbox operations (auditing, metrics, a policy of its
 	// own). The wrapper must pass Close on, which gives the session's
-	// MaxConnections slot back, and should keep the optional interfaces
-	// (imapserver.SessionIMAP4rev2, SessionUnauthenticate,
-	// SessionAppendLimit) the backend's session implements.
+	// MaxConnections slot back, and must keep the optional interfaces the
+	// backend's session implements (imapserver.SessionIMAP4rev2,
+	// SessionUnauthenticate, SessionAppendLimit): go-imap advertises their
+	// commands and fails a session without them.
 	WrapSession func(s imapserver.Session, conn *imapserver.Conn) imapserver.Session
 }
 
