@@ -12,17 +12,17 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/imapsuite"
+	"github.com/mailcheck/mailcheck/internal/faultimap"
 	"github.com/mailcheck/mailcheck/internal/faultproxy"
 	"github.com/mailcheck/mailcheck/reference"
-	"github.com/mailcheck/mailcheck/reference/imapbackend"
 )
 
 // imapProof breaks the embedded reference server in the one way an IMAP
-// check exists to catch: with a backend fault, or, for what lives in
-// go-imap's wire layer, with a proxy in front of the server that alters
-// one thing.
+// check exists to catch: with a wrapper around its sessions, or, for what
+// shows only on the wire, with a proxy in front of the server that alters
+// one thing (internal/faultimap holds the faults of the backend's making).
 type imapProof struct {
-	fault func(f *imapbackend.Faults)
+	fault *faultimap.Wrapper
 	wire  *wireFault
 	// options adjusts the run (a shorter read timeout where the fault is
 	// a server that never answers).
@@ -32,7 +32,7 @@ type imapProof struct {
 // wireFault alters an IMAP conversation in a proxy.
 type wireFault = faultproxy.Fault
 
-func backendFault(f func(*imapbackend.Faults)) imapProof { return imapProof{fault: f} }
+func backendFault(f *faultimap.Wrapper) imapProof { return imapProof{fault: f} }
 
 func serverLines(f func(line string) []string) imapProof {
 	return imapProof{wire: &wireFault{Server: func(_ int, line string) []string { return f(line) }}}
@@ -139,7 +139,7 @@ var imapFaultFor = map[string]imapProof{
 	}),
 	"imap.select.read-write": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-WRITE] ", "", 1)} }),
 	"imap.examine.read-only": serverLines(func(l string) []string { return []string{strings.Replace(l, "[READ-ONLY]", "[READ-WRITE]", 1)} }),
-	"imap.examine.no-seen":   backendFault(func(f *imapbackend.Faults) { f.ExamineSetsSeen = true }),
+	"imap.examine.no-seen":   backendFault(faultimap.ExamineSetsSeen),
 	"imap.select.failed-deselects": {wire: &wireFault{Client: func(l string) (bool, string) {
 		// The failure is the proxy's: the server keeps the mailbox
 		// selected before.
@@ -154,33 +154,33 @@ var imapFaultFor = map[string]imapProof{
 		}
 		return true, ""
 	}}},
-	"imap.create.existing":          backendFault(func(f *imapbackend.Faults) { f.CreateExistingSucceeds = true }),
-	"imap.create.persists":          backendFault(func(f *imapbackend.Faults) { f.CreatedSessionOnly = true }),
-	"imap.delete.inbox":             backendFault(func(f *imapbackend.Faults) { f.DeleteInboxSucceeds = true }),
-	"imap.delete.missing":           backendFault(func(f *imapbackend.Faults) { f.DeleteMissingSucceeds = true }),
-	"imap.append.missing-mailbox":   backendFault(func(f *imapbackend.Faults) { f.AppendCreatesMailbox = true }),
-	"imap.append.trycreate":         backendFault(func(f *imapbackend.Faults) { f.AppendNoTryCreate = true }),
-	"imap.append.content-exact":     backendFault(func(f *imapbackend.Faults) { f.AppendAltersMessage = true }),
-	"imap.status.messages":          backendFault(func(f *imapbackend.Faults) { f.StatusCountOffByOne = true }),
-	"imap.uid.ascending":            backendFault(func(f *imapbackend.Faults) { f.UIDsNotAscending = true }),
-	"imap.uid.below-uidnext":        backendFault(func(f *imapbackend.Faults) { f.UIDNextTooLow = true }),
-	"imap.uidvalidity.stable":       backendFault(func(f *imapbackend.Faults) { f.UIDValidityPerLogin = true }),
+	"imap.create.existing":          backendFault(faultimap.CreateExistingSucceeds),
+	"imap.create.persists":          {wire: faultimap.CreatedSessionOnly},
+	"imap.delete.inbox":             backendFault(faultimap.DeleteInboxSucceeds),
+	"imap.delete.missing":           backendFault(faultimap.DeleteMissingSucceeds),
+	"imap.append.missing-mailbox":   backendFault(faultimap.AppendCreatesMailbox),
+	"imap.append.trycreate":         backendFault(faultimap.AppendNoTryCreate),
+	"imap.append.content-exact":     backendFault(faultimap.AppendAltersMessage),
+	"imap.status.messages":          backendFault(faultimap.StatusCountOffByOne),
+	"imap.uid.ascending":            {wire: faultimap.UIDsNotAscending},
+	"imap.uid.below-uidnext":        backendFault(faultimap.UIDNextTooLow),
+	"imap.uidvalidity.stable":       backendFault(faultimap.UIDValidityPerLogin),
 	"imap.uidvalidity.session":      uidValidityPerCommand(),
-	"imap.uidvalidity.recreate":     backendFault(func(f *imapbackend.Faults) { f.FixedUIDValidity = true }),
-	"imap.uid.fetch-includes-uid":   backendFault(func(f *imapbackend.Faults) { f.UIDFetchOmitsUID = true }),
-	"imap.uid.star-range":           backendFault(func(f *imapbackend.Faults) { f.StarRangeExact = true }),
-	"imap.flags.persist":            backendFault(func(f *imapbackend.Faults) { f.FlagsSessionOnly = true }),
-	"imap.store.fetch-response":     backendFault(func(f *imapbackend.Faults) { f.StoreNoFetch = true }),
-	"imap.store.silent":             backendFault(func(f *imapbackend.Faults) { f.StoreIgnoresSilent = true }),
-	"imap.fetch.body-sets-seen":     backendFault(func(f *imapbackend.Faults) { f.BodyNoSeen = true }),
-	"imap.fetch.peek-no-seen":       backendFault(func(f *imapbackend.Faults) { f.PeekSetsSeen = true }),
-	"imap.fetch.size-matches":       backendFault(func(f *imapbackend.Faults) { f.SizeOffByOne = true }),
-	"imap.close.expunges-silently":  backendFault(func(f *imapbackend.Faults) { f.CloseKeepsDeleted = true }),
-	"imap.expunge.renumber":         backendFault(func(f *imapbackend.Faults) { f.SeqNumsFixedAtSelect = true }),
-	"imap.expunge.not-during-fetch": backendFault(func(f *imapbackend.Faults) { f.ExpungeDuringFetch = true }),
-	"imap.consistency.count-uids":   backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
-	"imap.consistency.flags":        backendFault(func(f *imapbackend.Faults) { f.NoFlagUpdates = true }),
-	"imap.mailbox.new-mail-exists":  backendFault(func(f *imapbackend.Faults) { f.NoMailboxUpdates = true }),
+	"imap.uidvalidity.recreate":     backendFault(faultimap.FixedUIDValidity),
+	"imap.uid.fetch-includes-uid":   backendFault(faultimap.UIDFetchOmitsUID),
+	"imap.uid.star-range":           backendFault(faultimap.StarRangeExact),
+	"imap.flags.persist":            backendFault(faultimap.FlagsSessionOnly),
+	"imap.store.fetch-response":     backendFault(faultimap.StoreNoFetch),
+	"imap.store.silent":             backendFault(faultimap.StoreIgnoresSilent),
+	"imap.fetch.body-sets-seen":     backendFault(faultimap.BodyNoSeen),
+	"imap.fetch.peek-no-seen":       backendFault(faultimap.PeekSetsSeen),
+	"imap.fetch.size-matches":       {wire: faultimap.SizeOffByOne},
+	"imap.close.expunges-silently":  backendFault(faultimap.CloseKeepsDeleted),
+	"imap.expunge.renumber":         backendFault(faultimap.SeqNumsFixedAtSelect),
+	"imap.expunge.not-during-fetch": backendFault(faultimap.ExpungeDuringFetch),
+	"imap.consistency.count-uids":   backendFault(faultimap.NoMailboxUpdates),
+	"imap.consistency.flags":        {wire: faultimap.NoFlagUpdates},
+	"imap.mailbox.new-mail-exists":  backendFault(faultimap.NoMailboxUpdates),
 	// A malformed response no other check reads: "EXPUNGED" is no
 	// message-data (RFC 9051 §9).
 	"imap.syntax.responses": serverLines(func(l string) []string {
@@ -207,7 +207,7 @@ func startIMAPServer(t *testing.T, p imapProof) (Target, Options, *reference.Ser
 	t.Helper()
 	srv, trust, err := StartEmbedded(func(c *reference.Config) {
 		if p.fault != nil {
-			p.fault(&c.IMAP.Faults)
+			p.fault.Install(&c.IMAP)
 		}
 		c.IMAP.InsecureAuth = p.wire != nil
 	})
@@ -359,15 +359,12 @@ func startProxy(t *testing.T, upstream string, f *wireFault) string {
 }
 
 // sameFault reports whether two proofs break the server in the same way:
-// the same backend faults, or the same proxy.
+// the same session wrapper, or the same proxy.
 func sameFault(a, b imapProof) bool {
 	if a.wire != nil || b.wire != nil {
 		return a.wire == b.wire
 	}
-	var fa, fb imapbackend.Faults
-	a.fault(&fa)
-	b.fault(&fb)
-	return fa == fb
+	return a.fault == b.fault
 }
 
 var (

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/mailcheck/mailcheck/internal/faultdisk"
 	"github.com/mailcheck/mailcheck/internal/smtptest"
 	"github.com/mailcheck/mailcheck/internal/smtpwire"
 	"github.com/mailcheck/mailcheck/reference/durable"
@@ -29,15 +30,15 @@ import (
 // full disk (ENOSPC), a failing one (EIO) or a read-only one (EROFS)
 // would; with match set, only for paths containing it.
 type storageFault struct {
-	step  durable.Step
+	step  faultdisk.Step
 	err   syscall.Errno
 	match string
 	armed atomic.Bool
 	hits  atomic.Int32
 }
 
-func (f *storageFault) faults() *durable.Faults {
-	return &durable.Faults{Fail: func(step durable.Step, path string) error {
+func (f *storageFault) faults() *faultdisk.FS {
+	return &faultdisk.FS{Base: durable.OSFS{}, Fail: func(step faultdisk.Step, path string) error {
 		if f.armed.Load() && step == f.step && strings.Contains(path, f.match) {
 			f.hits.Add(1)
 			return f.err
@@ -48,7 +49,7 @@ func (f *storageFault) faults() *durable.Faults {
 
 // storageConfig is a reference server on loopback for example.org with
 // bob, carol and alice (who may relay), example.net routed to relayTo.
-func storageConfig(t *testing.T, dataDir string, faults *durable.Faults, relayTo string) Config {
+func storageConfig(t *testing.T, dataDir string, storage durable.FS, relayTo string) Config {
 	t.Helper()
 	db := users.New()
 	for _, a := range []string{"bob:pw", "carol:pw", "alice:secret"} {
@@ -67,9 +68,9 @@ func storageConfig(t *testing.T, dataDir string, faults *durable.Faults, relayTo
 		POP3Addr: "127.0.0.1:0",
 		// Small, so that a 100 KiB message bypasses the journal and is
 		// written the direct way: both paths are tested.
-		JournalBytes:  256 << 10,
-		InsecureAuth:  true,
-		StorageFaults: faults,
+		JournalBytes: 256 << 10,
+		InsecureAuth: true,
+		StorageFS:    storage,
 	}
 	if relayTo != "" {
 		cfg.Routes = map[string]string{"example.net": relayTo}
@@ -275,21 +276,21 @@ func TestStorageFailureRefusesAndRecovers(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name string
-		step durable.Step
+		step faultdisk.Step
 		err  syscall.Errno
 		big  bool // 100 KiB: written directly, not through the journal
 		want string
 	}{
-		{"disk full writing the message", durable.StepWrite, syscall.ENOSPC, false, noSpace},
-		{"quota exceeded writing the message", durable.StepWrite, syscall.EDQUOT, false, noSpace},
-		{"I/O error naming the message", durable.StepPublish, syscall.EIO, false, localErr},
-		{"disk full appending to the journal", durable.StepJournalWrite, syscall.ENOSPC, false, noSpace},
-		{"I/O error committing the journal", durable.StepJournalSync, syscall.EIO, false, localErr},
-		{"read-only file system", durable.StepJournalWrite, syscall.EROFS, false, localErr},
-		{"disk full creating a big message", durable.StepCreate, syscall.ENOSPC, true, noSpace},
-		{"disk full writing a big message", durable.StepWrite, syscall.ENOSPC, true, noSpace},
-		{"I/O error syncing a big message", durable.StepSync, syscall.EIO, true, localErr},
-		{"I/O error syncing the directory of a big message", durable.StepDirSync, syscall.EIO, true, localErr},
+		{"disk full writing the message", faultdisk.StepWrite, syscall.ENOSPC, false, noSpace},
+		{"quota exceeded writing the message", faultdisk.StepWrite, syscall.EDQUOT, false, noSpace},
+		{"I/O error naming the message", faultdisk.StepPublish, syscall.EIO, false, localErr},
+		{"disk full appending to the journal", faultdisk.StepJournalWrite, syscall.ENOSPC, false, noSpace},
+		{"I/O error committing the journal", faultdisk.StepJournalSync, syscall.EIO, false, localErr},
+		{"read-only file system", faultdisk.StepJournalWrite, syscall.EROFS, false, localErr},
+		{"disk full creating a big message", faultdisk.StepCreate, syscall.ENOSPC, true, noSpace},
+		{"disk full writing a big message", faultdisk.StepWrite, syscall.ENOSPC, true, noSpace},
+		{"I/O error syncing a big message", faultdisk.StepSync, syscall.EIO, true, localErr},
+		{"I/O error syncing the directory of a big message", faultdisk.StepDirSync, syscall.EIO, true, localErr},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			relay := smtptest.Start(t, smtptest.Config{})
@@ -369,12 +370,12 @@ func TestStorageFailureRefusesAndRecovers(t *testing.T) {
 func TestUnwritableDataDirAtStart(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		step durable.Step
+		step faultdisk.Step
 		err  syscall.Errno
 	}{
-		{"read-only", durable.StepCreate, syscall.EROFS},
-		{"full while preallocating the journal", durable.StepJournalWrite, syscall.ENOSPC},
-		{"I/O error committing the journal header", durable.StepJournalHeader, syscall.EIO},
+		{"read-only", faultdisk.StepCreate, syscall.EROFS},
+		{"full while preallocating the journal", faultdisk.StepJournalWrite, syscall.ENOSPC},
+		{"I/O error committing the journal header", faultdisk.StepJournalHeader, syscall.EIO},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dataDir := t.TempDir()
@@ -407,7 +408,7 @@ func TestUnwritableDataDirAtStart(t *testing.T) {
 // NOOP, a refused message of its own), and both deliver once space is
 // back.
 func TestStorageFailureOtherSessionsGoOn(t *testing.T) {
-	fault := &storageFault{step: durable.StepWrite, err: syscall.ENOSPC}
+	fault := &storageFault{step: faultdisk.StepWrite, err: syscall.ENOSPC}
 	srv, _ := startStorageServer(t, storageConfig(t, t.TempDir(), fault.faults(), ""))
 	fault.armed.Store(true)
 	var sessions []*smtpClient
@@ -435,7 +436,7 @@ func TestStorageFailureOtherSessionsGoOn(t *testing.T) {
 // local copy must go, or the local user would get it twice.
 func TestQueueFailureTakesBackLocalCopies(t *testing.T) {
 	relay := smtptest.Start(t, smtptest.Config{})
-	fault := &storageFault{step: durable.StepWrite, err: syscall.ENOSPC, match: string(filepath.Separator) + "queue" + string(filepath.Separator)}
+	fault := &storageFault{step: faultdisk.StepWrite, err: syscall.ENOSPC, match: string(filepath.Separator) + "queue" + string(filepath.Separator)}
 	srv, _ := startStorageServer(t, storageConfig(t, t.TempDir(), fault.faults(), relay.Addr()))
 	c := dialSMTP(t, srv.SMTPAddr())
 	c.cmd("EHLO client.example", 250)

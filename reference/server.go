@@ -54,8 +54,8 @@ type Config struct {
 	POP3Addr, POP3SAddr string
 	// IMAP carries IMAP switches and limits: InsecureAuth (for IMAP
 	// alone), MaxConnections, MaxAppendBytes (default SMTP.MaxMessageBytes)
-	// and Faults (for tests). Its Store, Authenticate, TLSConfig and Logger
-	// are set from this Config.
+	// and WrapSession. Its Store, Authenticate, TLSConfig and Logger are
+	// set from this Config.
 	IMAP imapbackend.Options
 	// POP3 carries POP3 limits (IdleTimeout, AuthFailureDelay,
 	// MaxConnections). Its Hostname, TLSConfig, InsecureAuth and Logger are
@@ -82,10 +82,11 @@ type Config struct {
 	// JournalBytes is the size of the write-ahead journal that
 	// group-commits deliveries (durable.DefaultJournalBytes if 0).
 	JournalBytes int64
-	// StorageFaults, set only by tests, make chosen storage steps fail
-	// (a full disk, an I/O error) to show the server refuses mail with
-	// 452/451 and recovers.
-	StorageFaults *durable.Faults
+	// StorageFS is the file system the mailboxes and the queue change
+	// (durable.FS; durable.OSFS if nil): a wrapper can count or time the
+	// flushes, or, in tests, fail chosen steps as a full or failing disk
+	// would, to show the server refuses mail with 452/451 and recovers.
+	StorageFS durable.FS
 	// Logger receives the server's log. Default: discard.
 	Logger *slog.Logger
 }
@@ -135,7 +136,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	// The journal replays changes committed before a crash before the
 	// store and queue read the directories.
-	committer, err := durable.OpenWith(cfg.DataDir, durable.Options{JournalBytes: cfg.JournalBytes, Faults: cfg.StorageFaults})
+	committer, err := durable.OpenWith(cfg.DataDir, durable.Options{JournalBytes: cfg.JournalBytes, FS: cfg.StorageFS})
 	if err != nil {
 		return nil, err
 	}

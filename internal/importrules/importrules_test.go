@@ -41,6 +41,16 @@ var rules = []rule{
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
 	},
+	{
+		from:   []string{"internal/faultdisk"},
+		forbid: []string{"reference/..."},
+		why:    "faultdisk is a leaf, so that durable's own tests can use it (it repeats durable.FS)",
+	},
+	{
+		from:   []string{"cmd/...", "reference/...", "conformance/...", "load/...", "agent/...", "reports/..."},
+		forbid: []string{"internal/fault*"},
+		why:    "the fault injectors are test-only: nothing the binary links imports them",
+	},
 }
 
 func TestImportRules(t *testing.T) {

@@ -22,8 +22,8 @@
 // the system's error, leaves no half-written file visible and does not
 // poison later calls: in journaled mode, the records of refused changes
 // are retired by a checkpoint before the caller hears of the failure, and
-// no record is appended until a checkpoint has succeeded. Faults injects
-// such failures in tests.
+// no record is appended until a checkpoint has succeeded. Every change
+// goes through an FS (Options.FS), the operating system's by default.
 package durable
 
 import (
@@ -62,12 +62,17 @@ type Committer struct {
 	dirs map[string]*dirSyncer
 
 	journal *journal // nil in direct mode
-	faults  *Faults  // nil but in tests
+	fs      FS
 }
 
-// New returns a Committer in direct mode.
+// New returns a Committer in direct mode, on the operating system's file
+// system.
 func New() *Committer {
-	return &Committer{dirs: make(map[string]*dirSyncer)}
+	return newCommitter(OSFS{})
+}
+
+func newCommitter(fsys FS) *Committer {
+	return &Committer{dirs: make(map[string]*dirSyncer), fs: fsys}
 }
 
 // Write publishes every file: write and fsync each temporary file, rename
@@ -86,22 +91,18 @@ func (c *Committer) Write(files []File) (finals []string, err error) {
 		for i, f := range handles {
 			f.Close()
 			if i >= len(finals) {
-				os.Remove(files[i].TmpPath)
+				c.fs.Remove(files[i].TmpPath)
 			}
 		}
 	}
 	for _, file := range files {
-		if err := c.faults.check(StepCreate, file.TmpPath); err != nil {
-			cleanup()
-			return nil, err
-		}
-		f, err := os.OpenFile(file.TmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := c.fs.OpenFile(file.TmpPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		handles = append(handles, f)
-		if err := c.faults.writeChunks(f, file.TmpPath, file.Data); err != nil {
+		if err := writeChunks(c.fs, f, file.Data); err != nil {
 			cleanup()
 			return nil, err
 		}
@@ -109,11 +110,7 @@ func (c *Committer) Write(files []File) (finals []string, err error) {
 	// fsync the data of every file before any rename: a name must never
 	// point at data that a crash could lose.
 	for _, f := range handles {
-		err := c.faults.check(StepSync, f.Name())
-		if err == nil {
-			err = f.Sync()
-		}
-		if err != nil {
+		if err := c.fs.Sync(f); err != nil {
 			cleanup()
 			return nil, fmt.Errorf("fsync %s: %w", f.Name(), err)
 		}
@@ -150,9 +147,6 @@ func (c *Committer) publish(file File) (string, error) {
 		unlock = file.Locker.Unlock
 	}
 	final, err := file.FinalName()
-	if err == nil {
-		err = c.faults.check(StepPublish, final)
-	}
 	if err != nil {
 		unlock()
 		return "", err
@@ -178,7 +172,7 @@ func (c *Committer) publish(file File) (string, error) {
 		return final, nil
 	}
 	defer unlock()
-	if err := os.Rename(file.TmpPath, final); err != nil {
+	if err := c.fs.Rename(file.TmpPath, final); err != nil {
 		return "", err
 	}
 	if file.Published != nil {
@@ -192,10 +186,7 @@ func (c *Committer) Remove(path string) error {
 	if c.journal != nil {
 		return c.journal.commit([]*op{{kind: opRemove, path: path}})
 	}
-	if err := c.faults.check(StepRemove, path); err != nil {
-		return err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := c.fs.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return c.SyncDir(filepath.Dir(path))
@@ -206,10 +197,7 @@ func (c *Committer) Rename(from, to string) error {
 	if c.journal != nil {
 		return c.journal.commit([]*op{{kind: opRename, from: from, path: to}})
 	}
-	if err := c.faults.check(StepRename, to); err != nil {
-		return err
-	}
-	if err := os.Rename(from, to); err != nil {
+	if err := c.fs.Rename(from, to); err != nil {
 		return err
 	}
 	if err := c.SyncDir(filepath.Dir(to)); err != nil {
@@ -225,7 +213,7 @@ func (c *Committer) Rename(from, to string) error {
 // temporary sibling, fsync, rename, fsync the directory).
 func (c *Committer) WriteFile(path string, data []byte) error {
 	tmp := path + ".tmp"
-	os.Remove(tmp)
+	c.fs.Remove(tmp)
 	_, err := c.Write([]File{{
 		TmpPath:   tmp,
 		FinalName: func() (string, error) { return path, nil },
@@ -240,7 +228,7 @@ func (c *Committer) SyncDir(dir string) error {
 	c.mu.Lock()
 	s := c.dirs[dir]
 	if s == nil {
-		s = &dirSyncer{path: dir, faults: c.faults}
+		s = &dirSyncer{path: dir, fs: c.fs}
 		s.cond = sync.NewCond(&s.mu)
 		c.dirs[dir] = s
 	}
@@ -259,10 +247,7 @@ func (c *Committer) MkdirAll(dir string) error {
 			return err
 		}
 	}
-	if err := c.faults.check(StepCreate, dir); err != nil {
-		return err
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := c.fs.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
 	return c.SyncDir(parent)
@@ -270,10 +255,10 @@ func (c *Committer) MkdirAll(dir string) error {
 
 // dirSyncer group-commits fsyncs of one directory.
 type dirSyncer struct {
-	path   string
-	faults *Faults
-	mu     sync.Mutex
-	cond   *sync.Cond
+	path string
+	fs   FS
+	mu   sync.Mutex
+	cond *sync.Cond
 	// requested counts sync requests; synced is the highest request number
 	// that a completed fsync is known to cover.
 	requested, synced uint64
@@ -295,10 +280,7 @@ func (s *dirSyncer) sync() error {
 		s.running = true
 		target := s.requested
 		s.mu.Unlock()
-		err := s.faults.check(StepDirSync, s.path)
-		if err == nil {
-			err = syncPath(s.path)
-		}
+		err := s.fs.SyncDir(s.path)
 		s.mu.Lock()
 		s.running = false
 		if err != nil {
@@ -311,11 +293,12 @@ func (s *dirSyncer) sync() error {
 	return nil
 }
 
-func syncPath(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
+// writeChunks writes data to f in order.
+func writeChunks(fsys FS, f *os.File, data [][]byte) error {
+	for _, chunk := range data {
+		if _, err := fsys.Write(f, chunk); err != nil {
+			return err
+		}
 	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -11,20 +11,22 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/internal/faultdisk"
 )
 
 // injector fails every call of one step whose path contains match, while
 // armed, with err.
 type injector struct {
-	step  Step
+	step  faultdisk.Step
 	err   error
 	match string
 	armed atomic.Bool
 	hits  atomic.Int32
 }
 
-func (in *injector) faults() *Faults {
-	return &Faults{Fail: func(step Step, path string) error {
+func (in *injector) faults() *faultdisk.FS {
+	return &faultdisk.FS{Base: OSFS{}, Fail: func(step faultdisk.Step, path string) error {
 		if in.armed.Load() && step == in.step && strings.Contains(path, in.match) {
 			in.hits.Add(1)
 			return in.err
@@ -40,9 +42,9 @@ type mode struct {
 
 var modes = []mode{{"direct", false}, {"journal", true}}
 
-func openMode(t *testing.T, m mode, root string, size int64, f *Faults) *Committer {
+func openMode(t *testing.T, m mode, root string, size int64, fsys FS) *Committer {
 	t.Helper()
-	c, err := OpenWith(root, Options{JournalBytes: size, Direct: !m.journal, Faults: f})
+	c, err := OpenWith(root, Options{JournalBytes: size, Direct: !m.journal, FS: fsys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +109,11 @@ func crashAndReopen(t *testing.T, c *Committer, root string, lost ...string) *Co
 // after a crash must restore the acknowledged writes and not the refused
 // one.
 func TestWriteFailureRefusesAndRecovers(t *testing.T) {
-	steps := map[bool][]Step{
-		false: {StepCreate, StepWrite, StepSync, StepPublish, StepDirSync},
+	steps := map[bool][]faultdisk.Step{
+		false: {faultdisk.StepCreate, faultdisk.StepWrite, faultdisk.StepSync, faultdisk.StepPublish, faultdisk.StepDirSync},
 		// StepCreate is absent: the pool holds inodes made before the
 		// fault (TestUnnamedPoolRefillsAfterFailure covers it).
-		true: {StepWrite, StepPublish, StepJournalWrite, StepJournalSync},
+		true: {faultdisk.StepWrite, faultdisk.StepPublish, faultdisk.StepJournalWrite, faultdisk.StepJournalSync},
 	}
 	for _, m := range modes {
 		for _, step := range steps[m.journal] {
@@ -170,9 +172,9 @@ func TestWriteFailureRefusesAndRecovers(t *testing.T) {
 // a replay would redo, and the committer keeps working.
 func TestRenameRemoveFailure(t *testing.T) {
 	for _, m := range modes {
-		steps := []Step{StepRename, StepRemove}
+		steps := []faultdisk.Step{faultdisk.StepRename, faultdisk.StepRemove}
 		if m.journal {
-			steps = append(steps, StepJournalWrite, StepJournalSync)
+			steps = append(steps, faultdisk.StepJournalWrite, faultdisk.StepJournalSync)
 		}
 		for _, step := range steps {
 			t.Run(m.name+"/"+step.String(), func(t *testing.T) {
@@ -192,7 +194,7 @@ func TestRenameRemoveFailure(t *testing.T) {
 				renameErr := c.Rename(a, a+"-renamed")
 				removeErr := c.Remove(b)
 				in.armed.Store(false)
-				wantRename, wantRemove := step != StepRemove, step != StepRename
+				wantRename, wantRemove := step != faultdisk.StepRemove, step != faultdisk.StepRename
 				if (renameErr != nil) != wantRename || (removeErr != nil) != wantRemove {
 					t.Fatalf("Rename: %v, Remove: %v", renameErr, removeErr)
 				}
@@ -233,7 +235,7 @@ func TestRenameRemoveFailure(t *testing.T) {
 // A new generation must not be used before its header is committed, or a
 // replay would ignore acknowledged records.
 func TestJournalCheckpointFailure(t *testing.T) {
-	for _, step := range []Step{StepCheckpoint, StepJournalHeader} {
+	for _, step := range []faultdisk.Step{faultdisk.StepCheckpoint, faultdisk.StepJournalHeader} {
 		t.Run(step.String(), func(t *testing.T) {
 			root := t.TempDir()
 			mkdirs(t, root)
@@ -272,7 +274,7 @@ func TestJournalCheckpointFailure(t *testing.T) {
 // disk), the pool must start filling again once they can.
 func TestUnnamedPoolRefillsAfterFailure(t *testing.T) {
 	dir := t.TempDir()
-	in := &injector{step: StepCreate, err: syscall.ENOSPC}
+	in := &injector{step: faultdisk.StepCreate, err: syscall.ENOSPC}
 	p := newUnnamedPool(dir, 4, in.faults())
 	if p == nil {
 		t.Skip("O_TMPFILE not supported here")
@@ -337,7 +339,7 @@ func TestReplaySkipsChangesToVanishedDirectories(t *testing.T) {
 func TestReplaySkipsFailedRename(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root)
-	in := &injector{step: StepCheckpoint, err: syscall.EIO}
+	in := &injector{step: faultdisk.StepCheckpoint, err: syscall.EIO}
 	c := openMode(t, mode{"journal", true}, root, 1<<20, in.faults())
 	kept := writeOne(t, c, root, "kept", "kept")
 	missing := filepath.Join(root, "new", "missing")
@@ -396,7 +398,7 @@ func TestJournalReplayAfterWrap(t *testing.T) {
 func TestFailedAppendNotReplayedAfterLaterBatch(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root)
-	in := &injector{step: StepJournalSync, err: syscall.EIO}
+	in := &injector{step: faultdisk.StepJournalSync, err: syscall.EIO}
 	c := openMode(t, mode{"journal", true}, root, 1<<20, in.faults())
 	j := c.journal
 	newOp := func(name string) *op {
@@ -428,7 +430,7 @@ func TestFailedAppendNotReplayedAfterLaterBatch(t *testing.T) {
 // write is applied through a temporary name; a failure at any step must
 // not leave that name behind.
 func TestApplyFallbackCleansUp(t *testing.T) {
-	for _, step := range []Step{StepCreate, StepWrite, StepPublish} {
+	for _, step := range []faultdisk.Step{faultdisk.StepCreate, faultdisk.StepWrite, faultdisk.StepPublish} {
 		t.Run(step.String(), func(t *testing.T) {
 			root := t.TempDir()
 			mkdirs(t, root)
@@ -464,13 +466,13 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // disk writable again) works: no half-made journal is left under the
 // journal's name to be taken for a corrupt one.
 func TestJournalCreationFailureLeavesNoJournal(t *testing.T) {
-	for _, step := range []Step{StepCreate, StepJournalWrite, StepJournalHeader, StepJournalSync, StepPublish} {
+	for _, step := range []faultdisk.Step{faultdisk.StepCreate, faultdisk.StepJournalWrite, faultdisk.StepJournalHeader, faultdisk.StepJournalSync, faultdisk.StepPublish} {
 		t.Run(step.String(), func(t *testing.T) {
 			root := t.TempDir()
 			mkdirs(t, root)
 			in := &injector{step: step, err: syscall.EIO}
 			in.armed.Store(true)
-			if c, err := OpenWith(root, Options{JournalBytes: 1 << 20, Faults: in.faults()}); err == nil {
+			if c, err := OpenWith(root, Options{JournalBytes: 1 << 20, FS: in.faults()}); err == nil {
 				c.Close()
 				if !journalSupported {
 					t.Skip("journal not supported on this platform")

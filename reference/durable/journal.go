@@ -89,7 +89,7 @@ type journal struct {
 
 	// applied, when set (tests), is called after each op is applied.
 	applied func(path string)
-	faults  *Faults
+	fs      FS
 
 	// Owned by run.
 	generation uint64
@@ -117,14 +117,16 @@ type Options struct {
 	JournalBytes int64
 	// Direct asks for direct mode where journaling is supported too.
 	Direct bool
-	// Faults, set only by tests, make chosen storage steps fail.
-	Faults *Faults
+	// FS is the file system the Committer changes. Default: OSFS.
+	FS FS
 }
 
 // OpenWith is Open with options.
 func OpenWith(root string, opts Options) (*Committer, error) {
-	c := New()
-	c.faults = opts.Faults
+	if opts.FS == nil {
+		opts.FS = OSFS{}
+	}
+	c := newCommitter(opts.FS)
 	if !journalSupported || opts.Direct {
 		return c, nil
 	}
@@ -144,7 +146,7 @@ func OpenWith(root string, opts Options) (*Committer, error) {
 		return nil, fmt.Errorf("durable: journal: %w", err)
 	}
 	c.journal = j
-	j.unnamed = newUnnamedPool(root, 64, c.faults)
+	j.unnamed = newUnnamedPool(root, 64, c.fs)
 	go j.run()
 	return c, nil
 }
@@ -174,9 +176,9 @@ func (c *Committer) Close() error {
 
 func openJournal(c *Committer, root string, size int64) (*journal, error) {
 	path := filepath.Join(root, journalName)
-	j := &journal{root: root, size: size, stopped: make(chan struct{}), faults: c.faults}
+	j := &journal{root: root, size: size, stopped: make(chan struct{}), fs: c.fs}
 	j.cond = sync.NewCond(&j.mu)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := c.fs.OpenFile(path, os.O_RDWR, 0)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if f, err = createJournal(c, path, size); err != nil {
@@ -204,43 +206,28 @@ func openJournal(c *Committer, root string, size int64) (*journal, error) {
 // failure at any step leaves no journal, and the next start makes it anew.
 func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 	tmp := path + ".new"
-	if err := c.faults.check(StepCreate, tmp); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := c.fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	zeros := make([]byte, 1<<20)
 	for written := int64(0); written < size; {
 		n := min(int64(len(zeros)), size-written)
-		if err := c.faults.writeAt(f, StepJournalWrite, zeros[:n], written); err != nil {
+		if _, err := c.fs.WriteAt(f, zeros[:n], written); err != nil {
 			f.Close()
 			return nil, err
 		}
 		written += n
 	}
-	if err := c.faults.check(StepJournalHeader, tmp); err != nil {
+	if _, err := c.fs.WriteAt(f, header(1), 0); err != nil {
 		f.Close()
 		return nil, err
 	}
-	if _, err := f.WriteAt(header(1), 0); err != nil {
+	if err := c.fs.Sync(f); err != nil {
 		f.Close()
 		return nil, err
 	}
-	if err := c.faults.check(StepJournalSync, tmp); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := c.faults.check(StepPublish, path); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := c.fs.Rename(tmp, path); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -250,13 +237,10 @@ func createJournal(c *Committer, path string, size int64) (*os.File, error) {
 // writeHeader commits generation gen: records of any other generation are
 // ignored from then on.
 func (j *journal) writeHeader(gen uint64) error {
-	if err := j.faults.check(StepJournalHeader, j.path()); err != nil {
+	if _, err := j.fs.WriteAt(j.file, header(gen), 0); err != nil {
 		return err
 	}
-	if _, err := j.file.WriteAt(header(gen), 0); err != nil {
-		return err
-	}
-	return fdatasync(j.file)
+	return j.fs.Datasync(j.file)
 }
 
 // header is the journal header naming generation gen.
@@ -311,7 +295,7 @@ func (j *journal) replay() error {
 		if o.kind == opWrite {
 			o.tmp = filepath.Join(filepath.Dir(o.path), ".replay-"+filepath.Base(o.path))
 		}
-		if err := o.apply(nil, j.faults); err != nil {
+		if err := o.apply(nil, j.fs); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				// The change failed this way when it was made too (a
 				// rename of a file already gone), or its directory was
@@ -333,10 +317,7 @@ func (j *journal) replay() error {
 // a replay. A failed checkpoint leaves mustCheckpoint set.
 func (j *journal) checkpoint() error {
 	j.mustCheckpoint = true
-	if err := j.faults.check(StepCheckpoint, j.path()); err != nil {
-		return err
-	}
-	if err := syncfs(j.file); err != nil {
+	if err := j.fs.SyncFS(j.file); err != nil {
 		return err
 	}
 	// A failed header write may still have reached the disk; the next
@@ -459,7 +440,7 @@ func (j *journal) run() {
 		for _, o := range batch {
 			o.err = err
 			if err == nil {
-				o.err = o.apply(j.unnamed, j.faults)
+				o.err = o.apply(j.unnamed, j.fs)
 				if o.err == nil && o.published != nil {
 					o.published(o.path)
 				}
@@ -507,15 +488,11 @@ func (j *journal) append(batch []*op) error {
 	// From here a failure may leave records of this generation behind
 	// offset, whole or torn; they must never precede a later batch's
 	// records in a replay.
-	if err := j.faults.writeAt(j.file, StepJournalWrite, buf, j.offset); err != nil {
+	if _, err := j.fs.WriteAt(j.file, buf, j.offset); err != nil {
 		j.mustCheckpoint = true
 		return err
 	}
-	if err := j.faults.check(StepJournalSync, j.path()); err != nil {
-		j.mustCheckpoint = true
-		return err
-	}
-	if err := fdatasync(j.file); err != nil {
+	if err := j.fs.Datasync(j.file); err != nil {
 		j.mustCheckpoint = true
 		return err
 	}
@@ -620,20 +597,17 @@ func readString(b []byte) (string, []byte, bool) {
 
 // apply makes the change in the file system, without fsync: the journal
 // holds it until the next checkpoint.
-func (o *op) apply(unnamed *unnamedPool, faults *Faults) error {
+func (o *op) apply(unnamed *unnamedPool, fsys FS) error {
 	switch o.kind {
 	case opWrite:
 		if f, ok := unnamed.get(); ok {
-			err := faults.writeChunks(f, o.path, o.data)
+			err := writeChunks(fsys, f, o.data)
 			if err == nil {
-				err = faults.check(StepPublish, o.path)
-			}
-			if err == nil {
-				err = linkUnnamed(f, o.path)
+				err = fsys.Link(f, o.path)
 				if errors.Is(err, os.ErrExist) {
 					// Replaying a write whose file exists: replace it.
-					if err = os.Remove(o.path); err == nil {
-						err = linkUnnamed(f, o.path)
+					if err = fsys.Remove(o.path); err == nil {
+						err = fsys.Link(f, o.path)
 					}
 				}
 			}
@@ -645,35 +619,26 @@ func (o *op) apply(unnamed *unnamedPool, faults *Faults) error {
 			}
 			// No /proc to link through: fall back to a temporary name.
 		}
-		if err := faults.check(StepCreate, o.tmp); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(o.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, err := fsys.OpenFile(o.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return err
 		}
-		if err := faults.writeChunks(f, o.path, o.data); err != nil {
+		if err := writeChunks(fsys, f, o.data); err != nil {
 			f.Close()
-			os.Remove(o.tmp)
+			fsys.Remove(o.tmp)
 			return err
 		}
 		if err := f.Close(); err != nil {
-			os.Remove(o.tmp)
+			fsys.Remove(o.tmp)
 			return err
 		}
-		err = faults.check(StepPublish, o.path)
-		if err == nil {
-			err = os.Rename(o.tmp, o.path)
+		if err := fsys.Rename(o.tmp, o.path); err != nil {
+			fsys.Remove(o.tmp)
+			return err
 		}
-		if err != nil {
-			os.Remove(o.tmp)
-		}
-		return err
+		return nil
 	case opRename:
-		if err := faults.check(StepRename, o.path); err != nil {
-			return err
-		}
-		err := os.Rename(o.from, o.path)
+		err := fsys.Rename(o.from, o.path)
 		if errors.Is(err, os.ErrNotExist) {
 			if _, statErr := os.Stat(o.path); statErr == nil {
 				return nil // already renamed: replaying a record twice
@@ -681,10 +646,7 @@ func (o *op) apply(unnamed *unnamedPool, faults *Faults) error {
 		}
 		return err
 	case opRemove:
-		if err := faults.check(StepRemove, o.path); err != nil {
-			return err
-		}
-		if err := os.Remove(o.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := fsys.Remove(o.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}

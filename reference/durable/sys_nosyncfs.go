@@ -15,6 +15,6 @@ func fdatasync(f *os.File) error { return f.Sync() }
 
 func syncfs(*os.File) error { return errors.New("syncfs not supported") }
 
-func openUnnamed(string) (*os.File, bool) { return nil, false }
+func openUnnamed(string) (*os.File, error) { return nil, errors.ErrUnsupported }
 
 func linkUnnamed(*os.File, string) error { return errors.ErrUnsupported }

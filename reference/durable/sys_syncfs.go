@@ -40,14 +40,10 @@ const atSymlinkFollow = 0x400
 
 var atFDCWD = -100
 
-// openUnnamed opens an unnamed file in dir, or reports ok=false where the
-// file system does not support it.
-func openUnnamed(dir string) (f *os.File, ok bool) {
-	f, err := os.OpenFile(dir, syscall.O_WRONLY|oTmpfile, 0o600)
-	if err != nil {
-		return nil, false
-	}
-	return f, true
+// openUnnamed opens an unnamed file in dir, or fails where the file system
+// does not support it.
+func openUnnamed(dir string) (*os.File, error) {
+	return os.OpenFile(dir, syscall.O_WRONLY|oTmpfile, 0o600)
 }
 
 // linkUnnamed gives the unnamed file f the name path.

@@ -11,21 +11,21 @@ import (
 // is serial: taking a ready inode moves that cost off the path every
 // acknowledgement waits on, onto an otherwise idle core.
 type unnamedPool struct {
-	dir    string
-	faults *Faults
-	ready  chan *os.File
-	want   chan struct{}
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	dir   string
+	fs    FS
+	ready chan *os.File
+	want  chan struct{}
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
-func newUnnamedPool(dir string, size int, faults *Faults) *unnamedPool {
-	if f, ok := openUnnamed(dir); !ok {
+func newUnnamedPool(dir string, size int, fsys FS) *unnamedPool {
+	f, err := fsys.OpenUnnamed(dir)
+	if err != nil {
 		return nil // not supported here
-	} else {
-		f.Close()
 	}
-	p := &unnamedPool{dir: dir, faults: faults, ready: make(chan *os.File, size), want: make(chan struct{}, 1), stop: make(chan struct{})}
+	f.Close()
+	p := &unnamedPool{dir: dir, fs: fsys, ready: make(chan *os.File, size), want: make(chan struct{}, 1), stop: make(chan struct{})}
 	p.wg.Add(1)
 	go p.fill()
 	return p
@@ -82,10 +82,8 @@ func (p *unnamedPool) wake() {
 
 // open opens one unnamed file in the pool's directory.
 func (p *unnamedPool) open() (*os.File, bool) {
-	if p.faults.check(StepCreate, p.dir) != nil {
-		return nil, false
-	}
-	return openUnnamed(p.dir)
+	f, err := p.fs.OpenUnnamed(p.dir)
+	return f, err == nil
 }
 
 func (p *unnamedPool) close() {

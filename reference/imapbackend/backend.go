@@ -78,9 +78,15 @@ type Options struct {
 	LoginThrottle *loginthrottle.Throttle
 	// Logger receives server errors. Default: discard.
 	Logger *slog.Logger
-	// Faults break the server on purpose, for the conformance suite's
-	// tests; the zero value is the correct server.
-	Faults Faults
+	// WrapSession, when set, wraps each session before go-imap drives it,
+	// with the connection it serves: the place for what an embedder adds
+	// around the mailbox operations (auditing, metrics, a policy of its
+	// own). The wrapper must pass Close on, which gives the session's
+	// MaxConnections slot back, and must keep the optional interfaces the
+	// backend's session implements (imapserver.SessionIMAP4rev2,
+	// SessionUnauthenticate, SessionAppendLimit): go-imap advertises their
+	// commands and fails a session without them.
+	WrapSession func(s imapserver.Session, conn *imapserver.Conn) imapserver.Session
 }
 
 // Capabilities the backend implements, beyond what imapserver adds itself.
@@ -110,11 +116,6 @@ type Backend struct {
 
 	mu       sync.Mutex
 	trackers map[*mailstore.Mailbox]*imapserver.MailboxTracker
-
-	// For faults only: who created which mailbox, and how many logins
-	// there were.
-	created createdBy
-	logins  atomic.Uint32
 
 	// sessions counts the live sessions, for MaxConnections.
 	sessions atomic.Int64
@@ -157,7 +158,11 @@ func NewServer(opts Options) *imapserver.Server {
 				b.sessions.Add(-1)
 				return nil, nil, errTooManyConnections
 			}
-			return &session{backend: b, conn: conn}, nil, nil
+			var s imapserver.Session = &session{backend: b, conn: conn}
+			if opts.WrapSession != nil {
+				s = opts.WrapSession(s, conn)
+			}
+			return s, nil, nil
 		},
 		Caps:         capabilities,
 		Logger:       slogPrintf{opts.Logger},
@@ -176,7 +181,7 @@ func (b *Backend) tracker(mb *mailstore.Mailbox) *imapserver.MailboxTracker {
 	var t *imapserver.MailboxTracker
 	mb.Observe(func(current []mailstore.Message) mailstore.Observer {
 		t = imapserver.NewMailboxTracker(uint32(len(current)))
-		return trackerObserver{t: t, noFlagUpdates: b.opts.Faults.NoFlagUpdates}
+		return trackerObserver{t: t}
 	})
 	b.trackers[mb] = t
 	return t

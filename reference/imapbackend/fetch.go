@@ -20,12 +20,8 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	if err != nil {
 		return err
 	}
-	f := s.faults()
-	seen := (!s.sel.readOnly || f.ExamineSetsSeen) && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek || f.PeekSetsSeen }) ||
-		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek || f.PeekSetsSeen }))
-	if f.BodyNoSeen && !f.PeekSetsSeen {
-		seen = false
-	}
+	seen := !s.sel.readOnly && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek }) ||
+		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek }))
 	var seenNow map[uint32][]string
 	if seen {
 		var unseen []uint32
@@ -45,7 +41,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	}
 	needContent := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
-	for i, t := range targets {
+	for _, t := range targets {
 		var content []byte
 		if needContent {
 			if content, err = s.sel.mb.Read(t.msg.UID); err != nil {
@@ -58,15 +54,6 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		if flags, changed := seenNow[t.msg.UID]; changed {
 			// The new flags are part of the response.
 			t.msg.Flags, opts.Flags = flags, true
-		}
-		if f.UIDsNotAscending && len(targets) >= 2 && i < 2 {
-			t.msg.UID = targets[1-i].msg.UID
-		}
-		if f.UIDFetchOmitsUID {
-			opts.UID = false
-		}
-		if f.SizeOffByOne {
-			t.msg.Size++
 		}
 		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
 		if err := writeFetch(rw, t.msg, content, &opts); err != nil {

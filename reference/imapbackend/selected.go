@@ -1,7 +1,6 @@
 package imapbackend
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -17,37 +16,15 @@ type selected struct {
 	readOnly bool
 	// saved is the result SEARCH RETURN (SAVE) kept for "$" (RFC 5182).
 	saved imap.UIDSet
-
-	// For faults only: the backend's faults, the UIDs as they were at
-	// SELECT (Faults.SeqNumsFixedAtSelect) and the expunges not yet told
-	// (Faults.ExpungeDuringFetch).
-	faults   *Faults
-	frozen   []uint32
-	expunges *expungeLog
-	stopLog  func()
 }
 
 func (sel *selected) close() {
 	sel.tracker.Close()
-	if sel.stopLog != nil {
-		sel.stopLog()
-	}
 }
 
 // wireSeq is the sequence number the client knows a message by.
 func (sel *selected) wireSeq(seq uint32) uint32 {
-	if sel.frozen != nil {
-		return seq
-	}
 	return sel.tracker.EncodeSeqNum(seq)
-}
-
-// uidValidity is mb's UIDVALIDITY as this session reports it.
-func (s *session) uidValidity(mb *mailstore.Mailbox) uint32 {
-	if s.faults().FixedUIDValidity {
-		return 1
-	}
-	return mb.UIDValidity() + s.uidValidityBump
 }
 
 // target is a message an operation applies to: its sequence number in the
@@ -71,12 +48,9 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	room := mb.KeywordRoom()
 	var data *imap.SelectData
 	var st *imapserver.SessionTracker
-	sel := &selected{mb: mb, readOnly: options.ReadOnly, faults: s.faults()}
+	sel := &selected{mb: mb, readOnly: options.ReadOnly}
 	err = mb.View(func(msgs []mailstore.Message) {
 		st = t.NewSession()
-		if s.faults().SeqNumsFixedAtSelect {
-			sel.frozen = uidsOfMessages(msgs)
-		}
 		data = &imap.SelectData{NumMessages: uint32(len(msgs)), UIDValidity: 0, UIDNext: imap.UID(uidNext)}
 		for i, m := range msgs {
 			if m.UID >= uidNext {
@@ -90,14 +64,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, imapError(err)
 	}
-	data.UIDValidity = s.uidValidity(mb)
-	if s.faults().UIDNextTooLow && data.UIDNext > 1 {
-		data.UIDNext--
-	}
-	if s.faults().ExpungeDuringFetch {
-		sel.expunges = &expungeLog{}
-		sel.stopLog = mb.Observe(func([]mailstore.Message) mailstore.Observer { return sel.expunges })
-	}
+	data.UIDValidity = mb.UIDValidity()
 	data.Flags = toIMAPFlags(append(slices.Clone(systemFlags), keywords...))
 	if !options.ReadOnly {
 		// RFC 9051 §7.1: PERMANENTFLAGS lists what STORE keeps; \* when new
@@ -130,10 +97,6 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]target, error) {
 	err := sel.mb.View(func(msgs []mailstore.Message) {
 		switch set := numSet.(type) {
 		case imap.SeqSet:
-			if sel.frozen != nil {
-				out = sel.resolveFrozen(set, msgs)
-				return
-			}
 			set = staticSeqSet(set, uint32(len(msgs)))
 			for i, m := range msgs {
 				if seq := sel.tracker.EncodeSeqNum(uint32(i + 1)); seq != 0 && set.Contains(seq) {
@@ -145,44 +108,15 @@ func (sel *selected) resolve(numSet imap.NumSet) ([]target, error) {
 			if len(msgs) > 0 {
 				max = imap.UID(msgs[len(msgs)-1].UID)
 			}
-			if sel.faults.StarRangeExact {
-				set = slices.DeleteFunc(slices.Clone(set), func(r imap.UIDRange) bool { return r.Stop == 0 && r.Start > max })
-			}
 			set = staticUIDSet(set, max)
 			for i, m := range msgs {
 				if set.Contains(imap.UID(m.UID)) {
-					seq := uint32(i + 1)
-					if sel.frozen != nil {
-						seq = uint32(slices.Index(sel.frozen, m.UID) + 1)
-					}
-					out = append(out, target{seq, m})
+					out = append(out, target{uint32(i + 1), m})
 				}
 			}
 		}
 	})
 	return out, imapError(err)
-}
-
-// resolveFrozen resolves set against the UIDs as they were at SELECT
-// (Faults.SeqNumsFixedAtSelect).
-func (sel *selected) resolveFrozen(set imap.SeqSet, msgs []mailstore.Message) []target {
-	var out []target
-	set = staticSeqSet(set, uint32(len(sel.frozen)))
-	for i, uid := range sel.frozen {
-		j, ok := slices.BinarySearchFunc(msgs, uid, func(m mailstore.Message, uid uint32) int { return cmp.Compare(m.UID, uid) })
-		if ok && set.Contains(uint32(i+1)) {
-			out = append(out, target{uint32(i + 1), msgs[j]})
-		}
-	}
-	return out
-}
-
-func uidsOfMessages(msgs []mailstore.Message) []uint32 {
-	out := make([]uint32, len(msgs))
-	for i, m := range msgs {
-		out[i] = m.UID
-	}
-	return out
 }
 
 // staticSeqSet replaces "*" with the highest sequence number.
@@ -231,7 +165,7 @@ func uidsOf(targets []target) []uint32 {
 // In a read-only mailbox nothing is expunged: CLOSE then just closes
 // (RFC 9051 §6.4.1), and EXPUNGE removes nothing.
 func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	if s.sel.readOnly || s.faults().CloseKeepsDeleted && isCloseExpunge(w) {
+	if s.sel.readOnly {
 		return nil
 	}
 	msgs, err := s.sel.mb.Messages()
@@ -264,13 +198,10 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		return err
 	}
 	op := map[imap.StoreFlagsOp]mailstore.StoreOp{imap.StoreFlagsSet: mailstore.FlagsSet, imap.StoreFlagsAdd: mailstore.FlagsAdd, imap.StoreFlagsDel: mailstore.FlagsRemove}[flags.Op]
-	if s.faults().FlagsSessionOnly {
-		return s.storeNowhere(w, targets, op, storable, flags.Silent)
-	}
 	if _, err := s.sel.mb.SetFlags(uidsOf(targets), op, storable, s.sel.tracker); err != nil {
 		return imapError(err)
 	}
-	if flags.Silent && !s.faults().StoreIgnoresSilent || s.faults().StoreNoFetch {
+	if flags.Silent {
 		return nil
 	}
 	// Report the flags as they are now, for every message named, changed or
@@ -283,37 +214,6 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
 		rw.WriteUID(imap.UID(t.msg.UID))
 		rw.WriteFlags(toIMAPFlags(t.msg.Flags))
-		if err := rw.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// storeNowhere answers STORE with the flags the messages would have, and
-// stores nothing (Faults.FlagsSessionOnly).
-func (s *session) storeNowhere(w *imapserver.FetchWriter, targets []target, op mailstore.StoreOp, flags []string, silent bool) error {
-	if silent {
-		return nil
-	}
-	for _, t := range targets {
-		var next []string
-		switch op {
-		case mailstore.FlagsSet:
-			next = slices.Clone(flags)
-		case mailstore.FlagsAdd:
-			next = slices.Clone(t.msg.Flags)
-			for _, f := range flags {
-				if !hasFlagFold(next, f) {
-					next = append(next, f)
-				}
-			}
-		default:
-			next = slices.DeleteFunc(slices.Clone(t.msg.Flags), func(f string) bool { return hasFlagFold(flags, f) })
-		}
-		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
-		rw.WriteUID(imap.UID(t.msg.UID))
-		rw.WriteFlags(toIMAPFlags(next))
 		if err := rw.Close(); err != nil {
 			return err
 		}

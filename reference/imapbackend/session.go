@@ -3,7 +3,6 @@ package imapbackend
 import (
 	"context"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -22,9 +21,6 @@ type session struct {
 	user    string
 	sel     *selected // nil when no mailbox is selected
 	closed  bool
-	// uidValidityBump is added to every UIDVALIDITY this session reports
-	// (Faults.UIDValidityPerLogin).
-	uidValidityBump uint32
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
@@ -59,9 +55,6 @@ func (s *session) Login(username, password string) error {
 		return imapserver.ErrAuthFailed
 	}
 	s.user = user
-	if s.faults().UIDValidityPerLogin {
-		s.uidValidityBump = s.backend.logins.Add(1)
-	}
 	return nil
 }
 
@@ -86,24 +79,11 @@ func (s *session) Create(name string, _ *imap.CreateOptions) error {
 	// RFC 9051 §6.3.4: a trailing delimiter declares intent to create
 	// inferior names; the mailbox is created without it.
 	name = strings.TrimSuffix(name, string(mailstore.Delimiter))
-	err := s.store().CreateMailbox(s.user, name)
-	if errors.Is(err, mailstore.ErrExists) && s.faults().CreateExistingSucceeds {
-		return nil
-	}
-	if err == nil && s.faults().CreatedSessionOnly {
-		s.backend.created.add(s, name)
-	}
-	return imapError(err)
+	return imapError(s.store().CreateMailbox(s.user, name))
 }
 
 func (s *session) Delete(name string) error {
-	err := s.store().DeleteMailbox(s.user, name)
-	switch {
-	case errors.Is(err, mailstore.ErrInbox) && s.faults().DeleteInboxSucceeds,
-		errors.Is(err, mailstore.ErrNoMailbox) && s.faults().DeleteMissingSucceeds:
-		return nil
-	}
-	return imapError(err)
+	return imapError(s.store().DeleteMailbox(s.user, name))
 }
 
 func (s *session) Rename(oldName, newName string, _ *imap.RenameOptions) error {
@@ -155,9 +135,6 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 		candidates = append([]string{"INBOX"}, slices.Delete(candidates, i, i+1)...)
 	}
 	for _, name := range candidates {
-		if s.faults().CreatedSessionOnly && s.backend.created.hidden(s, name) {
-			continue
-		}
 		if !slices.ContainsFunc(patterns, func(p string) bool { return imapserver.MatchList(name, mailstore.Delimiter, ref, p) }) {
 			continue
 		}
@@ -223,16 +200,13 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 	}
 	if options.NumMessages {
 		n := uint32(len(msgs))
-		if s.faults().StatusCountOffByOne {
-			n++
-		}
 		data.NumMessages = &n
 	}
 	if options.UIDNext {
 		data.UIDNext = imap.UID(mb.UIDNext())
 	}
 	if options.UIDValidity {
-		data.UIDValidity = s.uidValidity(mb)
+		data.UIDValidity = mb.UIDValidity()
 	}
 	if options.NumUnseen {
 		n := uint32(len(msgs)) - count(mailstore.FlagSeen)
@@ -261,15 +235,7 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 // NO [TRYCREATE] and nothing is created.
 func (s *session) Append(name string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {
 	mb, err := s.store().Mailbox(s.user, name)
-	if errors.Is(err, mailstore.ErrNoMailbox) && s.faults().AppendCreatesMailbox {
-		if err = s.store().CreateMailbox(s.user, name); err == nil {
-			mb, err = s.store().Mailbox(s.user, name)
-		}
-	}
 	if errors.Is(err, mailstore.ErrNoMailbox) {
-		if s.faults().AppendNoTryCreate {
-			return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "No such mailbox"}
-		}
 		return nil, errTryCreate
 	}
 	if err != nil {
@@ -279,15 +245,11 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if err != nil {
 		return nil, err
 	}
-	var content io.Reader = r
-	if s.faults().AppendAltersMessage {
-		content = io.MultiReader(strings.NewReader("X-Mailcheck-Fault: altered\r\n"), r)
-	}
-	uid, err := mb.Append(content, flags, options.Time)
+	uid, err := mb.Append(r, flags, options.Time)
 	if err != nil {
 		return nil, imapError(err)
 	}
-	return &imap.AppendData{UID: imap.UID(uid), UIDValidity: s.uidValidity(mb)}, nil
+	return &imap.AppendData{UID: imap.UID(uid), UIDValidity: mb.UIDValidity()}, nil
 }
 
 // storableFlags checks flags a client wants stored: system flags other than
@@ -308,16 +270,13 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	if f := s.faults(); f.NoMailboxUpdates || f.ExpungeDuringFetch {
-		return s.pollFaulty(w, allowExpunge)
-	}
 	return s.sel.tracker.Poll(w, allowExpunge)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP
 // delivery included.
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if s.sel == nil || s.faults().NoMailboxUpdates {
+	if s.sel == nil {
 		<-stop
 		return nil
 	}

@@ -11,8 +11,6 @@ import (
 // the moment, which is what the tracker expects.
 type trackerObserver struct {
 	t *imapserver.MailboxTracker
-	// noFlagUpdates is Faults.NoFlagUpdates.
-	noFlagUpdates bool
 }
 
 func (o trackerObserver) NumMessages(n uint32) { o.t.QueueNumMessages(n) }
@@ -20,9 +18,6 @@ func (o trackerObserver) NumMessages(n uint32) { o.t.QueueNumMessages(n) }
 func (o trackerObserver) Expunged(seq uint32) { o.t.QueueExpunge(seq) }
 
 func (o trackerObserver) FlagsChanged(seq, uid uint32, flags []string, source any) {
-	if o.noFlagUpdates {
-		return
-	}
 	st, _ := source.(*imapserver.SessionTracker)
 	o.t.QueueMessageFlags(seq, imap.UID(uid), toIMAPFlags(flags), st)
 }

@@ -8,13 +8,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/internal/faultdisk"
 	"github.com/mailcheck/mailcheck/reference/durable"
 )
 
-// failing is a durable.Faults that, while armed, fails step for paths
+// failing is a faultdisk.FS that, while armed, fails step for paths
 // containing match with err, after letting skip such calls through.
 type failing struct {
-	step  durable.Step
+	step  faultdisk.Step
 	match string
 	err   error
 	skip  int32
@@ -23,8 +24,8 @@ type failing struct {
 	hits  atomic.Int32
 }
 
-func (f *failing) faults() *durable.Faults {
-	return &durable.Faults{Fail: func(step durable.Step, path string) error {
+func (f *failing) faults() *faultdisk.FS {
+	return &faultdisk.FS{Base: durable.OSFS{}, Fail: func(step faultdisk.Step, path string) error {
 		if !f.armed.Load() || step != f.step || !strings.Contains(path, f.match) {
 			return nil
 		}
@@ -44,7 +45,7 @@ var storageModes = []struct {
 func openFaultyStore(t *testing.T, direct bool, f *failing) *Store {
 	t.Helper()
 	dir := t.TempDir()
-	c, err := durable.OpenWith(dir, durable.Options{Direct: direct, JournalBytes: 1 << 20, Faults: f.faults()})
+	c, err := durable.OpenWith(dir, durable.Options{Direct: direct, JournalBytes: 1 << 20, FS: f.faults()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,16 +92,16 @@ func contents(t *testing.T, s *Store, user string) []string {
 // again), return the storage error, and not stop the next delivery.
 func TestDeliverFailureStoresNothing(t *testing.T) {
 	for _, m := range storageModes {
-		steps := []durable.Step{durable.StepWrite, durable.StepPublish}
+		steps := []faultdisk.Step{faultdisk.StepWrite, faultdisk.StepPublish}
 		if m.direct {
-			steps = append(steps, durable.StepCreate, durable.StepSync, durable.StepDirSync)
+			steps = append(steps, faultdisk.StepCreate, faultdisk.StepSync, faultdisk.StepDirSync)
 		}
 		for _, step := range steps {
 			t.Run(m.name+"/"+step.String(), func(t *testing.T) {
 				// In direct mode a failed directory fsync comes after the
 				// file is visible: fail alice's, which is published first.
 				victim := "/bob/"
-				if step == durable.StepDirSync {
+				if step == faultdisk.StepDirSync {
 					victim = "/alice/"
 				}
 				f := &failing{step: step, match: victim, err: syscall.ENOSPC}
@@ -144,7 +145,7 @@ func TestCopyFailureRestoresDestination(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			// The second message file fails to appear; the mailbox's own
 			// files (the UID list the rollback rewrites) do not.
-			f := &failing{step: durable.StepPublish, match: "/.Dest/cur/", err: syscall.EIO, skip: 1}
+			f := &failing{step: faultdisk.StepPublish, match: "/.Dest/cur/", err: syscall.EIO, skip: 1}
 			s := openFaultyStore(t, m.direct, f)
 			if err := s.CreateMailbox("bob", "Dest"); err != nil {
 				t.Fatal(err)
@@ -183,7 +184,7 @@ func TestCopyFailureRestoresDestination(t *testing.T) {
 // message could not be read (or would be listed though gone) until a
 // restart.
 func TestRenameAndRemoveNotDurableKeepIndex(t *testing.T) {
-	f := &failing{step: durable.StepDirSync, match: "/bob/cur", err: syscall.EIO}
+	f := &failing{step: faultdisk.StepDirSync, match: "/bob/cur", err: syscall.EIO}
 	s := openFaultyStore(t, true, f)
 	for i := range 2 {
 		if err := s.Deliver([]string{"bob"}, [][]byte{fmt.Appendf(nil, "m%d\r\n", i)}); err != nil {
@@ -223,19 +224,19 @@ func TestDeliverRollbackFailureKeepsCopy(t *testing.T) {
 	for _, m := range storageModes {
 		t.Run(m.name, func(t *testing.T) {
 			var armed atomic.Bool
-			faults := &durable.Faults{Fail: func(step durable.Step, path string) error {
+			faults := &faultdisk.FS{Base: durable.OSFS{}, Fail: func(step faultdisk.Step, path string) error {
 				switch {
 				case !armed.Load():
 					return nil
-				case step == durable.StepPublish && strings.Contains(path, "/bob/new/"):
+				case step == faultdisk.StepPublish && strings.Contains(path, "/bob/new/"):
 					return syscall.EIO
-				case step == durable.StepWrite && strings.Contains(path, "/alice/"+uidListName):
+				case step == faultdisk.StepWrite && strings.Contains(path, "/alice/"+uidListName):
 					return syscall.ENOSPC
 				}
 				return nil
 			}}
 			dir := t.TempDir()
-			c, err := durable.OpenWith(dir, durable.Options{Direct: m.direct, JournalBytes: 1 << 20, Faults: faults})
+			c, err := durable.OpenWith(dir, durable.Options{Direct: m.direct, JournalBytes: 1 << 20, FS: faults})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/internal/faultdisk"
 	"github.com/mailcheck/mailcheck/reference/durable"
 )
 
@@ -19,7 +20,7 @@ import (
 // same message is queued once.
 func TestEnqueueFailureStoresNothing(t *testing.T) {
 	type failAt struct {
-		step durable.Step
+		step faultdisk.Step
 		skip int32 // matching calls let through first: fail the 2nd file
 	}
 	for _, m := range []struct {
@@ -27,19 +28,19 @@ func TestEnqueueFailureStoresNothing(t *testing.T) {
 		direct bool
 		steps  []failAt
 	}{
-		{"direct", true, []failAt{{durable.StepCreate, 1}, {durable.StepWrite, 1}, {durable.StepSync, 1}, {durable.StepPublish, 1}, {durable.StepDirSync, 0}}},
-		{"journal", false, []failAt{{durable.StepWrite, 1}, {durable.StepPublish, 1}, {durable.StepJournalWrite, 0}, {durable.StepJournalSync, 0}}},
+		{"direct", true, []failAt{{faultdisk.StepCreate, 1}, {faultdisk.StepWrite, 1}, {faultdisk.StepSync, 1}, {faultdisk.StepPublish, 1}, {faultdisk.StepDirSync, 0}}},
+		{"journal", false, []failAt{{faultdisk.StepWrite, 1}, {faultdisk.StepPublish, 1}, {faultdisk.StepJournalWrite, 0}, {faultdisk.StepJournalSync, 0}}},
 	} {
 		for _, at := range m.steps {
 			for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EIO} {
 				t.Run(fmt.Sprintf("%s/%s/%s", m.name, at.step, errno), func(t *testing.T) {
 					var armed atomic.Bool
 					var seen, hits atomic.Int32
-					faults := &durable.Faults{Fail: func(step durable.Step, path string) error {
+					faults := &faultdisk.FS{Base: durable.OSFS{}, Fail: func(step faultdisk.Step, path string) error {
 						// Journal steps name the journal; the others the
 						// queue's files.
 						inQueue := filepath.Base(path) == "queue" || filepath.Base(filepath.Dir(path)) == "queue" ||
-							step == durable.StepJournalWrite || step == durable.StepJournalSync
+							step == faultdisk.StepJournalWrite || step == faultdisk.StepJournalSync
 						if !armed.Load() || step != at.step || !inQueue {
 							return nil
 						}
@@ -50,7 +51,7 @@ func TestEnqueueFailureStoresNothing(t *testing.T) {
 						return errno
 					}}
 					root := t.TempDir()
-					c, err := durable.OpenWith(root, durable.Options{Direct: m.direct, JournalBytes: 1 << 20, Faults: faults})
+					c, err := durable.OpenWith(root, durable.Options{Direct: m.direct, JournalBytes: 1 << 20, FS: faults})
 					if err != nil {
 						t.Fatal(err)
 					}
