@@ -41,6 +41,11 @@ var rules = []rule{
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
 	},
+	{
+		from:   []string{"cmd/...", "reference/...", "conformance/..."},
+		forbid: []string{"internal/fault*"},
+		why:    "fault injection is test-only: the binary and the server link none of it",
+	},
 }
 
 func TestImportRules(t *testing.T) {
