@@ -61,6 +61,18 @@ func (c *conversation) line() string {
 	return strings.TrimRight(l, "\r\n")
 }
 
+// startTLS does the TLS handshake (after STLS) and returns the
+// conversation inside TLS.
+func (c *conversation) startTLS(trust *tls.Config) *conversation {
+	c.t.Helper()
+	tc := tls.Client(c.conn, trust)
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		c.t.Fatalf("TLS handshake after STLS: %v", err)
+	}
+	return &conversation{t: c.t, conn: tc, r: bufio.NewReader(tc)}
+}
+
 // multi reads a multi-line body up to its "." line.
 func (c *conversation) multi() []string {
 	c.t.Helper()
@@ -95,12 +107,7 @@ func TestProxyKeepsPipelineAndRelaysTLS(t *testing.T) {
 	if got := c.line(); !strings.HasPrefix(got, "+OK") {
 		t.Fatalf("STLS: %q", got)
 	}
-	tc := tls.Client(c.conn, trust)
-	tc.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := tc.Handshake(); err != nil {
-		t.Fatalf("TLS through the proxy: %v", err)
-	}
-	c = &conversation{t: t, conn: tc, r: bufio.NewReader(tc)}
+	c = c.startTLS(trust)
 	c.send("CAPA")
 	if got := c.line(); !strings.HasPrefix(got, "+OK") {
 		t.Fatalf("CAPA in TLS: %q", got)
@@ -120,12 +127,7 @@ func TestProxyAnswersSTLSItself(t *testing.T) {
 	c.line()
 	c.send("STLS")
 	c.line()
-	tc := tls.Client(c.conn, trust)
-	tc.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := tc.Handshake(); err != nil {
-		t.Fatalf("TLS with the proxy: %v", err)
-	}
-	c = &conversation{t: t, conn: tc, r: bufio.NewReader(tc)}
+	c = c.startTLS(trust)
 	c.send("CAPA")
 	c.line()
 	if body := c.multi(); !strings.Contains(strings.Join(body, " "), "STLS") {
