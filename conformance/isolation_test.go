@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -89,6 +90,9 @@ func smtpAndPOP3Faults() []*namedFault {
 	var groups []*group
 next:
 	for _, id := range ids {
+		if _, ok := faultFor[id].(pop3Proof); ok {
+			continue // pop3Faults groups them
+		}
 		var cfg reference.Config
 		faultFor[id].config()(&cfg)
 		for _, g := range groups {
@@ -97,30 +101,55 @@ next:
 				continue next
 			}
 		}
-		configure := faultFor[id].config()
-		nf := &namedFault{name: id, checks: []string{id}}
-		nf.run = func(t *testing.T) *Report {
-			var opts Options
-			for _, c := range nf.checks {
-				if unanswering[c] {
-					// A server that never answers is seen only past the
-					// read timeout: a short one, not the RFC minutes.
-					opts.ReadTimeout = silentReadTimeout
-				}
-			}
-			report, err := RunEmbedded(t.Context(), opts, configure)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return report
-		}
-		groups = append(groups, &group{cfg, nf})
+		groups = append(groups, &group{cfg, embeddedFault(id, faultFor[id].config())})
 	}
 	var out []*namedFault
 	for _, g := range groups {
 		out = append(out, g.fault)
 	}
 	return out
+}
+
+// pop3Faults groups the POP3 proofs of faultFor by their fault: a POP3
+// fault is a proxy and a backend wrapper that the configuration only
+// points to, so entries with the same fault are one.
+func pop3Faults() []*namedFault {
+	byFault := map[*faultpop3.Fault]*namedFault{}
+	var out []*namedFault
+	for _, id := range sortedKeys(faultFor) {
+		p, ok := faultFor[id].(pop3Proof)
+		switch {
+		case !ok:
+		case byFault[p.fault] != nil:
+			byFault[p.fault].checks = append(byFault[p.fault].checks, id)
+		default:
+			byFault[p.fault] = embeddedFault(id, p.config())
+			out = append(out, byFault[p.fault])
+		}
+	}
+	return out
+}
+
+// embeddedFault runs the catalogue against the embedded server set up by
+// configure, proving check id (and those added to it later).
+func embeddedFault(id string, configure func(*reference.Config)) *namedFault {
+	nf := &namedFault{name: id, checks: []string{id}}
+	nf.run = func(t *testing.T) *Report {
+		var opts Options
+		for _, c := range nf.checks {
+			if unanswering[c] {
+				// A server that never answers is seen only past the
+				// read timeout: a short one, not the RFC minutes.
+				opts.ReadTimeout = silentReadTimeout
+			}
+		}
+		report, err := RunEmbedded(t.Context(), opts, configure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return report
+	}
+	return nf
 }
 
 // imapFaults groups imapFaultFor by sameFault: the same backend faults or
@@ -174,7 +203,7 @@ func TestFaultIsolation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the catalogue once per fault")
 	}
-	faults := append(smtpAndPOP3Faults(), imapFaults()...)
+	faults := append(append(smtpAndPOP3Faults(), pop3Faults()...), imapFaults()...)
 	var (
 		mu       sync.Mutex
 		unwanted []isolationLine

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/internal/loopback"
-	"github.com/mailcheck/mailcheck/reference"
 )
 
 // Allowed behaviour is never a fail or an error (issue 13, class 6).
@@ -19,7 +19,7 @@ import (
 // TestPOP3CloseAfterFailedPASSIsAllowed: RFC 1939 §4, "After returning a
 // negative status indicator, the server may close the connection."
 func TestPOP3CloseAfterFailedPASSIsAllowed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.CloseAfterFailedLogin = true }, Options{})
+	results := runPOP3(t, faultpop3.CloseAfterFailedLogin.Configure, Options{})
 	for _, bad := range badVerdicts(results, nil) {
 		t.Errorf("a server closing after a failed PASS: %s", bad)
 	}

@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mailcheck/mailcheck/reference"
-	"github.com/mailcheck/mailcheck/reference/pop3server"
+	"github.com/mailcheck/mailcheck/internal/faultpop3"
 )
 
 // Malformed responses are called malformed by a syntax check of their own,
@@ -15,19 +14,19 @@ import (
 func TestPOP3MalformedCapaIsCalledMalformed(t *testing.T) {
 	for _, c := range []struct {
 		name   string
-		faults pop3server.Faults
+		fault  *faultpop3.Fault
 		quote  string // in pop3.capa.syntax's message
 		rule   string
 		needer string // a check that needs the spoilt capability, "" for none
 	}{
-		{"misspelled tag", pop3server.Faults{CAPAMisspelled: true}, `"RESP_CODES"`, "tag is spelled RESP-CODES", "pop3.lock.in-use-code"},
-		{"one letter too many", pop3server.Faults{CAPAExtraLine: "UIDLL"}, `"UIDLL"`, "tag is spelled UIDL", ""},
-		{"malformed argument", pop3server.Faults{CAPAExtraLine: "LOGIN-DELAY soon"}, `"LOGIN-DELAY soon"`, "RFC 2449 §6.5", ""},
-		{"malformed EXPIRE policy", pop3server.Faults{CAPAExtraLine: "EXPIRE never-ever"}, `"EXPIRE never-ever"`, "RFC 2449 §6.7", ""},
+		{"misspelled tag", faultpop3.CAPAMisspelled, `"RESP_CODES"`, "tag is spelled RESP-CODES", "pop3.lock.in-use-code"},
+		{"one letter too many", faultpop3.CAPAExtraLine("UIDLL"), `"UIDLL"`, "tag is spelled UIDL", ""},
+		{"malformed argument", faultpop3.CAPAExtraLine("LOGIN-DELAY soon"), `"LOGIN-DELAY soon"`, "RFC 2449 §6.5", ""},
+		{"malformed EXPIRE policy", faultpop3.CAPAExtraLine("EXPIRE never-ever"), `"EXPIRE never-ever"`, "RFC 2449 §6.7", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			results := runPOP3(t, func(cfg *reference.Config) { cfg.POP3.Faults = c.faults }, Options{})
+			results := runPOP3(t, c.fault.Configure, Options{})
 			syntax := results["pop3.capa.syntax"]
 			if syntax.Status != Fail || !strings.Contains(syntax.Message, c.quote) || !strings.Contains(syntax.Message, c.rule) {
 				t.Errorf("pop3.capa.syntax: %s (%s), want fail quoting %s and %q", syntax.Status, syntax.Message, c.quote, c.rule)
@@ -46,7 +45,7 @@ func TestPOP3MalformedCapaIsCalledMalformed(t *testing.T) {
 }
 
 func TestPOP3ResponseCodeAfterTextIsMalformed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RespCodeAfterText = true }, Options{})
+	results := runPOP3(t, faultpop3.RespCodeAfterText.Configure, Options{})
 	syntax := results["pop3.resp-codes.syntax"]
 	if syntax.Status != Fail || !strings.Contains(syntax.Message, "right after the status") || !strings.Contains(syntax.Message, "[") {
 		t.Errorf("pop3.resp-codes.syntax: %s (%s), want fail quoting the line and the rule", syntax.Status, syntax.Message)
@@ -63,7 +62,7 @@ func TestPOP3ResponseCodeAfterTextIsMalformed(t *testing.T) {
 // every message RETR sends is failed by the POP3 suite, by the checks
 // whose subject that breaks, and by no other.
 func TestPOP3ReadBackAppendingCRLFIsFailed(t *testing.T) {
-	results := runPOP3(t, func(c *reference.Config) { c.POP3.Faults.RETRAppendsCRLF = true }, Options{})
+	results := runPOP3(t, faultpop3.RETRAppendsCRLF.Configure, Options{})
 	for _, id := range []string{"pop3.list.matches-retr", "e2e.pop3.byte-identical"} {
 		if r := results[id]; r.Status != Fail {
 			t.Errorf("%s: %s (%s), want fail", id, r.Status, r.Message)

@@ -7,58 +7,58 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/reference"
-	"github.com/mailcheck/mailcheck/reference/pop3server"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
-// pop3Fault sets up one POP3 fault of the embedded reference server.
-type pop3Fault func(f *pop3server.Faults)
+// pop3Proof breaks the embedded reference server's POP3 in one way: the
+// correct server behind faultpop3's proxy and, for faults of the
+// maildrop, its backend wrapper. Proofs of one fault share its pointer.
+type pop3Proof struct{ fault *faultpop3.Fault }
 
-func (f pop3Fault) config() func(*reference.Config) {
-	return func(c *reference.Config) { f(&c.POP3.Faults) }
-}
+func (p pop3Proof) config() func(*reference.Config) { return p.fault.Configure }
 
 func init() {
-	for id, f := range map[string]pop3Fault{
-		"pop3.greeting.ok":              func(f *pop3server.Faults) { f.GreetingText = "OK POP3 ready" },
-		"pop3.status.case":              func(f *pop3server.Faults) { f.LowerCaseStatus = true },
-		"pop3.multiline.terminated":     func(f *pop3server.Faults) { f.CAPAUnterminated = true },
-		"pop3.noop.ok":                  func(f *pop3server.Faults) { f.NOOPErr = true },
-		"pop3.capa.both-states":         func(f *pop3server.Faults) { f.CAPAOnlyBeforeLogin = true },
-		"pop3.pipelining.order":         func(f *pop3server.Faults) { f.DropPipelinedInput = true },
-		"pop3.state.stat-before-login":  func(f *pop3server.Faults) { f.STATBeforeLogin = true },
-		"pop3.state.user-after-login":   func(f *pop3server.Faults) { f.USERAfterLogin = true },
-		"pop3.auth.wrong-password":      func(f *pop3server.Faults) { f.AcceptAnyPassword = true },
-		"pop3.auth.failure-stays":       func(f *pop3server.Faults) { f.FailedLoginEntersTransaction = true },
-		"pop3.quit.before-login":        func(f *pop3server.Faults) { f.QUITBeforeLoginErr = true },
-		"pop3.stat.syntax":              func(f *pop3server.Faults) { f.STATExtraText = true },
-		"pop3.stat.agrees-list":         func(f *pop3server.Faults) { f.STATSizeOff = true },
-		"pop3.list.matches-retr":        func(f *pop3server.Faults) { f.LISTSizeOff = true },
-		"pop3.list.missing":             func(f *pop3server.Faults) { f.MissingMessageOK = true },
-		"pop3.retr.missing":             func(f *pop3server.Faults) { f.MissingMessageOK = true },
-		"pop3.dele.missing":             func(f *pop3server.Faults) { f.MissingMessageOK = true },
-		"pop3.retr.byte-stuffing":       func(f *pop3server.Faults) { f.NoByteStuffing = true },
-		"pop3.top.byte-stuffing":        func(f *pop3server.Faults) { f.NoByteStuffing = true },
-		"pop3.top.lines":                func(f *pop3server.Faults) { f.TOPWholeMessage = true },
-		"pop3.dele.marks":               func(f *pop3server.Faults) { f.DeletedStillListed = true },
-		"pop3.dele.numbers-stable":      func(f *pop3server.Faults) { f.RenumberAfterDELE = true },
-		"pop3.rset.unmarks":             func(f *pop3server.Faults) { f.RSETKeepsMarks = true },
-		"pop3.update.drop-keeps":        func(f *pop3server.Faults) { f.DeleteOnDELE = true },
-		"pop3.update.quit-deletes":      func(f *pop3server.Faults) { f.QUITKeepsMarked = true },
-		"pop3.mode.download-and-delete": func(f *pop3server.Faults) { f.QUITKeepsMarked = true },
-		"pop3.mode.download-and-keep":   func(f *pop3server.Faults) { f.RETRMarksDeleted = true },
-		"pop3.uidl.syntax":              func(f *pop3server.Faults) { f.UIDLWithSpace = true },
-		"pop3.uidl.unique":              func(f *pop3server.Faults) { f.UIDLSame = true },
-		"pop3.uidl.stable":              func(f *pop3server.Faults) { f.UIDLPerSession = true },
-		"pop3.lock.exclusive":           func(f *pop3server.Faults) { f.NoLock = true },
-		"pop3.lock.in-use-code":         func(f *pop3server.Faults) { f.InUseWithoutCode = true },
-		"pop3.stls.in-transaction":      func(f *pop3server.Faults) { f.STLSInTransaction = true },
-		"pop3.stls.capa-after":          func(f *pop3server.Faults) { f.STLSStillOffered = true },
-		"pop3.capa.syntax":              func(f *pop3server.Faults) { f.CAPAMisspelled = true },
-		"pop3.resp-codes.syntax":        func(f *pop3server.Faults) { f.RespCodeAfterText = true },
+	for id, f := range map[string]*faultpop3.Fault{
+		"pop3.greeting.ok":              faultpop3.Greeting("OK POP3 ready"),
+		"pop3.status.case":              faultpop3.LowerCaseStatus,
+		"pop3.multiline.terminated":     faultpop3.CAPAUnterminated,
+		"pop3.noop.ok":                  faultpop3.NOOPErr,
+		"pop3.capa.both-states":         faultpop3.CAPAOnlyBeforeLogin,
+		"pop3.pipelining.order":         faultpop3.DropPipelinedInput,
+		"pop3.state.stat-before-login":  faultpop3.STATBeforeLogin,
+		"pop3.state.user-after-login":   faultpop3.USERAfterLogin,
+		"pop3.auth.wrong-password":      faultpop3.AcceptAnyPassword,
+		"pop3.auth.failure-stays":       faultpop3.FailedLoginEntersTransaction,
+		"pop3.quit.before-login":        faultpop3.QUITBeforeLoginErr,
+		"pop3.stat.syntax":              faultpop3.STATExtraText,
+		"pop3.stat.agrees-list":         faultpop3.STATSizeOff,
+		"pop3.list.matches-retr":        faultpop3.LISTSizeOff,
+		"pop3.list.missing":             faultpop3.MissingMessageOK,
+		"pop3.retr.missing":             faultpop3.MissingMessageOK,
+		"pop3.dele.missing":             faultpop3.MissingMessageOK,
+		"pop3.retr.byte-stuffing":       faultpop3.NoByteStuffing,
+		"pop3.top.byte-stuffing":        faultpop3.NoByteStuffing,
+		"pop3.top.lines":                faultpop3.TOPWholeMessage,
+		"pop3.dele.marks":               faultpop3.DeletedStillListed,
+		"pop3.dele.numbers-stable":      faultpop3.RenumberAfterDELE,
+		"pop3.rset.unmarks":             faultpop3.RSETKeepsMarks,
+		"pop3.update.drop-keeps":        faultpop3.DeleteOnDELE,
+		"pop3.update.quit-deletes":      faultpop3.QUITKeepsMarked,
+		"pop3.mode.download-and-delete": faultpop3.QUITKeepsMarked,
+		"pop3.mode.download-and-keep":   faultpop3.RETRMarksDeleted,
+		"pop3.uidl.syntax":              faultpop3.UIDLWithSpace,
+		"pop3.uidl.unique":              faultpop3.UIDLSame,
+		"pop3.uidl.stable":              faultpop3.UIDLPerSession,
+		"pop3.lock.exclusive":           faultpop3.NoLock,
+		"pop3.lock.in-use-code":         faultpop3.InUseWithoutCode,
+		"pop3.stls.in-transaction":      faultpop3.STLSInTransaction,
+		"pop3.stls.capa-after":          faultpop3.STLSStillOffered,
+		"pop3.capa.syntax":              faultpop3.CAPAMisspelled,
+		"pop3.resp-codes.syntax":        faultpop3.RespCodeAfterText,
 	} {
-		faultFor[id] = f
+		faultFor[id] = pop3Proof{f}
 	}
 }
 
@@ -102,4 +102,20 @@ func badVerdicts(results map[string]Result, allowed map[string]bool) []string {
 	}
 	sort.Strings(bad)
 	return bad
+}
+
+// TestPOP3FaultProxyChangesNoVerdict: the POP3 suite, its end-to-end
+// check and the read-back through faultpop3's proxy, with no fault, pass
+// as against the server itself, so that what fails against a fault is
+// the fault's doing.
+func TestPOP3FaultProxyChangesNoVerdict(t *testing.T) {
+	results := runPOP3(t, faultpop3.None.Configure, Options{})
+	for _, bad := range badVerdicts(results, nil) {
+		t.Errorf("through the proxy: %s", bad)
+	}
+	for id, r := range results {
+		if r.Status != Pass {
+			t.Errorf("%s: %s (%s), want pass as against the server itself", id, r.Status, r.Message)
+		}
+	}
 }

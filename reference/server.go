@@ -52,6 +52,14 @@ type Config struct {
 	// POP3Addr and POP3SAddr are the POP3 listen addresses, plain (with STLS
 	// when TLS is set) and implicit TLS; "" disables.
 	POP3Addr, POP3SAddr string
+	// POP3Listener, if set, is used instead of listening on POP3Addr (a
+	// socket passed in by a service manager, or one the embedder wraps).
+	POP3Listener net.Listener
+	// WrapPOP3Backend, if set, wraps the backend the POP3 servers
+	// authenticate users and open maildrops with (the users' INBOXes in
+	// the store): middleware of the embedder's, to log or audit maildrop
+	// access, say, or to change what POP3 clients see.
+	WrapPOP3Backend func(pop3server.Backend) pop3server.Backend
 	// IMAP carries IMAP switches and limits: InsecureAuth (for IMAP
 	// alone), MaxConnections, MaxAppendBytes (default SMTP.MaxMessageBytes)
 	// and WrapSession. Its Store, Authenticate, TLSConfig and Logger are
@@ -219,18 +227,23 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 
-	if cfg.POP3Addr != "" || cfg.POP3SAddr != "" {
+	if cfg.POP3Addr != "" || cfg.POP3SAddr != "" || cfg.POP3Listener != nil {
 		popts := cfg.POP3
 		popts.Hostname = cfg.Hostname
 		popts.TLSConfig = cfg.TLS
 		popts.InsecureAuth = popts.InsecureAuth || cfg.InsecureAuth
 		popts.Logger = cfg.Logger.With("part", "pop3")
 		popts.LoginThrottle = cmp.Or(popts.LoginThrottle, throttle)
-		srv.pop3 = pop3server.New(pop3Backend{router: r, store: store}, popts)
-		if cfg.POP3Addr != "" {
-			l, err := net.Listen("tcp", cfg.POP3Addr)
-			if err != nil {
-				return fail(fmt.Errorf("reference: pop3: %w", err))
+		var backend pop3server.Backend = pop3Backend{router: r, store: store}
+		if cfg.WrapPOP3Backend != nil {
+			backend = cfg.WrapPOP3Backend(backend)
+		}
+		srv.pop3 = pop3server.New(backend, popts)
+		if l := cfg.POP3Listener; l != nil || cfg.POP3Addr != "" {
+			if l == nil {
+				if l, err = net.Listen("tcp", cfg.POP3Addr); err != nil {
+					return fail(fmt.Errorf("reference: pop3: %w", err))
+				}
 			}
 			srv.add("pop3", l, srv.pop3.Serve)
 		}
@@ -238,7 +251,7 @@ func Start(cfg Config) (*Server, error) {
 			// Implicit TLS: a server of its own, handshaking before the
 			// greeting.
 			popts.ImplicitTLS = true
-			srv.pop3s = pop3server.New(pop3Backend{router: r, store: store}, popts)
+			srv.pop3s = pop3server.New(backend, popts)
 			l, err := net.Listen("tcp", cfg.POP3SAddr)
 			if err != nil {
 				return fail(fmt.Errorf("reference: pop3s: %w", err))

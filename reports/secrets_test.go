@@ -11,6 +11,7 @@ import (
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/internal/faultimap"
+	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -39,7 +40,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"faulty": func(c *reference.Config) {
 			c.SMTP.Faults.AuthRefusesAll = true // smtp.auth.success quotes its AUTH PLAIN
 			c.SMTP.Faults.AuthTwice = true
-			c.POP3.Faults.NOOPErr = true
+			faultpop3.NOOPErr.Configure(c)
 			faultimap.StatusCountOffByOne.Install(&c.IMAP)
 		},
 	}

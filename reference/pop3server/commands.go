@@ -99,7 +99,6 @@ func (s *session) cmdPass(args []string) bool {
 		return false
 	}
 	name := s.prevUserArg
-	silent := false // the FailedLoginEntersTransaction fault: -ERR already sent
 	user, err := s.srv.backend.Authenticate(s.ctx, name, args[0])
 	if err == nil && user == "" {
 		err = errors.New("backend returned an empty user name")
@@ -110,33 +109,22 @@ func (s *session) cmdPass(args []string) bool {
 			s.err("[SYS/TEMP] temporary authentication failure, try again later")
 			return false
 		}
-		if s.faults().AcceptAnyPassword {
-			user, err = name, nil
-		} else {
-			// Slow down password guessing: the delay grows with this
-			// client's failures, over any connection or protocol sharing
-			// the throttle. The password is never logged.
-			// Nor is the name as given: it may be a password typed
-			// into USER. user is the account's, if any.
-			delay := s.srv.opts.LoginThrottle.Failure(s.conn.RemoteAddr())
-			s.log.Info("authentication failed", "user", user, "delay", delay)
-			s.conn.Pause(delay)
-			// RFC 3206: AUTH, the credentials were wrong. The text is the
-			// same for an unknown user and a wrong password.
-			s.err("[AUTH] Authentication failed")
-			if !s.faults().FailedLoginEntersTransaction {
-				return s.faults().CloseAfterFailedLogin
-			}
-			user, silent = name, true
-		}
+		// Slow down password guessing: the delay grows with this
+		// client's failures, over any connection or protocol sharing
+		// the throttle. The password is never logged.
+		// Nor is the name as given: it may be a password typed
+		// into USER. user is the account's, if any.
+		delay := s.srv.opts.LoginThrottle.Failure(s.conn.RemoteAddr())
+		s.log.Info("authentication failed", "user", user, "delay", delay)
+		s.conn.Pause(delay)
+		// RFC 3206: AUTH, the credentials were wrong. The text is the
+		// same for an unknown user and a wrong password.
+		s.err("[AUTH] Authentication failed")
+		return false
 	}
 	// RFC 1939 §8: the exclusive-access lock. RFC 2449 §8.1.2: IN-USE.
-	if !s.faults().NoLock && !s.srv.locks.tryLock(user) {
+	if !s.srv.locks.tryLock(user) {
 		s.log.Info("maildrop locked by another session", "user", user)
-		if s.faults().InUseWithoutCode {
-			s.err("Maildrop already locked")
-			return false
-		}
 		s.err("[IN-USE] Maildrop already locked")
 		return false
 	}
@@ -159,9 +147,7 @@ func (s *session) cmdPass(args []string) bool {
 	s.state = stateTransaction
 	n, octets := s.stat()
 	s.log.Info("logged in", "user", user, "messages", n, "octets", octets)
-	if !silent {
-		s.ok("maildrop has %d messages (%d octets)", n, octets)
-	}
+	s.ok("maildrop has %d messages (%d octets)", n, octets)
 	return false
 }
 
@@ -217,10 +203,6 @@ func (s *session) cmdStls(args []string) (quit bool) {
 // §5 requires capabilities of the AUTHORIZATION state to be announced in
 // both, and every one here is "both" in its definition.
 func (s *session) cmdCapa(args []string) bool {
-	if s.faults().CAPAOnlyBeforeLogin && s.state == stateTransaction {
-		s.err("CAPA not available now")
-		return false
-	}
 	s.ok("Capability list follows")
 	m := newMultiline(s.w)
 	m.line("TOP") // RFC 2449 §6.1
@@ -229,24 +211,15 @@ func (s *session) cmdCapa(args []string) bool {
 		// passwords are refused.
 		m.line("USER")
 	}
-	m.line("UIDL")       // RFC 2449 §6.8
-	m.line("PIPELINING") // RFC 2449 §6.6
-	if s.faults().CAPAMisspelled {
-		m.line("RESP_CODES")
-	} else {
-		m.line("RESP-CODES") // RFC 2449 §6.4
-	}
+	m.line("UIDL")           // RFC 2449 §6.8
+	m.line("PIPELINING")     // RFC 2449 §6.6
+	m.line("RESP-CODES")     // RFC 2449 §6.4
 	m.line("AUTH-RESP-CODE") // RFC 3206
-	if s.stlsOffered() || s.faults().STLSStillOffered && s.srv.opts.TLSConfig != nil {
+	if s.stlsOffered() {
 		m.line("STLS") // RFC 2595 §4
 	}
 	m.line("IMPLEMENTATION mailcheck-reference") // RFC 2449 §6.9
-	if l := s.faults().CAPAExtraLine; l != "" {
-		m.line(l)
-	}
-	if !s.faults().CAPAUnterminated {
-		m.end()
-	}
+	m.end()
 	return false
 }
 
@@ -255,10 +228,6 @@ func (s *session) cmdCapa(args []string) bool {
 // marked deleted are removed — only here — and the session ends.
 func (s *session) cmdQuit(args []string) (quit bool) {
 	if s.state == stateAuthorization {
-		if s.faults().QUITBeforeLoginErr {
-			s.err("not logged in")
-			return true
-		}
 		s.ok("%s POP3 server signing off", s.srv.opts.Hostname)
 		return true
 	}
@@ -268,9 +237,6 @@ func (s *session) cmdQuit(args []string) (quit bool) {
 		if s.deleted[i] {
 			uids = append(uids, m.UID)
 		}
-	}
-	if s.faults().QUITKeepsMarked {
-		uids = nil
 	}
 	var err error
 	if len(uids) > 0 {
@@ -294,7 +260,7 @@ func (s *session) cmdQuit(args []string) (quit bool) {
 // stat counts the messages not marked deleted and their octets.
 func (s *session) stat() (n int, octets int64) {
 	for i, m := range s.msgs {
-		if !s.deleted[i] || s.faults().DeletedStillListed {
+		if !s.deleted[i] {
 			n++
 			octets += m.Size
 		}
@@ -305,13 +271,6 @@ func (s *session) stat() (n int, octets int64) {
 // cmdStat handles STAT (RFC 1939 §5): "+OK nn mm", exactly.
 func (s *session) cmdStat(args []string) bool {
 	n, octets := s.stat()
-	if s.faults().STATSizeOff {
-		octets++
-	}
-	if s.faults().STATExtraText {
-		s.ok("%d %d messages", n, octets)
-		return false
-	}
 	s.ok("%d %d", n, octets)
 	return false
 }
@@ -321,20 +280,14 @@ func (s *session) cmdStat(args []string) bool {
 // marked deleted may not be referred to.
 func (s *session) message(arg string) (int, bool) {
 	n, ok := parseNumber(arg)
-	if ok && s.faults().RenumberAfterDELE {
-		n = s.renumbered(n)
-	}
 	switch {
-	case ok && s.faults().MissingMessageOK && (n < 1 || n > uint64(len(s.msgs))):
-		s.ok("")
-		return 0, false
 	case !ok:
 		s.err("syntax error: a message number is a positive decimal integer")
 		return 0, false
 	case n < 1 || n > uint64(len(s.msgs)):
 		s.err("no such message")
 		return 0, false
-	case s.deleted[n-1] && !s.faults().DeletedStillListed:
+	case s.deleted[n-1]:
 		s.err("message %d already deleted", n)
 		return 0, false
 	}
@@ -364,7 +317,7 @@ func parseNumber(s string) (uint64, bool) {
 func (s *session) cmdList(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %d", s.number(i), s.listedSize(i, true))
+			s.ok("%d %d", i+1, s.msgs[i].Size)
 		}
 		return false
 	}
@@ -372,8 +325,8 @@ func (s *session) cmdList(args []string) bool {
 	s.ok("%d messages (%d octets)", n, octets)
 	m := newMultiline(s.w)
 	for i := range s.msgs {
-		if !s.deleted[i] || s.faults().DeletedStillListed {
-			m.line(strconv.Itoa(s.number(i)) + " " + strconv.FormatInt(s.listedSize(i, false), 10))
+		if !s.deleted[i] {
+			m.line(strconv.Itoa(i+1) + " " + strconv.FormatInt(s.msgs[i].Size, 10))
 		}
 	}
 	m.end()
@@ -385,7 +338,7 @@ func (s *session) cmdList(args []string) bool {
 func (s *session) cmdUidl(args []string) bool {
 	if len(args) == 1 {
 		if i, ok := s.message(args[0]); ok {
-			s.ok("%d %s", s.number(i), s.uidl(i))
+			s.ok("%d %s", i+1, s.msgs[i].UID)
 		}
 		return false
 	}
@@ -393,7 +346,7 @@ func (s *session) cmdUidl(args []string) bool {
 	m := newMultiline(s.w)
 	for i := range s.msgs {
 		if !s.deleted[i] {
-			m.line(strconv.Itoa(s.number(i)) + " " + s.uidl(i))
+			m.line(strconv.Itoa(i+1) + " " + s.msgs[i].UID)
 		}
 	}
 	m.end()
@@ -406,11 +359,7 @@ func (s *session) cmdRetr(args []string) (quit bool) {
 	if !ok {
 		return false
 	}
-	quit = s.sendMessage(i, -1)
-	if s.faults().RETRMarksDeleted {
-		s.deleted[i] = true
-	}
-	return quit
+	return s.sendMessage(i, -1)
 }
 
 // cmdTop handles TOP msg n (RFC 1939 §7): the header section, the blank
@@ -424,9 +373,6 @@ func (s *session) cmdTop(args []string) (quit bool) {
 	if !ok {
 		s.err("syntax error: the number of lines is a non-negative decimal integer")
 		return false
-	}
-	if s.faults().TOPWholeMessage {
-		n = math.MaxInt64
 	}
 	return s.sendMessage(i, int64(min(n, math.MaxInt64)))
 }
@@ -460,7 +406,6 @@ func (s *session) sendMessage(i int, bodyLines int64) (quit bool) {
 	}
 	defer s.msgR.Reset(nil)
 	m := newMultiline(s.w)
-	m.noStuffing = s.faults().NoByteStuffing
 	n, err := m.copyMessage(s.msgR, bodyLines)
 	if err != nil {
 		s.log.Error("reading message failed; ending the session", "user", s.user, "uid", info.UID, "err", err)
@@ -470,9 +415,6 @@ func (s *session) sendMessage(i int, bodyLines int64) (quit bool) {
 		s.log.Error("message length differs from its listed size; ending the session",
 			"user", s.user, "uid", info.UID, "listed", info.Size, "read", n)
 		return true
-	}
-	if bodyLines < 0 && s.faults().RETRAppendsCRLF {
-		m.line("")
 	}
 	m.end()
 	return false
@@ -486,28 +428,19 @@ func (s *session) cmdDele(args []string) bool {
 		return false
 	}
 	s.deleted[i] = true
-	if s.faults().DeleteOnDELE {
-		s.drop.Delete([]string{s.msgs[i].UID})
-	}
-	s.ok("message %d deleted", s.number(i))
+	s.ok("message %d deleted", i+1)
 	return false
 }
 
 // cmdNoop handles NOOP (RFC 1939 §5).
 func (s *session) cmdNoop(args []string) bool {
-	if s.faults().NOOPErr {
-		s.err("NOOP failed")
-		return false
-	}
 	s.ok("")
 	return false
 }
 
 // cmdRset handles RSET (RFC 1939 §5): every deletion mark is removed.
 func (s *session) cmdRset(args []string) bool {
-	if !s.faults().RSETKeepsMarks {
-		clear(s.deleted)
-	}
+	clear(s.deleted)
 	n, octets := s.stat()
 	s.ok("maildrop has %d messages (%d octets)", n, octets)
 	return false

@@ -11,7 +11,6 @@ import (
 // byte-stuffed with one more ".", and at the end a line holding only ".".
 type multiline struct {
 	w           *bufio.Writer
-	noStuffing  bool // the NoByteStuffing fault
 	atLineStart bool // the last octet written was an LF, or none was written
 	endsCRLF    bool // the last octets written were CRLF, or none was written
 	last        byte // the last octet written
@@ -54,7 +53,7 @@ func (m *multiline) copyMessage(src *bufio.Reader, bodyLines int64) (read int64,
 		if len(chunk) > 0 {
 			read += int64(len(chunk))
 			complete := chunk[len(chunk)-1] == '\n'
-			if m.atLineStart && chunk[0] == '.' && !m.noStuffing {
+			if m.atLineStart && chunk[0] == '.' {
 				m.w.WriteByte('.')
 			}
 			switch {

@@ -64,9 +64,6 @@ type Options struct {
 	// Logger receives one line per session event of note; passwords are
 	// never logged. Default: discard.
 	Logger *slog.Logger
-	// Faults inject single protocol faults, for the conformance suite's own
-	// tests. Never set outside tests.
-	Faults Faults
 }
 
 func (o Options) withDefaults() Options {

@@ -96,11 +96,7 @@ func (s *session) serve() {
 	s.log.Debug("session start", "tls", s.conn.TLS())
 	// RFC 1939 §4: the greeting is a positive response. No APOP timestamp:
 	// APOP is not offered.
-	if g := s.faults().GreetingText; g != "" {
-		s.w.WriteString(g + "\r\n")
-	} else {
-		s.ok("%s POP3 server ready", s.srv.opts.Hostname)
-	}
+	s.ok("%s POP3 server ready", s.srv.opts.Hostname)
 	for {
 		if s.conn.ShuttingDown() {
 			s.endOnShutdown()
@@ -119,9 +115,6 @@ func (s *session) serve() {
 		if quit := s.handleLine(line); quit {
 			s.w.Flush()
 			return
-		}
-		if s.faults().DropPipelinedInput {
-			s.r.Discard(s.r.Buffered())
 		}
 	}
 }
@@ -200,7 +193,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	case !known:
 		s.err("unknown command")
 		return false
-	case !cmd.validIn(s.state) && !s.faultAllows(name):
+	case !cmd.validIn(s.state):
 		s.err("%s not valid in the %s state", name, s.state)
 		return false
 	}
@@ -243,41 +236,10 @@ func (s *session) err(format string, args ...any) {
 }
 
 func (s *session) status(indicator, format string, args ...any) {
-	if s.faults().LowerCaseStatus {
-		indicator = strings.ToLower(indicator)
-	}
 	s.w.WriteString(indicator)
 	if format != "" {
 		s.w.WriteByte(' ')
-		s.w.WriteString(s.codeAfterText(fmt.Sprintf(format, args...)))
+		fmt.Fprintf(s.w, format, args...)
 	}
 	s.w.WriteString("\r\n")
-}
-
-// codeAfterText applies the RespCodeAfterText fault: "[CODE] text"
-// becomes "text [CODE]".
-func (s *session) codeAfterText(text string) string {
-	if !s.faults().RespCodeAfterText || !strings.HasPrefix(text, "[") {
-		return text
-	}
-	if code, rest, ok := strings.Cut(text, "] "); ok {
-		return rest + " " + code + "]"
-	}
-	return text
-}
-
-// faults returns the faults injected for tests (none in production).
-func (s *session) faults() *Faults { return &s.srv.opts.Faults }
-
-// faultAllows reports whether a fault lets a command run in a state where
-// POP3 forbids it.
-func (s *session) faultAllows(name string) bool {
-	f := s.faults()
-	switch s.state {
-	case stateAuthorization:
-		return name == "STAT" && f.STATBeforeLogin
-	case stateTransaction:
-		return name == "USER" && f.USERAfterLogin || name == "STLS" && f.STLSInTransaction
-	}
-	return false
 }
