@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/pop3server"
-	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
 // pop3Fault sets up one POP3 fault of the embedded reference server.
@@ -65,7 +65,7 @@ func init() {
 func init() {
 	// A server that keeps the stuffed dot alters the message between SMTP
 	// and the mailbox, whichever protocol reads it back.
-	keepDots := smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true })
+	keepDots := smtpWith(faultsmtp.KeepStuffedDots)
 	faultFor["e2e.pop3.byte-identical"] = keepDots
 	faultFor["e2e.imap.byte-identical"] = keepDots
 }

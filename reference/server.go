@@ -69,7 +69,7 @@ type Config struct {
 	// TLS enables STARTTLS; nil disables it.
 	TLS *tls.Config
 	// SMTP carries the protocol limits and switches (MaxMessageBytes,
-	// MaxRecipients, MaxConnections, IdleTimeout, DataTimeout,
+	// MaxRecipients, MaxTextLine, MaxConnections, IdleTimeout, DataTimeout,
 	// InsecureAuth, AuthFailureDelay). Its Hostname, TLSConfig and Logger
 	// are set from this Config. SMTP.AuthFailureDelay is the base delay of
 	// the failed-login throttle SMTP, POP3 and IMAP share (unless each is

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/verdict"
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -36,8 +37,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		// Checks that logged in fail: their messages and transcripts show
 		// in text and JUnit too.
 		"faulty": func(c *reference.Config) {
-			c.SMTP.Faults.AuthRefusesAll = true // smtp.auth.success quotes its AUTH PLAIN
-			c.SMTP.Faults.AuthTwice = true
+			// smtp.auth.success quotes its AUTH PLAIN.
+			faultsmtp.Join(faultsmtp.AuthRefusesAll, faultsmtp.AuthTwice).Configure(c)
 			c.POP3.Faults.NOOPErr = true
 			c.IMAP.Faults.StatusCountOffByOne = true
 		},
