@@ -2,8 +2,6 @@ package faultsmtp
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"net"
 	"strings"
 	"time"
@@ -279,38 +277,6 @@ func (c *conn) relayAuth(cmd *command, r *reply) (quit bool, err error) {
 	c.send(cmd, r)
 	return closes(cmd, r), nil
 }
-
-// relayStartTLS passes the 220 on and runs TLS on both sides. What the
-// client pipelined behind STARTTLS came in plaintext: the correct server
-// never sees it (RFC 3207 §4.2, §6); a fault may run it as commands.
-func (c *conn) relayStartTLS(cmd *command, r *reply) error {
-	injected, _ := c.cr.Peek(c.cr.Buffered())
-	injected = bytes.Clone(injected)
-	c.send(cmd, r)
-	client, server, err := c.tls.upgrade(c.client, c.server)
-	if err != nil {
-		return err
-	}
-	c.client, c.cr = client, bufio.NewReaderSize(client, 64<<10)
-	c.server, c.sr = server, bufio.NewReader(server)
-	c.endTransaction()
-	c.state, c.esmtp, c.authed, c.secure = greeted, false, false, true
-	if !c.f.injectAfterTLS {
-		return nil
-	}
-	for _, line := range bytes.SplitAfter(injected, []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		if quit, err := c.handle(parseCommand(string(line))); quit || err != nil {
-			return errors.Join(err, errQuit)
-		}
-	}
-	return nil
-}
-
-// errQuit ends a connection whose injected commands ended the session.
-var errQuit = errors.New("session ended")
 
 // reopen replaces the connection to the server with a new one, brought
 // to where the old one was (greeted, EHLO, STARTTLS and EHLO again):
