@@ -41,6 +41,11 @@ var rules = []rule{
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
 	},
+	{
+		from:   []string{"cmd/...", "reference/...", "conformance/...", "load/...", "agent/...", "reports/..."},
+		forbid: []string{"internal/fault*"},
+		why:    "the fault injection of the proofs is test-only: nothing the binary links imports it",
+	},
 }
 
 func TestImportRules(t *testing.T) {
