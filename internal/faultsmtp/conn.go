@@ -22,15 +22,15 @@ const (
 // is too big.
 const maxMessage = 2 * smtpserver.DefaultMaxMessageBytes
 
-// session is where the server's session is, as its replies showed
+// stage is where the server's session is, as its replies showed
 // (RFC 5321 §4.1.4's sequence).
-type session int
+type stage int
 
 const (
-	greeted   session = iota // no EHLO or HELO accepted yet
-	ready                    // EHLO or HELO accepted, no transaction
-	mailGiven                // MAIL accepted
-	rcptGiven                // at least one RCPT accepted
+	greeted   stage = iota // no EHLO or HELO accepted yet
+	ready                  // EHLO or HELO accepted, no transaction
+	mailGiven              // MAIL accepted
+	rcptGiven              // at least one RCPT accepted
 )
 
 // conn is one proxied connection. The proxy runs in lock-step: it reads
@@ -48,7 +48,7 @@ type conn struct {
 	cr, sr         *bufio.Reader
 
 	// The server's session, from its replies.
-	state    session
+	state    stage
 	esmtp    bool     // the last accepted hello was EHLO
 	secure   bool     // STARTTLS done
 	authed   bool     // AUTH succeeded
