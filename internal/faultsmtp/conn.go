@@ -143,7 +143,8 @@ func (c *conn) forward(cmd *command) (quit bool, err error) {
 }
 
 // closes reports whether the server closes the connection after r, its
-// reply to cmd: after 221 to QUIT, and after 421 (RFC 5321 §3.8).
+// reply to cmd: after 221 to QUIT (RFC 5321 §4.1.1.10), and after 421,
+// "closing transmission channel" (§4.2.3).
 func closes(cmd *command, r *reply) bool {
 	return r.code == 421 || cmd.verb == "QUIT" && r.code == 221
 }
