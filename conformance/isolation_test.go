@@ -79,12 +79,27 @@ var isolationExceptions = map[string]map[string]string{
 	},
 }
 
-// smtpAndPOP3Faults groups faultFor by the configuration each fault gives
-// the server: entries that configure it alike are one fault.
+// sameProof reports whether two entries of faultFor break the server
+// alike: the same SMTP fault (a proxy or a backend wrapper, one value per
+// fault), or configurations alike.
+func sameProof(a, b proof) bool {
+	fa, aIsSMTP := a.(smtpFault)
+	fb, bIsSMTP := b.(smtpFault)
+	if aIsSMTP || bIsSMTP {
+		return aIsSMTP && bIsSMTP && fa.fault == fb.fault
+	}
+	var ca, cb reference.Config
+	a.config()(&ca)
+	b.config()(&cb)
+	return reflect.DeepEqual(ca, cb)
+}
+
+// smtpAndPOP3Faults groups faultFor by sameProof: entries that break the
+// server alike are one fault.
 func smtpAndPOP3Faults() []*namedFault {
 	ids := sortedKeys(faultFor)
 	type group struct {
-		cfg   reference.Config
+		proof proof
 		fault *namedFault
 	}
 	var groups []*group
@@ -93,15 +108,13 @@ next:
 		if _, ok := faultFor[id].(pop3Proof); ok {
 			continue // pop3Faults groups them
 		}
-		var cfg reference.Config
-		faultFor[id].config()(&cfg)
 		for _, g := range groups {
-			if reflect.DeepEqual(g.cfg, cfg) {
+			if sameProof(g.proof, faultFor[id]) {
 				g.fault.checks = append(g.fault.checks, id)
 				continue next
 			}
 		}
-		groups = append(groups, &group{cfg, embeddedFault(id, faultFor[id].config())})
+		groups = append(groups, &group{faultFor[id], embeddedFault(id, faultFor[id].config())})
 	}
 	var out []*namedFault
 	for _, g := range groups {

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/internal/faultpop3"
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
-	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
 // pop3Proof breaks the embedded reference server's POP3 in one way: the
@@ -65,7 +65,7 @@ func init() {
 func init() {
 	// A server that keeps the stuffed dot alters the message between SMTP
 	// and the mailbox, whichever protocol reads it back.
-	keepDots := smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true })
+	keepDots := smtpWith(faultsmtp.KeepStuffedDots)
 	faultFor["e2e.pop3.byte-identical"] = keepDots
 	faultFor["e2e.imap.byte-identical"] = keepDots
 }

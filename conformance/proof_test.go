@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
 	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
@@ -13,10 +14,23 @@ import (
 // faultFor breaks the embedded reference server in exactly the way each
 // check exists to catch. Every check in the catalogue must have one: a
 // check that cannot be shown to fail is not done.
-// smtpFault sets up one SMTP fault.
-type smtpFault func(o *smtpserver.Options)
 
-func (f smtpFault) config() func(*reference.Config) {
+// smtpFault is one SMTP fault, re-created in front of the server or around
+// its backend (internal/faultsmtp); two entries share a fault when they
+// share the value.
+type smtpFault struct{ fault *faultsmtp.Fault }
+
+func (f smtpFault) config() func(*reference.Config) { return f.fault.Configure }
+
+// smtpWith proves a check with the SMTP fault f.
+func smtpWith(f *faultsmtp.Fault) smtpFault { return smtpFault{f} }
+
+// smtpOption sets up the server with an option it has, which a check
+// judges (clear-text AUTH offered, say): a setting, not a fault of its
+// code.
+type smtpOption func(o *smtpserver.Options)
+
+func (f smtpOption) config() func(*reference.Config) {
 	return func(c *reference.Config) { f(&c.SMTP) }
 }
 
@@ -26,29 +40,29 @@ type proof interface {
 }
 
 var faultFor = map[string]proof{
-	"smtp.greeting.code":              smtpFault(func(o *smtpserver.Options) { o.Faults.GreetingCode = 200 }),
-	"smtp.greeting.domain":            smtpFault(func(o *smtpserver.Options) { o.Faults.GreetingText = "Welcome! ESMTP ready" }),
-	"smtp.reply.multiline":            smtpFault(func(o *smtpserver.Options) { o.Faults.MultilineWithoutHyphen = true }),
-	"smtp.ehlo.accepted":              smtpFault(func(o *smtpserver.Options) { o.Faults.RefuseEHLO = true }),
-	"smtp.helo.accepted":              smtpFault(func(o *smtpserver.Options) { o.Faults.RefuseHELO = true }),
-	"smtp.command.case-insensitive":   smtpFault(func(o *smtpserver.Options) { o.Faults.CaseSensitiveVerbs = true }),
-	"smtp.noop.ok":                    smtpFault(func(o *smtpserver.Options) { o.Faults.NOOPMissing = true }),
-	"smtp.rset.ok":                    smtpFault(func(o *smtpserver.Options) { o.Faults.RSETMissing = true }),
-	"smtp.vrfy.implemented":           smtpFault(func(o *smtpserver.Options) { o.Faults.VRFYMissing = true }),
-	"smtp.quit.closes":                smtpFault(func(o *smtpserver.Options) { o.Faults.QUITStaysOpen = true }),
-	"smtp.command.unknown":            smtpFault(func(o *smtpserver.Options) { o.Faults.UnknownCommand502 = true }),
-	"smtp.postmaster.bare":            smtpFault(func(o *smtpserver.Options) { o.Faults.RefusePostmaster = true }),
-	"smtp.postmaster.domain":          smtpFault(func(o *smtpserver.Options) { o.Faults.RefusePostmaster = true }),
-	"smtp.sequence.rcpt-before-mail":  smtpFault(func(o *smtpserver.Options) { o.Faults.RcptWithoutMail = true }),
-	"smtp.sequence.data-before-rcpt":  smtpFault(func(o *smtpserver.Options) { o.Faults.DataWithoutRcpt = true }),
-	"smtp.sequence.rset-clears":       smtpFault(func(o *smtpserver.Options) { o.Faults.RSETKeeps = true }),
-	"smtp.sequence.noop-keeps":        smtpFault(func(o *smtpserver.Options) { o.Faults.NOOPResets = true }),
-	"smtp.sequence.ehlo-resets":       smtpFault(func(o *smtpserver.Options) { o.Faults.EHLOKeeps = true }),
-	"smtp.mail.null-sender":           smtpFault(func(o *smtpserver.Options) { o.Faults.RefuseNullSender = true }),
-	"smtp.mail.unknown-parameter":     smtpFault(func(o *smtpserver.Options) { o.Faults.IgnoreUnknownParameters = true }),
-	"smtp.data.dot-termination":       smtpFault(func(o *smtpserver.Options) { o.Faults.DotLineEndsData = true }),
-	"smtp.data.bare-lf-dot":           smtpFault(func(o *smtpserver.Options) { o.Faults.BareLFEndsData = true }),
-	"smtp.data.lf-dot-crlf":           smtpFault(func(o *smtpserver.Options) { o.Faults.LFStartsLine = true }),
+	"smtp.greeting.code":              smtpWith(faultsmtp.GreetingCode(200)),
+	"smtp.greeting.domain":            smtpWith(faultsmtp.GreetingText("Welcome! ESMTP ready")),
+	"smtp.reply.multiline":            smtpWith(faultsmtp.MultilineWithoutHyphen),
+	"smtp.ehlo.accepted":              smtpWith(faultsmtp.RefuseEHLO),
+	"smtp.helo.accepted":              smtpWith(faultsmtp.RefuseHELO),
+	"smtp.command.case-insensitive":   smtpWith(faultsmtp.CaseSensitiveVerbs),
+	"smtp.noop.ok":                    smtpWith(faultsmtp.NOOPMissing),
+	"smtp.rset.ok":                    smtpWith(faultsmtp.RSETMissing),
+	"smtp.vrfy.implemented":           smtpWith(faultsmtp.VRFYMissing),
+	"smtp.quit.closes":                smtpWith(faultsmtp.QUITStaysOpen),
+	"smtp.command.unknown":            smtpWith(faultsmtp.UnknownCommand502),
+	"smtp.postmaster.bare":            smtpWith(faultsmtp.RefusePostmaster),
+	"smtp.postmaster.domain":          smtpWith(faultsmtp.RefusePostmaster),
+	"smtp.sequence.rcpt-before-mail":  smtpWith(faultsmtp.RcptWithoutMail),
+	"smtp.sequence.data-before-rcpt":  smtpWith(faultsmtp.DataWithoutRcpt),
+	"smtp.sequence.rset-clears":       smtpWith(faultsmtp.RSETKeeps),
+	"smtp.sequence.noop-keeps":        smtpWith(faultsmtp.NOOPResets),
+	"smtp.sequence.ehlo-resets":       smtpWith(faultsmtp.EHLOKeeps),
+	"smtp.mail.null-sender":           smtpWith(faultsmtp.RefuseNullSender),
+	"smtp.mail.unknown-parameter":     smtpWith(faultsmtp.IgnoreUnknownParameters),
+	"smtp.data.dot-termination":       smtpWith(faultsmtp.DotLineEndsData),
+	"smtp.data.bare-lf-dot":           smtpWith(faultsmtp.BareLFEndsData),
+	"smtp.data.lf-dot-crlf":           smtpWith(faultsmtp.LFStartsLine),
 	"smtp.data.crlf-dot-lf":           endsDataAt("\r\n.\n"),
 	"smtp.data.cr-dot-cr":             endsDataAt("\r.\r"),
 	"smtp.data.crlf-dot-cr":           endsDataAt("\r\n.\r"),
@@ -59,48 +73,46 @@ var faultFor = map[string]proof{
 	"smtp.data.crlf-dot-nul-crlf":     endsDataAt("\r\n.\x00\r\n"),
 	"smtp.data.crlf-nul-dot-cr":       endsDataAt("\r\n\x00.\r"),
 	"smtp.data.crlf-nul-dot-lf":       endsDataAt("\r\n\x00.\n"),
-	"smtp.reply.syntax":               smtpFault(func(o *smtpserver.Options) { o.Faults.ReplyLineEndLF = true }),
-	"smtp.rcpt.unknown-user":          smtpFault(func(o *smtpserver.Options) { o.Faults.UnknownRecipient501 = true }),
-	"smtp.data.transparency":          smtpFault(func(o *smtpserver.Options) { o.Faults.KeepStuffedDots = true }),
-	"smtp.received.added":             smtpFault(func(o *smtpserver.Options) { o.Faults.NoReceivedHeader = true }),
-	"smtp.8bit.without-8bitmime":      smtpFault(func(o *smtpserver.Options) { o.Faults.StripHighBit = true }),
-	"smtp.8bitmime.preserved":         smtpFault(func(o *smtpserver.Options) { o.Faults.StripHighBit = true }),
-	"smtp.command.8bit":               smtpFault(func(o *smtpserver.Options) { o.Faults.Accept8BitCommands = true }),
-	"smtp.limit.command-line-512":     smtpFault(func(o *smtpserver.Options) { o.Faults.MaxCommandLine = 256 }),
-	"smtp.limit.text-line-1000":       smtpFault(func(o *smtpserver.Options) { o.Faults.MaxTextLine = 512 }),
-	"smtp.size.syntax":                smtpFault(func(o *smtpserver.Options) { o.Faults.SizeKeyword = "SIZE unlimited" }),
-	"smtp.size.enforced":              smtpFault(func(o *smtpserver.Options) { o.Faults.IgnoreDeclaredSize = true }),
-	"smtp.limit.recipients-100":       smtpFault(func(o *smtpserver.Options) { o.Faults.RecipientLimit = 50 }),
-	"smtp.pipelining.order":           smtpFault(func(o *smtpserver.Options) { o.Faults.DropPipelinedInput = true }),
-	"smtp.pipelining.after-reject":    smtpFault(func(o *smtpserver.Options) { o.Faults.DropInputAfterError = true }),
-	"smtp.starttls.arguments":         smtpFault(func(o *smtpserver.Options) { o.Faults.STARTTLSIgnoresArguments = true }),
-	"smtp.starttls.not-offered-after": smtpFault(func(o *smtpserver.Options) { o.Faults.STARTTLSStillOffered = true }),
-	"smtp.starttls.no-injection":      smtpFault(func(o *smtpserver.Options) { o.Faults.STARTTLSRunsPlaintext = true }),
-	"smtp.auth.success":               smtpFault(func(o *smtpserver.Options) { o.Faults.AuthRefusesAll = true }),
-	"smtp.auth.bad-credentials":       smtpFault(func(o *smtpserver.Options) { o.Faults.AuthAcceptsAll = true }),
-	"smtp.auth.twice":                 smtpFault(func(o *smtpserver.Options) { o.Faults.AuthTwice = true }),
-	"smtp.auth.in-transaction":        smtpFault(func(o *smtpserver.Options) { o.Faults.AuthInTransaction = true }),
-	"smtp.auth.cancel":                smtpFault(func(o *smtpserver.Options) { o.Faults.AuthCancelCode = 535 }),
-	"smtp.auth.bad-base64":            smtpFault(func(o *smtpserver.Options) { o.Faults.AuthBadBase64Code = 535 }),
-	"smtp.auth.not-before-tls":        smtpFault(func(o *smtpserver.Options) { o.InsecureAuth = true }),
-	"smtp.enhanced.present":           smtpFault(func(o *smtpserver.Options) { o.Faults.OmitEnhancedCodes = true }),
-	"smtp.enhanced.class":             smtpFault(func(o *smtpserver.Options) { o.Faults.EnhancedClassMismatch = true }),
-	"smtp.smtputf8.implies-8bitmime":  smtpFault(func(o *smtpserver.Options) { o.Faults.AdvertiseSMTPUTF8, o.Faults.HideEightBitMIME = true, true }),
-	"smtp.ehlo.keywords":              smtpFault(func(o *smtpserver.Options) { o.Faults.BadEHLOKeyword = true }),
-	"smtp.relay.refused":              smtpFault(func(o *smtpserver.Options) { o.Faults.OpenRelay = true }),
+	"smtp.reply.syntax":               smtpWith(faultsmtp.ReplyLineEndLF),
+	"smtp.rcpt.unknown-user":          smtpWith(faultsmtp.UnknownRecipient501),
+	"smtp.data.transparency":          smtpWith(faultsmtp.KeepStuffedDots),
+	"smtp.received.added":             smtpWith(faultsmtp.NoReceivedHeader),
+	"smtp.8bit.without-8bitmime":      smtpWith(faultsmtp.StripHighBit),
+	"smtp.8bitmime.preserved":         smtpWith(faultsmtp.StripHighBit),
+	"smtp.command.8bit":               smtpWith(faultsmtp.Accept8BitCommands),
+	"smtp.limit.command-line-512":     smtpWith(faultsmtp.MaxCommandLine(256)),
+	"smtp.limit.text-line-1000":       smtpWith(faultsmtp.MaxTextLine(512)),
+	"smtp.size.syntax":                smtpWith(faultsmtp.SizeKeyword("SIZE unlimited")),
+	"smtp.size.enforced":              smtpWith(faultsmtp.IgnoreDeclaredSize),
+	"smtp.limit.recipients-100":       smtpWith(faultsmtp.RecipientLimit(50)),
+	"smtp.pipelining.order":           smtpWith(faultsmtp.DropPipelinedInput),
+	"smtp.pipelining.after-reject":    smtpWith(faultsmtp.DropInputAfterError),
+	"smtp.starttls.arguments":         smtpWith(faultsmtp.STARTTLSIgnoresArguments),
+	"smtp.starttls.not-offered-after": smtpWith(faultsmtp.STARTTLSStillOffered),
+	"smtp.starttls.no-injection":      smtpWith(faultsmtp.STARTTLSRunsPlaintext),
+	"smtp.auth.success":               smtpWith(faultsmtp.AuthRefusesAll),
+	"smtp.auth.bad-credentials":       smtpWith(faultsmtp.AuthAcceptsAll),
+	"smtp.auth.twice":                 smtpWith(faultsmtp.AuthTwice),
+	"smtp.auth.in-transaction":        smtpWith(faultsmtp.AuthInTransaction),
+	"smtp.auth.cancel":                smtpWith(faultsmtp.AuthCancelCode(535)),
+	"smtp.auth.bad-base64":            smtpWith(faultsmtp.AuthBadBase64Code(535)),
+	"smtp.auth.not-before-tls":        smtpOption(func(o *smtpserver.Options) { o.InsecureAuth = true }),
+	"smtp.enhanced.present":           smtpWith(faultsmtp.OmitEnhancedCodes),
+	"smtp.enhanced.class":             smtpWith(faultsmtp.EnhancedClassMismatch),
+	"smtp.smtputf8.implies-8bitmime":  smtpWith(faultsmtp.SMTPUTF8Without8BITMIME),
+	"smtp.ehlo.keywords":              smtpWith(faultsmtp.BadEHLOKeyword),
+	"smtp.relay.refused":              smtpWith(faultsmtp.OpenRelay),
 }
 
 // endsDataAt is a server that also ends DATA at seq: the receiving half of
 // one SMTP smuggling variant.
-func endsDataAt(seq string) smtpFault {
-	return func(o *smtpserver.Options) { o.Faults.EndOfData = seq }
-}
+func endsDataAt(seq string) smtpFault { return smtpWith(faultsmtp.EndOfData(seq)) }
 
 // passWith sets up the reference server for checks it would otherwise skip.
-var passWith = map[string]func(o *smtpserver.Options){
+var passWith = map[string]smtpFault{
 	// The reference does not offer SMTPUTF8; offering it beside 8BITMIME is
 	// the correct case this check must pass.
-	"smtp.smtputf8.implies-8bitmime": func(o *smtpserver.Options) { o.Faults.AdvertiseSMTPUTF8 = true },
+	"smtp.smtputf8.implies-8bitmime": smtpWith(faultsmtp.AdvertiseSMTPUTF8),
 }
 
 // unanswering are the checks whose fault is a server that never answers
@@ -198,7 +210,7 @@ func TestEveryCheckPassesAgainstReference(t *testing.T) {
 		}
 	}
 	for id, setup := range passWith {
-		if r := runOnly(t, id, smtpFault(setup).config()); r.Status != Pass {
+		if r := runOnly(t, id, setup.config()); r.Status != Pass {
 			t.Errorf("%s with %s: %s (%s)", id, "its passing setup", r.Status, r.Message)
 		}
 	}

@@ -1,15 +1,15 @@
 package conformance
 
 import (
-	"github.com/mailcheck/mailcheck/reference/smtpserver"
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 )
 
 // The content-integrity checks (smtp.content.*): each fault stores what
 // it accepted altered, the way real servers were seen to.
 func init() {
-	truncate := smtpFault(func(o *smtpserver.Options) { o.Faults.TruncateLongLines = true })
+	truncate := smtpWith(faultsmtp.TruncateLongLines)
 	faultFor["smtp.content.long-line-1500"] = truncate
 	faultFor["smtp.content.long-line-5000"] = truncate
-	faultFor["smtp.content.from-line"] = smtpFault(func(o *smtpserver.Options) { o.Faults.QuoteFromLines = true })
-	faultFor["smtp.content.long-header-line"] = smtpFault(func(o *smtpserver.Options) { o.Faults.RefoldLongHeaderLines = true })
+	faultFor["smtp.content.from-line"] = smtpWith(faultsmtp.QuoteFromLines)
+	faultFor["smtp.content.long-header-line"] = smtpWith(faultsmtp.RefoldLongHeaderLines)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -201,7 +202,7 @@ func TestReadbackWaitsForSlowDelivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for two deliveries of 11 s each")
 	}
-	smtp, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 11 * time.Second })
+	smtp, pop3, _, opts := embedded(t, faultsmtp.DeliverAfter(11*time.Second).Configure)
 	var sessions atomic.Int32
 	counted := proxied(t, pop3, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(line, "USER ") {
@@ -310,7 +311,7 @@ func nonceMarks(t *testing.T, target Target) []string {
 // (RFC 5321 §4.5.3.1 allows it) accepts the long lines and delivers them
 // intact: the content checks pass on the read-back, not on a refusal.
 func TestLongContentAcceptedIntactPasses(t *testing.T) {
-	smtp, _, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.MaxTextLine = 10000 })
+	smtp, _, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.MaxTextLine = 10000 })
 	opts.Only = []string{"smtp.content.*"}
 	report := runTargets(t, []Target{smtp}, opts)
 	if len(report.Checks) != 4 {
@@ -367,7 +368,7 @@ func TestPOP3SeedWaitBacksOff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a delivery of 4 s")
 	}
-	_, pop3, _, opts := embedded(t, func(c *reference.Config) { c.SMTP.Faults.DeliverAfter = 4 * time.Second })
+	_, pop3, _, opts := embedded(t, faultsmtp.DeliverAfter(4*time.Second).Configure)
 	var sessions atomic.Int32
 	counted := proxied(t, pop3, &wireFault{Client: func(line string) (bool, string) {
 		if strings.HasPrefix(line, "USER ") {

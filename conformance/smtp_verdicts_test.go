@@ -10,21 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/internal/loopback"
-	"github.com/mailcheck/mailcheck/reference/smtpserver"
 )
 
 // Tests of issue 13's classes for SMTP: each runs the SMTP catalogue
 // against a server with one allowed behaviour or one fault and asserts
 // the verdict lands on the check about it and nowhere else.
 
-// runSMTP runs the SMTP catalogue against the reference server with
-// configure applied.
-func runSMTP(t *testing.T, configure func(*smtpserver.Options)) map[string]Result {
+// runSMTP runs the SMTP catalogue against the reference server with the
+// fault f.
+func runSMTP(t *testing.T, f *faultsmtp.Fault) map[string]Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	report, err := RunEmbedded(ctx, Options{Only: []string{"smtp.*"}}, smtpFault(configure).config())
+	report, err := RunEmbedded(ctx, Options{Only: []string{"smtp.*"}}, f.Configure)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func onlyFailing(t *testing.T, results map[string]Result, want ...string) {
 // Class 3: a server refusing the bare postmaster fails the postmaster
 // check, and no check that merely needed a recipient.
 func TestRefusedPostmasterFailsOnlyPostmasterChecks(t *testing.T) {
-	results := runSMTP(t, func(o *smtpserver.Options) { o.Faults.RefusePostmaster = true })
+	results := runSMTP(t, faultsmtp.RefusePostmaster)
 	onlyFailing(t, results, "smtp.postmaster.bare", "smtp.postmaster.domain")
 }
 
@@ -65,13 +65,13 @@ func TestRefusedPostmasterFailsOnlyPostmasterChecks(t *testing.T) {
 func TestCommandFaultsFailOnlyTheirCheck(t *testing.T) {
 	for _, c := range []struct {
 		check string
-		fault func(o *smtpserver.Options)
+		fault *faultsmtp.Fault
 	}{
-		{"smtp.sequence.rcpt-before-mail", func(o *smtpserver.Options) { o.Faults.RcptWithoutMail = true }},
-		{"smtp.noop.ok", func(o *smtpserver.Options) { o.Faults.NOOPMissing = true }},
-		{"smtp.rset.ok", func(o *smtpserver.Options) { o.Faults.RSETMissing = true }},
-		{"smtp.ehlo.accepted", func(o *smtpserver.Options) { o.Faults.RefuseEHLO = true }},
-		{"smtp.mail.null-sender", func(o *smtpserver.Options) { o.Faults.RefuseNullSender = true }},
+		{"smtp.sequence.rcpt-before-mail", faultsmtp.RcptWithoutMail},
+		{"smtp.noop.ok", faultsmtp.NOOPMissing},
+		{"smtp.rset.ok", faultsmtp.RSETMissing},
+		{"smtp.ehlo.accepted", faultsmtp.RefuseEHLO},
+		{"smtp.mail.null-sender", faultsmtp.RefuseNullSender},
 	} {
 		t.Run(c.check, func(t *testing.T) { onlyFailing(t, runSMTP(t, c.fault), c.check) })
 	}
@@ -81,7 +81,7 @@ func TestCommandFaultsFailOnlyTheirCheck(t *testing.T) {
 // taking them) do not fail the 512-octet line check, which carries its
 // line on another command.
 func TestRefusedNOOPArgumentsFailNothing(t *testing.T) {
-	results := runSMTP(t, func(o *smtpserver.Options) { o.Faults.RefuseNOOPArguments = true })
+	results := runSMTP(t, faultsmtp.RefuseNOOPArguments)
 	onlyFailing(t, results)
 	if r := results["smtp.limit.command-line-512"]; r.Status != Pass {
 		t.Errorf("smtp.limit.command-line-512: %s (%s), want pass on another carrier", r.Status, r.Message)
@@ -91,7 +91,7 @@ func TestRefusedNOOPArgumentsFailNothing(t *testing.T) {
 // Class 6: a second EHLO refused with 503 is allowed (RFC 5321 §4.1.4
 // resets only when a later EHLO "is acceptable"): ehlo-resets skips.
 func TestRefusedSecondEHLOSkips(t *testing.T) {
-	results := runSMTP(t, func(o *smtpserver.Options) { o.Faults.RefuseSecondEHLO = true })
+	results := runSMTP(t, faultsmtp.RefuseSecondEHLO)
 	onlyFailing(t, results)
 	r := results["smtp.sequence.ehlo-resets"]
 	if r.Status != Skip || !strings.Contains(r.Message, "precondition") || !strings.Contains(r.Message, "503") {
@@ -102,7 +102,7 @@ func TestRefusedSecondEHLOSkips(t *testing.T) {
 // Class 8: replies ending in a bare LF fail the reply syntax check, which
 // quotes the line and the rule, and nothing else.
 func TestMalformedRepliesFailReplySyntax(t *testing.T) {
-	results := runSMTP(t, func(o *smtpserver.Options) { o.Faults.ReplyLineEndLF = true })
+	results := runSMTP(t, faultsmtp.ReplyLineEndLF)
 	onlyFailing(t, results, "smtp.reply.syntax")
 	if r := results["smtp.reply.syntax"]; !strings.Contains(r.Message, `\n"`) || !strings.Contains(r.Message, "RFC 5321 §4.2") {
 		t.Errorf("smtp.reply.syntax says %q: want the line and the rule", r.Message)
@@ -111,9 +111,7 @@ func TestMalformedRepliesFailReplySyntax(t *testing.T) {
 
 // Class 8: a check that fails on a malformed reply says it was malformed.
 func TestFailureOnMalformedReplySaysMalformed(t *testing.T) {
-	r := runOnly(t, "smtp.postmaster.bare", smtpFault(func(o *smtpserver.Options) {
-		o.Faults.RefusePostmaster, o.Faults.ReplyLineEndLF = true, true
-	}).config())
+	r := runOnly(t, "smtp.postmaster.bare", faultsmtp.Join(faultsmtp.RefusePostmaster, faultsmtp.ReplyLineEndLF).Configure)
 	if r.Status != Fail || !strings.Contains(r.Message, "malformed") {
 		t.Errorf("%s (%s), want a failure that calls the reply malformed", r.Status, r.Message)
 	}

@@ -77,12 +77,18 @@ type Config struct {
 	// TLS enables STARTTLS; nil disables it.
 	TLS *tls.Config
 	// SMTP carries the protocol limits and switches (MaxMessageBytes,
-	// MaxRecipients, MaxConnections, IdleTimeout, DataTimeout,
+	// MaxRecipients, MaxTextLine, MaxConnections, IdleTimeout, DataTimeout,
 	// InsecureAuth, AuthFailureDelay). Its Hostname, TLSConfig and Logger
 	// are set from this Config. SMTP.AuthFailureDelay is the base delay of
 	// the failed-login throttle SMTP, POP3 and IMAP share (unless each is
 	// given a LoginThrottle of its own).
 	SMTP smtpserver.Options
+	// WrapSMTPBackend, when set, wraps the backend the SMTP server hands
+	// logins, recipients and messages to (the router: local mailboxes and
+	// the relay queue) and returns the one to use: an embedder's policy in
+	// front of the router, such as a content filter, an archive copy or
+	// extra logging.
+	WrapSMTPBackend func(smtpserver.Backend) smtpserver.Backend
 	// Queue carries the retry schedule (RetryBase, RetryMax, Expire) and
 	// relay timeouts. Its Dir, Committer, Hostname, Routes, Bounce and
 	// Logger are set from this Config.
@@ -179,7 +185,11 @@ func Start(cfg Config) (*Server, error) {
 	sopts.TLSConfig = cfg.TLS
 	sopts.Logger = cfg.Logger.With("part", "smtp")
 	sopts.InsecureAuth = sopts.InsecureAuth || cfg.InsecureAuth
-	srv := &Server{cfg: cfg, committer: committer, store: store, queue: q, smtp: smtpserver.New(r, sopts)}
+	var backend smtpserver.Backend = r
+	if cfg.WrapSMTPBackend != nil {
+		backend = cfg.WrapSMTPBackend(r)
+	}
+	srv := &Server{cfg: cfg, committer: committer, store: store, queue: q, smtp: smtpserver.New(backend, sopts)}
 
 	srv.addrs = make(map[string]string)
 	srv.stopping = make(chan struct{})

@@ -12,6 +12,7 @@ import (
 	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/internal/faultimap"
 	"github.com/mailcheck/mailcheck/internal/faultpop3"
+	"github.com/mailcheck/mailcheck/internal/faultsmtp"
 	"github.com/mailcheck/mailcheck/reference"
 )
 
@@ -38,8 +39,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		// Checks that logged in fail: their messages and transcripts show
 		// in text and JUnit too.
 		"faulty": func(c *reference.Config) {
-			c.SMTP.Faults.AuthRefusesAll = true // smtp.auth.success quotes its AUTH PLAIN
-			c.SMTP.Faults.AuthTwice = true
+			// smtp.auth.success quotes its AUTH PLAIN.
+			faultsmtp.Join(faultsmtp.AuthRefusesAll, faultsmtp.AuthTwice).Configure(c)
 			faultpop3.NOOPErr.Configure(c)
 			faultimap.StatusCountOffByOne.Install(&c.IMAP)
 		},

@@ -2,7 +2,6 @@ package smtpserver
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -28,11 +27,11 @@ func (s *session) cmdAuth(arg string) {
 	case s.state == stateConnected || !s.info.ESMTP:
 		s.reply(503, "5.5.1", "Bad sequence of commands: send EHLO first")
 		return
-	case s.info.User != "" && !s.faults().AuthTwice:
+	case s.info.User != "":
 		// RFC 4954 §4: after a successful AUTH, another gets 503.
 		s.reply(503, "5.5.1", "Already authenticated")
 		return
-	case s.state >= stateMail && !s.faults().AuthInTransaction:
+	case s.state >= stateMail:
 		// RFC 4954 §4: AUTH is not permitted during a mail transaction.
 		s.reply(503, "5.5.1", "Bad sequence of commands: AUTH inside a transaction")
 		return
@@ -62,23 +61,14 @@ func (s *session) cmdAuth(arg string) {
 		var r *smtpreply.Reply
 		switch {
 		case errors.Is(err, errAuthCancelled):
-			s.reply(cmp.Or(s.faults().AuthCancelCode, 501), "5.0.0", "Authentication cancelled")
+			s.reply(501, "5.0.0", "Authentication cancelled")
 		case errors.As(err, &r):
-			if code := s.faults().AuthBadBase64Code; code != 0 && r.Code == 501 {
-				r = &smtpreply.Reply{Code: code, Enhanced: "5.7.8", Lines: r.Lines}
-			}
 			s.writeReply(r)
 		default: // the connection failed; the read loop sees it next
 		}
 		return
 	}
 	user, err := s.srv.backend.Authenticate(s.ctx, username, password)
-	switch {
-	case s.faults().AuthAcceptsAll:
-		user, err = username, nil
-	case s.faults().AuthRefusesAll:
-		err = ErrAuthFailed
-	}
 	if err != nil {
 		if !errors.Is(err, ErrAuthFailed) {
 			s.log.Error("authentication backend failed", "err", err)

@@ -1,8 +1,6 @@
 package smtpserver
 
 import (
-	"bytes"
-	"cmp"
 	"errors"
 	"strconv"
 	"strings"
@@ -22,18 +20,8 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 		s.reply(501, "5.5.4", "Syntax: %s domain-or-address-literal", verb)
 		return
 	}
-	if esmtp && s.faults().RefuseSecondEHLO && s.info.ESMTP {
-		s.reply(503, "5.5.1", "Bad sequence of commands: EHLO already accepted")
-		return
-	}
-	if f := s.faults(); esmtp && f.RefuseEHLO || !esmtp && f.RefuseHELO {
-		s.reply(502, "5.5.1", "%s not implemented", verb)
-		return
-	}
-	if !(s.faults().EHLOKeeps && s.state >= stateMail) {
-		s.resetTransaction()
-		s.state = stateReady
-	}
+	s.resetTransaction()
+	s.state = stateReady
 	s.info.Helo = arg
 	s.info.ESMTP = esmtp
 	host := s.srv.opts.Hostname
@@ -41,19 +29,8 @@ func (s *session) cmdHello(arg string, esmtp bool) {
 		s.w.WriteString("250 " + host + "\r\n")
 		return
 	}
-	f := s.faults()
-	lines := []string{host + " greets " + arg, "PIPELINING", cmp.Or(f.SizeKeyword, "SIZE "+strconv.FormatInt(s.srv.opts.MaxMessageBytes, 10))}
-	if !f.HideEightBitMIME {
-		lines = append(lines, "8BITMIME")
-	}
-	lines = append(lines, "ENHANCEDSTATUSCODES")
-	if f.AdvertiseSMTPUTF8 {
-		lines = append(lines, "SMTPUTF8")
-	}
-	if f.BadEHLOKeyword {
-		lines = append(lines, "X_BAD_KEYWORD")
-	}
-	if s.srv.opts.TLSConfig != nil && (!s.info.TLS || f.STARTTLSStillOffered) {
+	lines := []string{host + " greets " + arg, "PIPELINING", "SIZE " + strconv.FormatInt(s.srv.opts.MaxMessageBytes, 10), "8BITMIME", "ENHANCEDSTATUSCODES"}
+	if s.srv.opts.TLSConfig != nil && !s.info.TLS {
 		lines = append(lines, "STARTTLS")
 	}
 	if s.authOffered() && s.info.User == "" {
@@ -84,12 +61,6 @@ func (s *session) cmdMail(arg string) {
 		return
 	}
 	mb, null, params, err := smtpaddr.ParsePath(rest)
-	if errors.Is(err, smtpaddr.ErrNonASCII) && s.faults().Accept8BitCommands {
-		mb, err = smtpaddr.Mailbox{Local: strings.Trim(rest, "<>")}, nil
-	}
-	if err == nil && null && s.faults().RefuseNullSender {
-		err = smtpaddr.ErrPathSyntax
-	}
 	if err != nil {
 		s.replyPathError(err, "5.1.7", "sender")
 		return
@@ -116,7 +87,7 @@ func (s *session) cmdMail(arg string) {
 				return
 			}
 			n, err := strconv.ParseInt(kv.value, 10, 64)
-			if (err != nil || n > s.srv.opts.MaxMessageBytes) && !s.faults().IgnoreDeclaredSize {
+			if err != nil || n > s.srv.opts.MaxMessageBytes {
 				s.reply(552, "5.3.4", "Message size exceeds fixed maximum message size (%d octets)", s.srv.opts.MaxMessageBytes)
 				return
 			}
@@ -137,9 +108,6 @@ func (s *session) cmdMail(arg string) {
 				return
 			}
 		default:
-			if s.faults().IgnoreUnknownParameters {
-				continue
-			}
 			s.reply(555, "5.5.4", "MAIL parameter %s not recognized or not implemented", kv.key)
 			return
 		}
@@ -158,7 +126,7 @@ func (s *session) cmdMail(arg string) {
 
 // cmdRcpt handles RCPT TO:<forward-path> (RFC 5321 §4.1.1.3).
 func (s *session) cmdRcpt(arg string) {
-	if s.state < stateMail && !s.faults().RcptWithoutMail {
+	if s.state < stateMail {
 		s.reply(503, "5.5.1", "Bad sequence of commands: need MAIL before RCPT")
 		return
 	}
@@ -197,30 +165,11 @@ func (s *session) cmdRcpt(arg string) {
 		s.reply(555, "5.5.4", "RCPT parameter %s not recognized or not implemented", p[0].key)
 		return
 	}
-	if limit := s.faults().RecipientLimit; limit > 0 && len(s.rcpts) >= limit {
-		s.reply(452, "4.5.3", "Too many recipients (at most %d per message)", limit)
-		return
-	}
-	if s.faults().RefusePostmaster && strings.EqualFold(mb.Local, "postmaster") {
-		s.reply(550, "5.1.1", "<%s>: No such user here", mb)
-		return
-	}
 	if len(s.rcpts) >= s.srv.opts.MaxRecipients {
 		s.reply(452, "4.5.3", "Too many recipients (at most %d per message)", s.srv.opts.MaxRecipients)
 		return
 	}
-	info := &s.info
-	if s.faults().OpenRelay {
-		// The backend takes the client for an authenticated one.
-		relayed := s.info
-		relayed.User = "open-relay-fault"
-		info = &relayed
-	}
-	if err := s.srv.backend.Recipient(s.ctx, info, mb); err != nil {
-		var r *smtpreply.Reply
-		if s.faults().UnknownRecipient501 && errors.As(err, &r) && r.Code == 550 {
-			err = smtpreply.NewReply(501, "5.1.3", "Bad recipient address syntax")
-		}
+	if err := s.srv.backend.Recipient(s.ctx, &s.info, mb); err != nil {
 		s.replyError(err, "recipient check")
 		return
 	}
@@ -251,13 +200,7 @@ func (s *session) cmdRset(hasArgs bool) {
 		s.reply(501, "5.5.4", "Syntax: RSET (no arguments)")
 		return
 	}
-	if s.faults().RSETMissing {
-		s.reply(502, "5.5.1", "RSET not implemented")
-		return
-	}
-	if !s.faults().RSETKeeps {
-		s.resetTransaction()
-	}
+	s.resetTransaction()
 	s.reply(250, "2.0.0", "Reset OK")
 }
 
@@ -266,10 +209,6 @@ func (s *session) cmdRset(hasArgs bool) {
 func (s *session) cmdVrfy(arg string) {
 	if arg == "" {
 		s.reply(501, "5.5.4", "Syntax: VRFY <string>")
-		return
-	}
-	if s.faults().VRFYMissing {
-		s.reply(502, "5.5.1", "VRFY not implemented")
 		return
 	}
 	s.reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery")
@@ -290,7 +229,7 @@ func (s *session) cmdStartTLS(hasArgs bool) (quit bool) {
 	case s.srv.opts.TLSConfig == nil:
 		s.reply(502, "5.5.1", "STARTTLS not available")
 		return false
-	case hasArgs && !s.faults().STARTTLSIgnoresArguments:
+	case hasArgs:
 		s.reply(501, "5.5.4", "Syntax: STARTTLS (no arguments)")
 		return false
 	case s.info.TLS:
@@ -304,11 +243,6 @@ func (s *session) cmdStartTLS(hasArgs bool) (quit bool) {
 		return false
 	}
 	s.reply(220, "2.0.0", "Ready to start TLS")
-	var injected []byte
-	if s.faults().STARTTLSRunsPlaintext {
-		injected, _ = s.r.Peek(s.r.Buffered())
-		injected = bytes.Clone(injected)
-	}
 	if !s.startTLS() {
 		return true
 	}
@@ -316,12 +250,6 @@ func (s *session) cmdStartTLS(hasArgs bool) (quit bool) {
 	s.resetTransaction()
 	s.state = stateConnected
 	s.info.Helo, s.info.ESMTP, s.info.User = "", false, ""
-	for _, line := range bytes.SplitAfter(injected, []byte("\n")) {
-		// The CVE-2011-0411 fault: run what came in plaintext.
-		if len(line) > 0 && s.handleLine(line) {
-			return true
-		}
-	}
 	return false
 }
 

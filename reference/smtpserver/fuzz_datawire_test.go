@@ -40,7 +40,7 @@ func FuzzReadDataWire(f *testing.F) {
 		r := bufio.NewReaderSize(src, readBufferSize)
 		var buf bytes.Buffer
 		max := int64(maxSeed)
-		fault, err := readData(r, &buf, max, allow8Bit, nil)
+		fault, err := readData(r, &buf, max, allow8Bit, maxTextLine)
 		if err != nil {
 			t.Fatalf("readData did not find the end of %q: %v", wire, err)
 		}
@@ -55,30 +55,30 @@ func FuzzReadDataWire(f *testing.F) {
 		nul := bytes.IndexByte(content, 0) >= 0
 		clean := !bare && !eightBit && !long && !tooBig && !nul
 		switch fault {
-		case dataOK:
+		case refusedNot:
 			if !clean {
 				t.Fatalf("message %q accepted (bare CR/LF %v, 8-bit %v, long line %v, over %d octets %v, NUL %v)", content, bare, eightBit, long, max, tooBig, nul)
 			}
 			if !bytes.Equal(buf.Bytes(), unstuffed) {
 				t.Fatalf("data %q read as %q, want %q", content, buf.Bytes(), unstuffed)
 			}
-		case dataBareLineEnd:
+		case refusedBareLineEnd:
 			if !bare {
 				t.Fatalf("message %q refused for a bare CR or LF it does not have", content)
 			}
-		case data8Bit:
+		case refused8Bit:
 			if !eightBit {
 				t.Fatalf("message %q refused for 8-bit octets (8BITMIME %v)", content, allow8Bit)
 			}
-		case dataLongLine:
+		case refusedLongLine:
 			if !long {
 				t.Fatalf("message %q refused for a line over %d octets it does not have", content, maxTextLine)
 			}
-		case dataNUL:
+		case refusedNUL:
 			if !nul {
 				t.Fatalf("message %q refused for a NUL it does not have", content)
 			}
-		case dataTooBig:
+		case refusedTooBig:
 			if !tooBig {
 				t.Fatalf("message %q of %d octets refused as over %d", content, len(unstuffed), max)
 			}

@@ -32,19 +32,19 @@ func FuzzReadData(f *testing.F) {
 		}
 		var buf bytes.Buffer
 		r := bufio.NewReaderSize(bytes.NewReader(wire), readBufferSize)
-		fault, err := readData(r, &buf, 1<<20, false, nil)
+		fault, err := readData(r, &buf, 1<<20, false, maxTextLine)
 		if err != nil {
 			t.Fatalf("readData did not find the end of %q: %v", wire, err)
 		}
 		bare := hasBareLineEnd(want)
 		switch {
-		case bare && fault == dataOK:
+		case bare && fault == refusedNot:
 			t.Fatalf("bare CR/LF accepted in %q", msg)
-		case !bare && fault == dataOK && !bytes.Equal(buf.Bytes(), want):
+		case !bare && fault == refusedNot && !bytes.Equal(buf.Bytes(), want):
 			t.Fatalf("got %q, want %q", buf.Bytes(), want)
-		case bytes.IndexByte(want, 0) >= 0 && fault == dataOK:
+		case bytes.IndexByte(want, 0) >= 0 && fault == refusedNot:
 			t.Fatalf("NUL accepted in %q", msg)
-		case !bare && isASCII(want) && bytes.IndexByte(want, 0) < 0 && maxLine(want) <= maxTextLine && fault != dataOK:
+		case !bare && isASCII(want) && bytes.IndexByte(want, 0) < 0 && maxLine(want) <= maxTextLine && fault != refusedNot:
 			t.Fatalf("clean message %q refused (%d)", msg, fault)
 		}
 		if r.Buffered() != 0 {

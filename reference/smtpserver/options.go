@@ -1,7 +1,8 @@
 // Package smtpserver is the reference SMTP server: an RFC 5321 state machine
 // written by hand so it can be strict where common libraries are lenient
 // (8-bit data without BODY=8BITMIME, bare LF in DATA, a fixed extension
-// list) and so tests can inject single faults into it.
+// list). It has one code path, the correct one: the conformance proofs
+// re-create each fault outside it, in front of it or around its Backend.
 //
 // The server speaks the protocol; a Backend decides who may log in, which
 // recipients are accepted and where accepted mail goes.
@@ -71,9 +72,11 @@ type Options struct {
 	// Default: a throttle of this server's own, with AuthFailureDelay as
 	// its base.
 	LoginThrottle *loginthrottle.Throttle
-	// Faults inject single protocol faults, for the conformance suite's
-	// own tests. Never set outside tests.
-	Faults Faults
+	// MaxTextLine is the longest text line taken in DATA, CRLF included;
+	// a message with a longer line is refused with 554. Values under 1000,
+	// the RFC 5321 §4.5.3.1.6 minimum, are raised to 1000 (the default);
+	// §4.5.3.1 lets a server take longer lines.
+	MaxTextLine int
 	// Logger receives one line per session event of note. Default: discard.
 	Logger *slog.Logger
 }
@@ -84,6 +87,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxRecipients < DefaultMaxRecipients {
 		o.MaxRecipients = DefaultMaxRecipients
+	}
+	if o.MaxTextLine < maxTextLine {
+		o.MaxTextLine = maxTextLine
 	}
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = DefaultMaxConnections

@@ -3,14 +3,12 @@ package smtpserver
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +54,6 @@ type session struct {
 	rcpts        []string
 	body8BitMIME bool
 
-	lastCode int          // code of the last reply, for DropInputAfterError
 	messages int          // transactions completed, for message ids
 	data     bytes.Buffer // message being received, reused
 	replyTo  []byte       // scratch for formatting replies
@@ -80,11 +77,7 @@ func (s *session) serve() {
 	}
 	s.log.Debug("session start")
 	// RFC 5321 §4.2: the greeting's text starts with the server's domain.
-	greetCode, greeting := 220, s.srv.opts.Hostname+" ESMTP mailcheck reference server ready"
-	if f := s.faults(); f.GreetingCode != 0 || f.GreetingText != "" {
-		greetCode, greeting = cmp.Or(f.GreetingCode, greetCode), cmp.Or(f.GreetingText, greeting)
-	}
-	fmt.Fprintf(s.w, "%d %s\r\n", greetCode, greeting)
+	fmt.Fprintf(s.w, "220 %s ESMTP mailcheck reference server ready\r\n", s.srv.opts.Hostname)
 	for {
 		// False while a transaction is open (cmdMail marks the conn busy),
 		// so a shutdown lets the transaction in flight finish first.
@@ -105,9 +98,6 @@ func (s *session) serve() {
 		if quit := s.handleLine(line); quit {
 			s.w.Flush()
 			return
-		}
-		if f := s.faults(); f.DropPipelinedInput || f.DropInputAfterError && s.lastCode >= 400 {
-			s.r.Discard(s.r.Buffered())
 		}
 	}
 }
@@ -149,10 +139,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	}
 	verb, args, hasArgs := bytes.Cut(line, []byte(" "))
 	cmd := strings.ToUpper(string(verb))
-	if s.faults().CaseSensitiveVerbs {
-		cmd = string(verb)
-	}
-	limit := cmp.Or(s.faults().MaxCommandLine, maxCommandLine)
+	limit := maxCommandLine
 	if cmd == "MAIL" {
 		limit = maxMailLine
 	}
@@ -160,7 +147,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 		s.reply(500, "5.5.2", "Line too long (the limit is %d octets, RFC 5321 section 4.5.3.1.4)", limit)
 		return false
 	}
-	if cmd != "MAIL" && cmd != "RCPT" && !isASCII(line) && !s.faults().Accept8BitCommands {
+	if cmd != "MAIL" && cmd != "RCPT" && !isASCII(line) {
 		// Commands are ASCII (RFC 5321 §2.4); without SMTPUTF8 nothing
 		// else may carry 8-bit octets.
 		s.reply(500, "5.5.2", "Syntax error: 8-bit octets in a command")
@@ -185,17 +172,6 @@ func (s *session) handleLine(line []byte) (quit bool) {
 	case "RSET":
 		s.cmdRset(hasArgs)
 	case "NOOP":
-		if s.faults().NOOPMissing {
-			s.reply(502, "5.5.1", "NOOP not implemented")
-			break
-		}
-		if hasArgs && s.faults().RefuseNOOPArguments {
-			s.reply(500, "5.5.2", "Syntax error: NOOP takes no arguments here")
-			break
-		}
-		if s.faults().NOOPResets {
-			s.resetTransaction()
-		}
 		// RFC 5321 §4.1.1.9: a NOOP parameter is ignored.
 		s.reply(250, "2.0.0", "OK")
 	case "QUIT":
@@ -204,7 +180,7 @@ func (s *session) handleLine(line []byte) (quit bool) {
 			return false
 		}
 		s.reply(221, "2.0.0", "%s Service closing transmission channel", s.srv.opts.Hostname)
-		return !s.faults().QUITStaysOpen
+		return true
 	case "VRFY":
 		s.cmdVrfy(arg)
 	case "HELP":
@@ -217,17 +193,10 @@ func (s *session) handleLine(line []byte) (quit bool) {
 		// RFC 5321 §4.2.4: known but not implemented.
 		s.reply(502, "5.5.1", "%s not implemented", cmd)
 	default:
-		if s.faults().UnknownCommand502 {
-			s.reply(502, "5.5.1", "Command not implemented")
-			break
-		}
 		s.reply(500, "5.5.2", "Syntax error, command unrecognized")
 	}
 	return false
 }
-
-// faults returns the faults injected for tests (none in production).
-func (s *session) faults() *Faults { return &s.srv.opts.Faults }
 
 // reply queues one reply line. The enhanced status code goes on every 2xx,
 // 4xx and 5xx reply (RFC 2034 §4), except the greeting and the replies to
@@ -238,23 +207,7 @@ func (s *session) reply(code int, enhanced, format string, args ...any) {
 }
 
 func (s *session) writeReply(r *smtpreply.Reply) {
-	s.lastCode = r.Code
-	if f := s.faults(); r.Code >= 500 && (f.OmitEnhancedCodes || f.EnhancedClassMismatch) && r.Enhanced != "" {
-		faulty := *r
-		if f.OmitEnhancedCodes {
-			faulty.Enhanced = ""
-		} else {
-			faulty.Enhanced = "2" + r.Enhanced[1:]
-		}
-		r = &faulty
-	}
 	s.replyTo = r.AppendTo(s.replyTo[:0])
-	if s.faults().MultilineWithoutHyphen {
-		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte(strconv.Itoa(r.Code)+"-"), []byte(strconv.Itoa(r.Code)+" "))
-	}
-	if s.faults().ReplyLineEndLF {
-		s.replyTo = bytes.ReplaceAll(s.replyTo, []byte("\r\n"), []byte("\n"))
-	}
 	s.w.Write(s.replyTo)
 }
 

@@ -228,6 +228,28 @@ func TestDataRefusals(t *testing.T) {
 	}
 }
 
+// TestMaxTextLine: a raised line limit takes longer lines, stored as
+// sent; a limit under the RFC 5321 §4.5.3.1.6 minimum is raised to it.
+func TestMaxTextLine(t *testing.T) {
+	long := strings.Repeat("y", 4998) + "\r\n"
+	srv, be, addr := startServer(t, Options{MaxTextLine: 5000})
+	if r := ehlod(t, addr).send("a@example.com", "bob@example.org", long+".\r\n"); r.Code != 250 {
+		t.Fatalf("a 5000-octet line under a 5000-octet limit: %s", r)
+	}
+	if m := be.messages(); len(m) != 1 || !strings.HasSuffix(m[0].data, "\r\n"+long) {
+		t.Errorf("stored %d messages, the line not as sent", len(m))
+	}
+	if r := ehlod(t, addr).send("a@example.com", "bob@example.org", "y"+long+".\r\n"); r.Code != 554 || !strings.Contains(r.Text(), "5000 octets") {
+		t.Errorf("a 5001-octet line: %s, want 554 naming the limit", r)
+	}
+	if got := srv.Options().MaxTextLine; got != 5000 {
+		t.Errorf("MaxTextLine %d", got)
+	}
+	if got := New(&memBackend{}, Options{MaxTextLine: 512}).Options().MaxTextLine; got != 1000 {
+		t.Errorf("MaxTextLine 512 became %d, want the RFC minimum 1000", got)
+	}
+}
+
 func TestEightBitPreserved(t *testing.T) {
 	_, be, addr := startServer(t, Options{})
 	c := ehlod(t, addr)
