@@ -48,8 +48,9 @@ func (c RespCode) Is(name string) bool {
 	return true
 }
 
-// ErrMalformed is wrapped by a MalformedError.
-var ErrMalformed = errors.New("malformed POP3 status line")
+// ErrMalformed is wrapped by a MalformedError and by a STAT answer or a
+// listing line that breaks its syntax.
+var ErrMalformed = errors.New("malformed POP3 response")
 
 // MalformedError is a line that is no status line: no "+OK" or "-ERR" in
 // upper case, followed by a space or the line's end (RFC 1939 §3).

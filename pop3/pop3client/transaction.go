@@ -23,7 +23,7 @@ func (c *Client) Stat() (count int, size int64, err error) {
 		return 0, 0, err
 	}
 	if _, err := fmt.Sscanf(st.Text, "%d %d", &count, &size); err != nil {
-		return 0, 0, fmt.Errorf("STAT answered %q, not \"+OK nn mm\" (RFC 1939 §5)", st.Line)
+		return 0, 0, fmt.Errorf("%w: STAT answered %q, not \"+OK nn mm\" (RFC 1939 §5)", ErrMalformed, st.Line)
 	}
 	return count, size, nil
 }
@@ -68,7 +68,7 @@ func parseListing(body []byte, cmd string, value func(*Listing, string) error) (
 		var l Listing
 		var err error
 		if l.Num, err = strconv.Atoi(num); err != nil || !ok || value(&l, v) != nil {
-			return out, fmt.Errorf("%s: malformed listing line %q (RFC 1939 §5, §7: \"msg value\")", cmd, line)
+			return out, fmt.Errorf("%w: %s: listing line %q is not \"msg value\" (RFC 1939 §5, §7)", ErrMalformed, cmd, line)
 		}
 		out = append(out, l)
 	}
