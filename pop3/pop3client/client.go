@@ -80,6 +80,18 @@ func (c *Client) Send(line string) error { return c.Write([]byte(line + "\r\n"))
 // ReadLine reads one line as the server sent it, counted against
 // Policy.Total and bounded by Policy.Line.
 func (c *Client) ReadLine() ([]byte, error) {
+	l, err := c.next()
+	if err == nil && len(l) > c.policy.Line {
+		return nil, &bounds.ExceededError{What: "line", Limit: int64(c.policy.Line)}
+	}
+	return l, err
+}
+
+// next reads one line, counted against Policy.Total. A line of message
+// data is bounded by the Wire and the message's bound, not Policy.Line:
+// RFC 5322 §2.1.1 limits a line to 998 octets, a MUST that real mail
+// breaks, and a reader loses nothing by taking a longer one whole.
+func (c *Client) next() ([]byte, error) {
 	l, err := c.w.ReadLine()
 	c.read += int64(len(l))
 	switch {
@@ -87,8 +99,6 @@ func (c *Client) ReadLine() ([]byte, error) {
 		return l, err
 	case c.read > c.policy.Total:
 		return nil, &bounds.ExceededError{What: "connection's data", Limit: c.policy.Total}
-	case len(l) > c.policy.Line:
-		return nil, &bounds.ExceededError{What: "line", Limit: int64(c.policy.Line)}
 	}
 	return l, nil
 }

@@ -32,7 +32,7 @@ func (c *Client) ReadMultiRaw(limit int64) (body, raw []byte, err error) {
 func (c *Client) readMulti(limit int64, keepRaw bool) (body, raw []byte, err error) {
 	held := int64(0)
 	for {
-		l, err := c.ReadLine()
+		l, err := c.next()
 		if err != nil {
 			return body, raw, err
 		}

@@ -16,7 +16,7 @@ type Listing struct {
 }
 
 // Stat returns the maildrop's message count and size (STAT, RFC 1939 §5:
-// "+OK nn mm").
+// "+OK nn mm", and no requirement on what follows the size).
 func (c *Client) Stat() (count int, size int64, err error) {
 	st, err := c.OK("STAT")
 	if err != nil {
@@ -29,28 +29,34 @@ func (c *Client) Stat() (count int, size int64, err error) {
 }
 
 // List returns the scan listing of every message (LIST, RFC 1939 §5:
-// "msg size" a line).
+// "msg size" a line; the RFC "makes no requirement on what follows the
+// message size", so anything after it is ignored).
 func (c *Client) List() ([]Listing, error) {
 	_, body, err := c.Multi("LIST", c.policy.Listing)
 	if err != nil {
 		return nil, err
 	}
 	return parseListing(body, "LIST", func(l *Listing, v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
+		size, _, _ := strings.Cut(v, " ")
+		n, err := strconv.ParseInt(size, 10, 64)
 		l.Size = n
 		return err
 	})
 }
 
 // UIDL returns the unique-id listing of every message (UIDL, RFC 1939 §7:
-// "msg unique-id" a line). An unique-id is 1 to 70 octets of 0x21-0x7E.
+// "msg unique-id" a line; a unique-id is 1 to 70 octets of 0x21-0x7E, so
+// it ends at a space).
 func (c *Client) UIDL() ([]Listing, error) {
 	_, body, err := c.Multi("UIDL", c.policy.Listing)
 	if err != nil {
 		return nil, err
 	}
 	return parseListing(body, "UIDL", func(l *Listing, v string) error {
-		l.UID = v
+		l.UID, _, _ = strings.Cut(v, " ")
+		if l.UID == "" {
+			return ErrMalformed
+		}
 		return nil
 	})
 }
