@@ -86,3 +86,8 @@ func (g *Guard) endLine() {
 		g.literal = lit.Size
 	}
 }
+
+// Err is the guard's refusal, nil while it has refused nothing: a client
+// that wraps what its reads return (go-imap does, in words) can give the
+// refusal itself instead.
+func (g *Guard) Err() error { return g.err }

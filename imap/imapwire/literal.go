@@ -16,8 +16,8 @@ import (
 // The "+" (a non-synchronizing literal, RFC 7888) is a client's; a server
 // has no reason to send it, but a reader loses nothing by taking it.
 type Literal struct {
-	// Size is the announced number of octets; Digits the number as sent,
-	// for errors (it may not fit an int64).
+	// Size is the announced number of octets (0 when it does not fit);
+	// Digits the number as sent, for errors.
 	Size   int64
 	Digits string
 	// Fits is false when the number does not fit a number64.
@@ -44,7 +44,9 @@ func LiteralAt(line []byte) (lit Literal, ok bool) {
 	}
 	lit.Digits = string(b[start:end])
 	n, err := strconv.ParseInt(lit.Digits, 10, 64)
-	lit.Size, lit.Fits = n, err == nil
+	if lit.Fits = err == nil; lit.Fits {
+		lit.Size = n
+	}
 	return lit, true
 }
 

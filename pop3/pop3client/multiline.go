@@ -30,27 +30,57 @@ func (c *Client) ReadMultiRaw(limit int64) (body, raw []byte, err error) {
 }
 
 func (c *Client) readMulti(limit int64, keepRaw bool) (body, raw []byte, err error) {
-	held := int64(0)
+	var b, r blocks
 	for {
 		l, err := c.next()
 		if err != nil {
-			return body, raw, err
+			return b.bytes(), r.bytes(), err
 		}
 		if keepRaw {
-			raw = append(raw, l...)
-			held += int64(len(l))
+			r.write(l)
 		}
 		if string(l) == endLine {
-			if body == nil {
-				body = []byte{}
-			}
-			return body, raw, nil
+			return b.bytes(), r.bytes(), nil
 		}
-		body = append(body, bytes.TrimPrefix(l, []byte("."))...)
-		if held+int64(len(body)) > limit {
+		b.write(bytes.TrimPrefix(l, []byte(".")))
+		if b.n+r.n > limit {
 			return nil, nil, &bounds.ExceededError{What: "multi-line reply", Limit: limit}
 		}
 	}
+}
+
+// A multi-line body grows by blocks as large as what came before, from
+// minBlock (a listing of a few lines) to maxBlock.
+const (
+	minBlock = 4 << 10
+	maxBlock = 1 << 20
+)
+
+// blocks gathers a body of unknown length in blocks, so that growing it
+// never copies what came before: a body that reaches the bound holds the
+// bound, not twice it.
+type blocks struct {
+	list [][]byte
+	n    int64
+}
+
+func (b *blocks) write(p []byte) {
+	last := len(b.list) - 1
+	if last < 0 || cap(b.list[last])-len(b.list[last]) < len(p) {
+		size := min(max(b.n, minBlock), maxBlock)
+		b.list = append(b.list, make([]byte, 0, max(size, int64(len(p)))))
+		last++
+	}
+	b.list[last] = append(b.list[last], p...)
+	b.n += int64(len(p))
+}
+
+// bytes joins the blocks (never nil).
+func (b *blocks) bytes() []byte {
+	if len(b.list) == 1 {
+		return b.list[0]
+	}
+	return bytes.Join(b.list, nil)
 }
 
 // Multi sends a command whose +OK is followed by a multi-line body (CAPA,
