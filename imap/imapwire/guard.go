@@ -12,7 +12,7 @@ import (
 // everything past Policy.Total. Once it refused, it refuses every chunk.
 type Guard struct {
 	policy bounds.Policy
-	read   int64
+	meter  *bounds.Meter
 	// lineLen is the current line's length so far, tail its last octets
 	// (enough to hold a literal's announcement).
 	lineLen int
@@ -27,7 +27,8 @@ const tailSize = 32
 
 // NewGuard guards a stream with p (zero fields from bounds.Default).
 func NewGuard(p bounds.Policy) *Guard {
-	return &Guard{policy: p.WithDefaults()}
+	m := bounds.NewMeter(p)
+	return &Guard{policy: m.Policy(), meter: m}
 }
 
 // Check accounts for b, the next octets read from the server: an error
@@ -36,9 +37,7 @@ func (g *Guard) Check(b []byte) error {
 	if g.err != nil {
 		return g.err
 	}
-	g.read += int64(len(b))
-	if g.read > g.policy.Total {
-		g.err = &bounds.ExceededError{What: "connection's data", Limit: g.policy.Total}
+	if g.err = g.meter.Count(len(b)); g.err != nil {
 		return g.err
 	}
 	for len(b) > 0 && g.err == nil {

@@ -35,8 +35,7 @@ type LineReader interface {
 type Reader struct {
 	src    LineReader
 	policy bounds.Policy
-	// read counts the octets read, against Policy.Total.
-	read int64
+	meter  *bounds.Meter
 	// err, once set, is every later read's: the stream is out of step.
 	err error
 }
@@ -44,7 +43,8 @@ type Reader struct {
 // NewReader reads responses from src within p (zero fields from
 // bounds.Default).
 func NewReader(src LineReader, p bounds.Policy) *Reader {
-	return &Reader{src: src, policy: p.WithDefaults()}
+	m := bounds.NewMeter(p)
+	return &Reader{src: src, policy: m.Policy(), meter: m}
 }
 
 // Policy is the reader's policy, its defaults filled in.
@@ -124,14 +124,11 @@ func (r *Reader) literal(lit Literal) (content, rest []byte, err error) {
 // Policy.Line.
 func (r *Reader) line() ([]byte, error) {
 	l, err := r.src.ReadLine()
-	r.read += int64(len(l))
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case r.read > r.policy.Total:
-		return nil, &bounds.ExceededError{What: "connection's data", Limit: r.policy.Total}
-	case len(l) > r.policy.Line:
-		return nil, &bounds.ExceededError{What: "line", Limit: int64(r.policy.Line)}
+	}
+	if err := r.meter.Line(l); err != nil {
+		return nil, err
 	}
 	return l, nil
 }

@@ -39,8 +39,7 @@ type TLSWire interface {
 type Client struct {
 	w      Wire
 	policy bounds.Policy
-	// read counts the octets read, against Policy.Total.
-	read int64
+	meter  *bounds.Meter
 	// caps is the last CAPA answer, nil when not asked or not offered.
 	caps Capabilities
 	// OnReply, when set, is told how long each command waited for its
@@ -55,7 +54,8 @@ type Client struct {
 // New speaks POP3 over w within p (zero fields from bounds.Default). The
 // greeting is not read: call Greeting.
 func New(w Wire, p bounds.Policy) *Client {
-	return &Client{w: w, policy: p.WithDefaults(), asked: time.Now(), phase: "greeting"}
+	m := bounds.NewMeter(p)
+	return &Client{w: w, policy: m.Policy(), meter: m, asked: time.Now(), phase: "greeting"}
 }
 
 // Policy is the client's read bounds, defaults filled in.
@@ -80,11 +80,11 @@ func (c *Client) Send(line string) error { return c.Write([]byte(line + "\r\n"))
 // ReadLine reads one line as the server sent it, counted against
 // Policy.Total and bounded by Policy.Line.
 func (c *Client) ReadLine() ([]byte, error) {
-	l, err := c.next()
-	if err == nil && len(l) > c.policy.Line {
-		return nil, &bounds.ExceededError{What: "line", Limit: int64(c.policy.Line)}
+	l, err := c.w.ReadLine()
+	if err != nil {
+		return l, err
 	}
-	return l, err
+	return l, c.meter.Line(l)
 }
 
 // next reads one line, counted against Policy.Total. A line of message
@@ -93,14 +93,10 @@ func (c *Client) ReadLine() ([]byte, error) {
 // breaks, and a reader loses nothing by taking a longer one whole.
 func (c *Client) next() ([]byte, error) {
 	l, err := c.w.ReadLine()
-	c.read += int64(len(l))
-	switch {
-	case err != nil:
+	if err != nil {
 		return l, err
-	case c.read > c.policy.Total:
-		return nil, &bounds.ExceededError{What: "connection's data", Limit: c.policy.Total}
 	}
-	return l, nil
+	return l, c.meter.Count(len(l))
 }
 
 // Close closes the Wire when it can be closed (a Conn), without QUIT:
