@@ -25,6 +25,11 @@ type Policy struct {
 	// ReplyOctets bounds one whole reply, CRLFs included: a reply is held
 	// in memory until its last line.
 	ReplyOctets int
+	// Listing bounds an answer that is no message but is held whole
+	// until it ends: a POP3 CAPA, LIST or UIDL answer (RFC 1939 §5, §7;
+	// RFC 2449 §5), the untagged responses of one IMAP command. A
+	// million messages list in about 20 MB.
+	Listing int64
 	// Literal bounds one IMAP literal or one POP3 multi-line response
 	// (a message): checked against the announced size before anything is
 	// allocated, and again while reading.
@@ -38,6 +43,7 @@ var Default = Policy{
 	Line:        64 << 10,
 	ReplyLines:  1000,
 	ReplyOctets: 64 << 10,
+	Listing:     64 << 20,
 	Literal:     64 << 20,
 	Total:       256 << 20,
 }
@@ -52,6 +58,9 @@ func (p Policy) WithDefaults() Policy {
 	}
 	if p.ReplyOctets <= 0 {
 		p.ReplyOctets = Default.ReplyOctets
+	}
+	if p.Listing <= 0 {
+		p.Listing = Default.Listing
 	}
 	if p.Literal <= 0 {
 		p.Literal = Default.Literal
@@ -77,7 +86,7 @@ type ExceededError struct {
 
 func (e *ExceededError) Error() string {
 	if e.Announced > 0 {
-		return fmt.Sprintf("the server announced a %s of %d octets, over the limit of %d: refused", e.What, e.Announced, e.Limit)
+		return fmt.Sprintf("the server announced a %s of %d octets, more than the limit of %d: refused", e.What, e.Announced, e.Limit)
 	}
 	return fmt.Sprintf("the server sent a %s of more than %d: stopped reading", e.What, e.Limit)
 }

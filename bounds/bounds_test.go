@@ -19,3 +19,16 @@ func TestCheckLiteral(t *testing.T) {
 		t.Error("zero policy takes no default")
 	}
 }
+
+func TestMeter(t *testing.T) {
+	m := NewMeter(Policy{Line: 10, Total: 25})
+	if err := m.Line([]byte("0123456789")); err != nil {
+		t.Errorf("a line at the limit: %v", err)
+	}
+	if err := m.Line([]byte("0123456789a")); !errors.Is(err, ErrExceeded) {
+		t.Errorf("a line over the limit: %v", err)
+	}
+	if err := m.Count(5); !errors.Is(err, ErrExceeded) {
+		t.Errorf("26 octets over a total of 25: %v", err)
+	}
+}

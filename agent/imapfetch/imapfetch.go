@@ -4,6 +4,18 @@
 // reading sets no \Seen), and deletion by \Deleted and UID EXPUNGE. Every
 // line is in the transcript (the password masked), every failure tagged
 // with its stage; messages come back exactly as the server's literals.
+//
+// It keeps go-imap's client rather than mailcheck's own response reader
+// (imap/imapwire, which the conformance suite and the read-back use): a
+// fetch needs typed SEARCH, FETCH and STORE commands and a lenient
+// reading of what servers send, not a judgement of its grammar. What it
+// reads is bounded all the same: go-imap allocates nothing from a
+// literal's announcement, but reads literals, lines and floods whole, so
+// the connection it reads is guarded by an imapwire.Guard with the
+// session's policy (session.Options.Bounds): a literal announced over its
+// Literal is refused before go-imap reads any of it, a line over its Line
+// and everything over its Total too, and the session ends with that
+// error.
 package imapfetch
 
 import (
@@ -20,6 +32,7 @@ import (
 
 	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/transcript"
+	"github.com/mailcheck/mailcheck/imap/imapwire"
 )
 
 // Client is an IMAP session, logged in.
@@ -27,6 +40,10 @@ type Client struct {
 	ic      *imapclient.Client
 	tr      *transcript.Transcript
 	stopCtx func() bool
+	// maxMessage bounds a message read (the policy's Literal).
+	maxMessage int64
+	// guard holds the connection to the policy (see recordingConn).
+	guard *imapwire.Guard
 	// UIDValidity of the selected mailbox (RFC 9051 §2.3.1.1): a UID
 	// names the same message only under the same UIDVALIDITY.
 	UIDValidity uint32
@@ -71,12 +88,12 @@ func Dial(ctx context.Context, o session.Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = session.DefaultTimeout
 	}
-	rc := newRecordingConn(nc, append(replay, buffered...), o.Transcript, timeout)
+	rc := newRecordingConn(nc, append(replay, buffered...), o.Transcript, timeout, o.Policy())
 	ic := imapclient.New(rc, nil)
-	cl := &Client{ic: ic, tr: o.Transcript, stopCtx: context.AfterFunc(ctx, func() { ic.Close() })}
+	cl := &Client{ic: ic, tr: o.Transcript, guard: rc.guard, maxMessage: o.Policy().Literal, stopCtx: context.AfterFunc(ctx, func() { ic.Close() })}
 	if err := ic.WaitGreeting(); err != nil {
 		cl.Close()
-		return nil, session.Fail(session.Greeting, err)
+		return nil, session.Fail(session.Greeting, cl.wire(err))
 	}
 	if err := cl.login(o); err != nil {
 		cl.Close()
@@ -184,7 +201,7 @@ func (cl *Client) login(o session.Options) error {
 	cl.tr.Secret(o.Password)
 	cl.tr.Secret(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(o.Password))
 	if err := cl.ic.Login(o.User, o.Password).Wait(); err != nil {
-		return session.Fail(session.Auth, fmt.Errorf("LOGIN: %w", err))
+		return session.Fail(session.Auth, fmt.Errorf("LOGIN: %w", cl.wire(err)))
 	}
 	return nil
 }
@@ -194,7 +211,7 @@ func (cl *Client) login(o session.Options) error {
 func (cl *Client) Select(mailbox string, readOnly bool) error {
 	data, err := cl.ic.Select(mailbox, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 	if err != nil {
-		return session.Fail(session.Mailbox, fmt.Errorf("SELECT %s: %w", mailbox, err))
+		return session.Fail(session.Mailbox, fmt.Errorf("SELECT %s: %w", mailbox, cl.wire(err)))
 	}
 	cl.UIDValidity = data.UIDValidity
 	return nil
@@ -213,7 +230,7 @@ func (cl *Client) Search(cr Criteria) ([]uint32, error) {
 	}
 	data, err := cl.ic.UIDSearch(&sc, nil).Wait()
 	if err != nil {
-		return nil, session.Fail(session.Mailbox, fmt.Errorf("UID SEARCH: %w", err))
+		return nil, session.Fail(session.Mailbox, fmt.Errorf("UID SEARCH: %w", cl.wire(err)))
 	}
 	var uids []uint32
 	for _, u := range data.AllUIDs() {
@@ -235,7 +252,7 @@ func (cl *Client) Headers(uids []uint32) ([]Entry, error) {
 		UID: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{headerSection},
 	}).Collect()
 	if err != nil {
-		return nil, session.Fail(session.Mailbox, fmt.Errorf("UID FETCH headers: %w", err))
+		return nil, session.Fail(session.Mailbox, fmt.Errorf("UID FETCH headers: %w", cl.wire(err)))
 	}
 	entries := make([]Entry, 0, len(msgs))
 	for _, m := range msgs {
@@ -245,8 +262,11 @@ func (cl *Client) Headers(uids []uint32) ([]Entry, error) {
 	return entries, nil
 }
 
-// MaxMessageBytes bounds one message read (as pop3fetch's does).
-const MaxMessageBytes = 1 << 30
+// MaxMessageBytes is the default bound of one message read
+// (bounds.Default's Literal, as pop3fetch's).
+//
+// Deprecated: the bound is session.Options.Bounds.Literal.
+const MaxMessageBytes = 64 << 20
 
 // ErrNoMessage is wrapped when a UID names no message.
 var ErrNoMessage = errors.New("no such message")
@@ -269,21 +289,21 @@ func (cl *Client) Retrieve(uid uint32) ([]byte, error) {
 			if sec.Literal == nil {
 				continue
 			}
-			// The literal's size is the server's word: read at most
-			// MaxMessageBytes of it, so a hostile one cannot take the
-			// client's memory.
-			b, err := io.ReadAll(io.LimitReader(sec.Literal, MaxMessageBytes+1))
-			if err == nil && len(b) > MaxMessageBytes {
-				err = fmt.Errorf("a message of more than %d octets", MaxMessageBytes)
+			// The literal's size is the server's word: the guard refused
+			// one announced over the bound, and this reads at most the
+			// bound of it all the same.
+			b, err := io.ReadAll(io.LimitReader(sec.Literal, cl.maxMessage+1))
+			if err == nil && int64(len(b)) > cl.maxMessage {
+				err = fmt.Errorf("a message of more than %d octets", cl.maxMessage)
 			}
 			if err != nil {
-				return nil, session.Fail(session.Retrieve, fmt.Errorf("UID FETCH %d BODY.PEEK[]: %w", uid, err))
+				return nil, session.Fail(session.Retrieve, fmt.Errorf("UID FETCH %d BODY.PEEK[]: %w", uid, cl.wire(err)))
 			}
 			body = b
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, session.Fail(session.Retrieve, fmt.Errorf("UID FETCH %d BODY.PEEK[]: %w", uid, err))
+		return nil, session.Fail(session.Retrieve, fmt.Errorf("UID FETCH %d BODY.PEEK[]: %w", uid, cl.wire(err)))
 	}
 	if !found {
 		return nil, session.Fail(session.Retrieve, fmt.Errorf("UID %d: %w", uid, ErrNoMessage))
@@ -302,7 +322,7 @@ func (cl *Client) Delete(uids []uint32) error {
 	set := uidSet(uids)
 	store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
 	if err := cl.ic.Store(set, store, nil).Close(); err != nil {
-		return session.Fail(session.Delete, fmt.Errorf("UID STORE \\Deleted: %w", err))
+		return session.Fail(session.Delete, fmt.Errorf("UID STORE \\Deleted: %w", cl.wire(err)))
 	}
 	var err error
 	if cl.ic.Caps().Has(imap.CapUIDPlus) {
@@ -312,7 +332,7 @@ func (cl *Client) Delete(uids []uint32) error {
 		err = cl.ic.Expunge().Close()
 	}
 	if err != nil {
-		return session.Fail(session.Delete, fmt.Errorf("EXPUNGE: %w", err))
+		return session.Fail(session.Delete, fmt.Errorf("EXPUNGE: %w", cl.wire(err)))
 	}
 	return nil
 }
@@ -328,6 +348,16 @@ func (cl *Client) Logout() error {
 func (cl *Client) Close() error {
 	cl.stopCtx()
 	return cl.ic.Close()
+}
+
+// wire is err, or the guard's refusal when the guard made go-imap fail:
+// go-imap reports a failed read in words ("in response: cannot read
+// tag: …"), and the refusal itself says what the server did.
+func (cl *Client) wire(err error) error {
+	if g := cl.guard.Err(); g != nil && err != nil {
+		return g
+	}
+	return err
 }
 
 func uidSet(uids []uint32) imap.UIDSet {

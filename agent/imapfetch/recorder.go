@@ -2,24 +2,27 @@ package imapfetch
 
 import (
 	"net"
-	"regexp"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/mailcheck/mailcheck/agent/session"
 	"github.com/mailcheck/mailcheck/agent/transcript"
+	"github.com/mailcheck/mailcheck/bounds"
+	"github.com/mailcheck/mailcheck/imap/imapwire"
 )
 
 // recordingConn is the connection handed to go-imap's client: it records
 // both directions in the transcript (the client reads and writes from
-// different goroutines, and gives no other hook that tells them apart), and
+// different goroutines, and gives no other hook that tells them apart),
 // bounds every read and write by the session's timeout on top of the
-// client's own deadlines.
+// client's own deadlines, and holds what the server sends to the
+// session's read policy (an imapwire.Guard): go-imap allocates nothing
+// from a literal's announcement, but reads a literal, a line or a flood
+// whole.
 type recordingConn struct {
 	net.Conn
 	timeout time.Duration
 	in, out *streamSplitter
+	guard   *imapwire.Guard
 
 	mu sync.Mutex
 	// replay is read first and not recorded: the greeting, already
@@ -29,10 +32,11 @@ type recordingConn struct {
 	readDeadline, writeDeadline time.Time
 }
 
-func newRecordingConn(nc net.Conn, replay []byte, tr *transcript.Transcript, timeout time.Duration) *recordingConn {
+func newRecordingConn(nc net.Conn, replay []byte, tr *transcript.Transcript, timeout time.Duration, p bounds.Policy) *recordingConn {
 	return &recordingConn{
 		Conn:    nc,
 		timeout: timeout,
+		guard:   imapwire.NewGuard(p),
 		replay:  replay,
 		in:      &streamSplitter{dir: transcript.Server, tr: tr},
 		out:     &streamSplitter{dir: transcript.Client, tr: tr},
@@ -62,6 +66,11 @@ func (c *recordingConn) Read(b []byte) (int, error) {
 	c.Conn.SetReadDeadline(d)
 	n, err := c.Conn.Read(b)
 	c.in.feed(b[:n])
+	if gerr := c.guard.Check(b[:n]); gerr != nil {
+		// The connection is out of step from here: go-imap gets the
+		// refusal instead of the octets, and every read after it.
+		return 0, gerr
+	}
 	return n, err
 }
 
@@ -102,13 +111,6 @@ func (c *recordingConn) Close() error {
 	return c.Conn.Close()
 }
 
-// literalAtEnd matches a line that announces a literal (RFC 9051 §4.3:
-// "{" number ["+"] "}" CRLF, with "~" before it for literal8): the next
-// that many octets are data, not lines. A text that happens to end in
-// "{n}" would be taken for one; that only changes how the transcript shows
-// the octets, never what the client reads.
-var literalAtEnd = regexp.MustCompile(`\{(\d{1,10})\+?\}\r?\n$`)
-
 // streamSplitter cuts one direction of the IMAP stream into the
 // transcript's lines: protocol lines as lines, literals as message data.
 type streamSplitter struct {
@@ -147,7 +149,7 @@ func (s *streamSplitter) feed(b []byte) {
 		i := indexLF(b)
 		if i < 0 {
 			s.line = append(s.line, b...)
-			if len(s.line) > session.MaxLineLength {
+			if len(s.line) > bounds.Default.Line {
 				s.tr.Line(s.dir, s.line)
 				s.line = s.line[:0]
 			}
@@ -156,8 +158,12 @@ func (s *streamSplitter) feed(b []byte) {
 		s.line = append(s.line, b[:i+1]...)
 		b = b[i+1:]
 		s.tr.Line(s.dir, s.line)
-		if m := literalAtEnd.FindSubmatch(s.line); m != nil {
-			s.literal, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		// A line announcing a literal (RFC 9051 §9): the next that many
+		// octets are data, not lines. A text that happens to end in
+		// "{n}" would be taken for one; that only changes how the
+		// transcript shows the octets, never what the client reads.
+		if lit, ok := imapwire.LiteralAt(s.line); ok {
+			s.literal = lit.Size
 		}
 		s.line = s.line[:0]
 	}

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"time"
 
 	"github.com/mailcheck/mailcheck/agent/transcript"
+	"github.com/mailcheck/mailcheck/bounds"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 	"github.com/mailcheck/mailcheck/target"
 )
@@ -34,16 +36,38 @@ type Options struct {
 	Timeout time.Duration
 	// Transcript, when not nil, records the session.
 	Transcript *transcript.Transcript
+	// Bounds limits what the session reads from the server; zero fields
+	// take DefaultBounds' values.
+	Bounds bounds.Policy
+}
+
+// DefaultBounds is what a user-agent session reads: a line, a listing
+// and a message as bounds.Default has them (a message is held in memory
+// before it is written out), and no total, since fetch reads whole
+// mailboxes one bounded message at a time.
+var DefaultBounds = bounds.Policy{Total: math.MaxInt64}.WithDefaults()
+
+// Policy is the session's read bounds, DefaultBounds filling in zero
+// fields.
+func (o Options) Policy() bounds.Policy {
+	p := o.Bounds
+	if p.Total <= 0 {
+		p.Total = DefaultBounds.Total
+	}
+	return p.WithDefaults()
 }
 
 // DefaultTimeout is Options.Timeout when zero.
 const DefaultTimeout = 30 * time.Second
 
-// MaxLineLength bounds a protocol line (a reply, a response) from the
-// server, so a server that never sends a line end cannot make the client
-// buffer without end. RFC 5321 §4.5.3.1.5 allows 512 octets for an SMTP
-// reply line and RFC 1939 §3 512 for a POP3 response; IMAP lines carry
-// capability lists, hence the margin.
+// MaxLineLength is bounds.Default.Line, the default bound of a protocol
+// line (a reply, a response) from the server, so a server that never
+// sends a line end cannot make the client buffer without end. RFC 5321
+// §4.5.3.1.5 allows 512 octets for an SMTP reply line and RFC 1939 §3 512
+// for a POP3 response; IMAP lines carry capability lists, hence the
+// margin.
+//
+// Deprecated: the bound is Options.Bounds.Line.
 const MaxLineLength = 64 << 10
 
 // ErrTimeout is wrapped by a read or write that got nowhere within the
@@ -160,7 +184,7 @@ func (c *Conn) write(b []byte) error {
 
 // ReadLine reads one protocol line, its line end included.
 func (c *Conn) ReadLine() ([]byte, error) {
-	line, err := c.readLine(MaxLineLength)
+	line, err := c.readLine(c.opts.Policy().Line)
 	if len(line) > 0 {
 		c.opts.Transcript.Line(transcript.Server, line)
 	}

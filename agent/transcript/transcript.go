@@ -11,6 +11,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/mailcheck/mailcheck/internal/wireescape"
 )
 
 // Dir tells who sent a line.
@@ -153,29 +155,12 @@ func (t *Transcript) emit(s string) {
 	io.WriteString(t.w, s+"\n")
 }
 
-// escape renders a line: its final CRLF dropped, printable ASCII as it is
-// (backslashes too, so IMAP's \Seen reads as on the wire), and every other
-// octet escaped (\r, \n, \t, \xNN), so a bare CR, a bare LF or 8-bit data
-// is visible.
-func escape(b []byte) string {
-	b = bytes.TrimSuffix(b, []byte("\r\n"))
-	var out strings.Builder
-	for _, c := range b {
-		switch {
-		case c >= 0x20 && c < 0x7f:
-			out.WriteByte(c)
-		case c == '\r':
-			out.WriteString(`\r`)
-		case c == '\n':
-			out.WriteString(`\n`)
-		case c == '\t':
-			out.WriteString(`\t`)
-		default:
-			fmt.Fprintf(&out, `\x%02x`, c)
-		}
-	}
-	return out.String()
-}
+// escape renders a line as every transcript of mailcheck does: its final
+// CRLF dropped, printable ASCII as it is, a backslash doubled (so IMAP's
+// \Seen reads \\Seen, and the text "\r" is not taken for a bare CR), and
+// every other octet escaped (\r, \n, \t, \xNN), so a bare CR, a bare LF
+// or 8-bit data is visible.
+func escape(b []byte) string { return wireescape.Line(b) }
 
 // cutLine splits off the first line of b, its LF included.
 func cutLine(b []byte) (line, rest []byte) {

@@ -58,7 +58,10 @@ func TestOctetsAreEscaped(t *testing.T) {
 	tr.Line(Server, []byte("* FLAGS (\\Seen)\r\n"))
 	tr.Line(Server, []byte("bare\rCR and \xff\r\n"))
 	tr.Line(Server, []byte("bare LF\n"))
-	want := "S: * FLAGS (\\Seen)\nS: bare\\rCR and \\xff\nS: bare LF\\n\n"
+	tr.Line(Server, []byte(`text \r, not a CR`+"\r\n"))
+	// A backslash is doubled (the escaping the conformance transcripts
+	// use): otherwise the text \r and a bare CR would read alike.
+	want := `S: * FLAGS (\\Seen)` + "\n" + `S: bare\rCR and \xff` + "\n" + `S: bare LF\n` + "\n" + `S: text \\r, not a CR` + "\n"
 	if out.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
 	}

@@ -139,3 +139,15 @@ func TestServerClosedIsNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionsBounds: MaxReceive is the policy's Total, and no literal or
+// message may be larger than what a check reads at all.
+func TestOptionsBounds(t *testing.T) {
+	p := (&Options{MaxReceive: 1000}).Bounds()
+	if p.Total != 1000 || p.Literal != 1000 || p.Line != readBufferSize {
+		t.Errorf("MaxReceive 1000: %+v", p)
+	}
+	if p := (&Options{}).Bounds(); p.Total != DefaultMaxReceive || p.Literal != DefaultMaxReceive {
+		t.Errorf("defaults: %+v", p)
+	}
+}

@@ -117,11 +117,13 @@ func (t *T) DialTarget(ctx context.Context, target Target) (*Conn, error) {
 	return c, nil
 }
 
-// readBufferSize bounds a line: ReadLine fails on a longer one.
+// readBufferSize bounds a line: ReadLine fails on a longer one. It is the
+// policy's Line (Options.Bounds).
 const readBufferSize = 64 << 10
 
-// ErrReceiveLimit wraps reads past Options.MaxReceive: the server sent more
-// than a check reads, and the check gives up rather than hold it.
+// ErrReceiveLimit wraps reads past Options.MaxReceive (the policy's Total,
+// Options.Bounds): the server sent more than a check reads, and the check
+// gives up rather than hold it.
 var ErrReceiveLimit = errors.New("the server sent more than a check reads")
 
 // budgetReader reads the connection on behalf of the buffered reader,
@@ -130,7 +132,7 @@ type budgetReader struct{ c *Conn }
 
 func (b budgetReader) Read(p []byte) (int, error) {
 	t := b.c.t
-	limit := cmp.Or(t.Options.MaxReceive, DefaultMaxReceive)
+	limit := t.Options.Bounds().Total
 	left := limit - t.received.Load()
 	if left <= 0 {
 		return 0, fmt.Errorf("%w (more than %d octets): stopped reading", ErrReceiveLimit, limit)

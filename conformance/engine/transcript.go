@@ -4,7 +4,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mailcheck/mailcheck/internal/wireescape"
 )
 
 // Bounds of one check's transcript: the evidence a verdict needs is in its
@@ -79,30 +80,7 @@ func (tr *Transcript) Lines() []Line {
 }
 
 // EscapeLine renders a line for the transcript: a final CRLF is dropped,
-// every other control or non-ASCII byte is escaped.
-func EscapeLine(b []byte) string {
-	if n := len(b); n >= 2 && b[n-2] == '\r' && b[n-1] == '\n' {
-		b = b[:n-2]
-	}
-	out := make([]byte, 0, len(b))
-	for _, c := range b {
-		switch {
-		case c == '\\':
-			out = append(out, '\\', '\\')
-		case c >= 0x20 && c < 0x7f:
-			out = append(out, c)
-		case c == '\r':
-			out = append(out, '\\', 'r')
-		case c == '\n':
-			out = append(out, '\\', 'n')
-		case c == '\t':
-			out = append(out, '\\', 't')
-		default:
-			out = append(out, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		}
-	}
-	if !utf8.Valid(out) {
-		return strconv.Quote(string(out))
-	}
-	return string(out)
-}
+// every other control or non-ASCII byte is escaped, and a backslash is
+// doubled so that the line reads back unambiguously (see
+// internal/wireescape, which the user agent's transcripts share).
+func EscapeLine(b []byte) string { return wireescape.Line(b) }

@@ -1,77 +1,24 @@
 package imapsuite
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mailcheck/mailcheck/bounds"
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/seed"
+	"github.com/mailcheck/mailcheck/imap/imapwire"
 )
 
-// response is one server response (RFC 9051 §2.2.2): untagged ("*"), a
-// command continuation request ("+") or a tagged completion. Literals are
-// taken out of the text (their "{n}" markers stay) and kept in Lits, in
-// order, so the text can be parsed without tripping over their content.
-type response struct {
-	Tag  string
-	Text string // after the tag and one space; no line end
-	Lits [][]byte
-}
-
-// String is the response as shown in verdicts.
-func (r *response) String() string {
-	if r == nil {
-		return "(none)"
-	}
-	return strings.TrimSpace(r.Tag + " " + r.Text)
-}
-
-// Kind is the first word after the tag, upper case: "OK", "NO", "BAD",
-// "BYE", "PREAUTH", "CAPABILITY", "FLAGS", "SEARCH", or, for "* 3 EXISTS",
-// the word after the number ("EXISTS").
-func (r *response) Kind() string {
-	f := strings.Fields(r.Text)
-	if len(f) == 0 {
-		return ""
-	}
-	if _, err := strconv.ParseUint(f[0], 10, 32); err == nil && len(f) > 1 {
-		return strings.ToUpper(f[1])
-	}
-	return strings.ToUpper(f[0])
-}
-
-// Num is the number of "* n EXISTS", "* n EXPUNGE" or "* n FETCH"; 0 if
-// none.
-func (r *response) Num() uint32 {
-	f, _, _ := strings.Cut(r.Text, " ")
-	n, _ := strconv.ParseUint(f, 10, 32)
-	return uint32(n)
-}
-
-// Code is the response code of a status response ("UIDNEXT 7",
-// "READ-ONLY", "CAPABILITY IMAP4rev1 …"), without brackets; "" if none.
-func (r *response) Code() string {
-	_, rest, _ := strings.Cut(r.Text, " ")
-	if !strings.HasPrefix(rest, "[") {
-		return ""
-	}
-	code, _, _ := strings.Cut(rest[1:], "]")
-	return code
-}
-
-// CodeIs reports whether the response code's name is name.
-func (r *response) CodeIs(name string) bool {
-	n, _, _ := strings.Cut(r.Code(), " ")
-	return strings.EqualFold(n, name)
-}
+// response is one server response, as imapwire reads it (RFC 9051
+// §2.2.2): literals out of the text, in Lits.
+type response = imapwire.Response
 
 // result is what a command got: the untagged responses and the tagged one.
 type result struct {
@@ -100,6 +47,7 @@ func (r *result) Of(kind string) []*response {
 type session struct {
 	t        *engine.T
 	c        *engine.Conn
+	rd       *imapwire.Reader
 	tags     int
 	greeting *response
 	caps     map[string]bool
@@ -120,7 +68,7 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{t: t, c: c}
+	s := &session{t: t, c: c, rd: imapwire.NewReader(c, suitePolicy(t))}
 	g, err := s.read()
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
@@ -342,55 +290,22 @@ func (s *session) readUntil(tag string, stopAtCont bool) (*result, bool, error) 
 // or wait for gigabytes.
 const maxLiteral = 1 << 20
 
-var literalAtEnd = regexp.MustCompile(`~?\{(\d+)\+?\}\r\n$`)
+// suitePolicy is the check's read bounds (engine.Options.Bounds), with
+// literals held to maxLiteral.
+func suitePolicy(t *engine.T) bounds.Policy {
+	p := t.Options.Bounds()
+	p.Literal = min(p.Literal, maxLiteral)
+	return p
+}
 
-// read reads one response, literals included.
+// read reads one response, literals included; a failed read leaves the
+// session broken.
 func (s *session) read() (*response, error) {
-	var text strings.Builder
-	var lits [][]byte
-	chunk, err := s.c.ReadLine()
-	for {
-		if err != nil {
-			s.broken = true
-			return nil, err
-		}
-		m := literalAtEnd.FindSubmatch(chunk)
-		if m == nil {
-			text.Write(bytes.TrimRight(chunk, "\r\n"))
-			break
-		}
-		text.Write(chunk[:len(chunk)-2])
-		n, convErr := strconv.Atoi(string(m[1]))
-		if convErr != nil || n > maxLiteral {
-			s.broken = true
-			return nil, fmt.Errorf("a literal of %s octets: more than the suite reads (%d)", m[1], maxLiteral)
-		}
-		lit := make([]byte, 0, n)
-		var rest []byte
-		for len(lit) < n && err == nil {
-			var more []byte
-			if more, err = s.c.ReadLine(); err == nil {
-				need := n - len(lit)
-				if len(more) > need {
-					lit, rest = append(lit, more[:need]...), more[need:]
-				} else {
-					lit = append(lit, more...)
-				}
-			}
-		}
-		lits = append(lits, lit)
-		if err != nil {
-			continue
-		}
-		if rest != nil {
-			chunk = rest
-		} else {
-			chunk, err = s.c.ReadLine()
-		}
+	r, err := s.rd.Read()
+	if err != nil {
+		s.broken = true
+		return nil, err
 	}
-	line := text.String()
-	tag, rest, _ := strings.Cut(line, " ")
-	r := &response{Tag: tag, Text: rest, Lits: lits}
 	s.noteGrammar(r)
 	return r, nil
 }

@@ -104,9 +104,9 @@ var basicChecks = []*engine.Check{
 			for _, c := range batch {
 				want = append(want, s.do(c).ok)
 			}
-			t.Require(s.c.Write([]byte(strings.Join(batch, "\r\n") + "\r\n")))
+			t.Require(s.pop.Write([]byte(strings.Join(batch, "\r\n") + "\r\n")))
 			for i, ok := range want {
-				l, err := s.c.ReadLine()
+				l, err := s.pop.ReadLine()
 				if err != nil {
 					t.FailNow("%d of 4 responses to a pipelined batch arrived (%v): input was lost", i, err)
 				}

@@ -241,3 +241,13 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// allBytes reports whether every octet of s is ok.
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}

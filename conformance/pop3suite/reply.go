@@ -3,6 +3,8 @@ package pop3suite
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mailcheck/mailcheck/pop3/pop3client"
 )
 
 // A POP3 single-line response, read against its grammar: RFC 1939 §3 (the
@@ -25,24 +27,13 @@ type reply struct {
 }
 
 // respCode is a response code's levels: [SYS/TEMP] is {"SYS", "TEMP"}.
-type respCode []string
+type respCode pop3client.RespCode
 
-func (c respCode) String() string { return "[" + strings.Join(c, "/") + "]" }
+func (c respCode) String() string { return pop3client.RespCode(c).String() }
 
 // is reports whether the code is name or below it in the hierarchy
 // (RFC 2449 §8: "SYS/TEMP" is a kind of "SYS").
-func (c respCode) is(name string) bool {
-	levels := strings.Split(name, "/")
-	if len(c) < len(levels) {
-		return false
-	}
-	for i, l := range levels {
-		if !strings.EqualFold(c[i], l) {
-			return false
-		}
-	}
-	return true
-}
+func (c respCode) is(name string) bool { return pop3client.RespCode(c).Is(name) }
 
 // registeredCodes are the response codes of the IANA POP3 registry:
 // LOGIN-DELAY and IN-USE (RFC 2449 §8.1), SYS and AUTH (RFC 3206), UTF8
@@ -64,53 +55,17 @@ const (
 	ruleCodeAt = `RFC 2449 §8 and §9: a response code stands right after the status indicator and its space (text = *schar / resp-code *CHAR); after the text it is no code`
 )
 
-// parseReply reads a status line (without its CRLF). An error is a
-// *grammarError for a line that has no valid status indicator. A response
-// code that breaks its rules is not an error here (the status still
-// reads); codeProblem reports it.
+// parseReply reads a status line (without its CRLF) with the POP3
+// client core's grammar. An error is a *grammarError for a line that has
+// no valid status indicator. A response code that breaks its rules is not
+// an error here (the status still reads); codeProblem reports it.
 func parseReply(line string) (reply, error) {
-	r := reply{line: line}
-	switch {
-	case line == "+OK" || strings.HasPrefix(line, "+OK "):
-		r.ok, r.text = true, strings.TrimPrefix(strings.TrimPrefix(line, "+OK"), " ")
-	case line == "-ERR" || strings.HasPrefix(line, "-ERR "):
-		r.text = strings.TrimPrefix(strings.TrimPrefix(line, "-ERR"), " ")
-	default:
-		return r, &grammarError{line, ruleStatus}
-	}
-	if code, rest, ok := cutRespCode(r.text); ok {
-		r.code, r.text = code, strings.TrimPrefix(rest, " ")
+	st, err := pop3client.ParseStatus(line)
+	r := reply{line: st.Line, ok: st.OK, code: respCode(st.Code), text: st.Text}
+	if err != nil {
+		return reply{line: line}, &grammarError{line, ruleStatus}
 	}
 	return r, nil
-}
-
-// cutRespCode splits a well-formed response code off the start of text.
-func cutRespCode(text string) (respCode, string, bool) {
-	if !strings.HasPrefix(text, "[") {
-		return nil, text, false
-	}
-	end := strings.IndexByte(text, ']')
-	if end < 0 {
-		return nil, text, false
-	}
-	levels := strings.Split(text[1:end], "/")
-	for _, l := range levels {
-		if l == "" || !allBytes(l, isRChar) {
-			return nil, text, false
-		}
-	}
-	return respCode(levels), text[end+1:], true
-}
-
-func isRChar(b byte) bool { return b >= 0x21 && b <= 0x7f && b != '/' && b != ']' }
-
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // codeProblem reports how the line breaks the response-code rules: a text
@@ -138,9 +93,9 @@ func misplacedCode(text string) string {
 		if text[i] != '[' {
 			continue
 		}
-		if code, _, ok := cutRespCode(text[i:]); ok {
+		if code, _, ok := pop3client.CutRespCode(text[i:]); ok {
 			for _, name := range registeredCodes {
-				if code.is(name) {
+				if code.Is(name) {
 					return code.String()
 				}
 			}

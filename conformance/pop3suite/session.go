@@ -1,7 +1,6 @@
 package pop3suite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,12 +8,16 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/pop3/pop3client"
 )
 
-// session is one POP3 connection of a check.
+// session is one POP3 connection of a check: the POP3 client core over
+// the engine's recorded connection (c, for what only the engine does:
+// waiting for a close, patience, TLS).
 type session struct {
 	t        *engine.T
 	c        *engine.Conn
+	pop      *pop3client.Client
 	greeting string
 }
 
@@ -25,24 +28,26 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := c.ReadLine()
+	pop := pop3client.New(c, t.Options.Bounds())
+	g, err := pop.ReadLine()
 	if err != nil {
 		return nil, fmt.Errorf("greeting: %w", err)
 	}
 	if engine.BusyPOP3(trim(g)) {
 		return nil, engine.Busy("greeting %q", trim(g))
 	}
-	return &session{t: t, c: c, greeting: trim(g)}, nil
+	return &session{t: t, c: c, pop: pop, greeting: trim(g)}, nil
 }
 
 func trim(b []byte) string { return strings.TrimRight(string(b), "\r\n") }
 
-// cmd sends a command and returns the status line.
+// cmd sends a command and returns the status line as it came: the
+// checks judge its grammar themselves.
 func (s *session) cmd(line string) (string, error) {
-	if err := s.c.Send(line); err != nil {
+	if err := s.pop.Send(line); err != nil {
 		return "", err
 	}
-	l, err := s.c.ReadLine()
+	l, err := s.pop.ReadLine()
 	return trim(l), err
 }
 
@@ -50,22 +55,15 @@ func (s *session) cmd(line string) (string, error) {
 var errUnterminated = errors.New("multi-line response without its terminating \".\" line")
 
 // multi reads a multi-line body up to the "." line, undoing byte-stuffing
-// (RFC 1939 §3); lines keep their CRLF. raw is what came on the wire.
+// (RFC 1939 §3); lines keep their CRLF. raw is what came on the wire. A
+// body is bounded by the check's policy (its Literal); one that stops
+// coming before its "." line is errUnterminated.
 func (s *session) multi() (body, raw []byte, err error) {
-	for {
-		l, err := s.c.ReadLine()
-		if err != nil {
-			if errors.Is(err, engine.ErrTimeout) {
-				return body, raw, errUnterminated
-			}
-			return body, raw, err
-		}
-		raw = append(raw, l...)
-		if string(l) == ".\r\n" {
-			return body, raw, nil
-		}
-		body = append(body, bytes.TrimPrefix(l, []byte("."))...)
+	body, raw, err = s.pop.ReadMultiRaw(s.pop.Policy().Literal)
+	if errors.Is(err, engine.ErrTimeout) {
+		return body, raw, errUnterminated
 	}
+	return body, raw, err
 }
 
 // tryLogin is dial plus USER/PASS, entering TRANSACTION. It retries while

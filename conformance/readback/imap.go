@@ -1,84 +1,73 @@
 package readback
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/imap/imapwire"
 )
-
-var literalRE = regexp.MustCompile(`\{(\d+)\}\r\n$`)
 
 // imapSession is a read-back session with an IMAP server (RFC 9051).
 type imapSession struct {
 	target engine.Target
-	t      *engine.T
 	c      *engine.Conn
+	rd     *imapwire.Reader
 	seq    int
 }
 
-// cmd sends a tagged command and returns the untagged lines, with a
-// literal's content appended to the line that announced it.
-func (s *imapSession) cmd(line string) ([]string, error) {
+// maxUntagged bounds the untagged responses one command collects: a
+// read-back's commands get a few, and a server that floods must not make
+// it hold millions.
+const maxUntagged = 10000
+
+// cmd sends a tagged command and returns the untagged responses, read
+// within the check's bounds (a literal announced over them is refused
+// before anything is allocated for it).
+func (s *imapSession) cmd(line string) ([]*imapwire.Response, error) {
 	s.seq++
 	tag := "m" + strconv.Itoa(s.seq)
 	if err := s.c.Send(tag + " " + line); err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []*imapwire.Response
 	for {
-		l, err := s.c.ReadLine()
+		r, err := s.rd.Read()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read-back IMAP: %w", err)
 		}
-		if m := literalRE.FindSubmatch(l); m != nil {
-			lit, err := s.literal(string(m[1]))
-			if err != nil {
-				return nil, err
+		if r.Tag != tag {
+			if len(out) >= maxUntagged {
+				return nil, fmt.Errorf("read-back IMAP: more than %d untagged responses to one command", maxUntagged)
 			}
-			out = append(out, string(l)+string(lit))
+			out = append(out, r)
 			continue
 		}
-		str := string(l)
-		if strings.HasPrefix(str, tag+" ") {
-			if !strings.HasPrefix(str, tag+" OK") {
-				// A refusal is the read-back server's, not the subject's
-				// of the check: a precondition. Only the verb is quoted
-				// (LOGIN carries the password).
-				verb, _, _ := strings.Cut(line, " ")
-				return out, engine.Unmet("the read-back mailbox %s refused %s: %s", s.target, verb, strings.TrimSpace(str))
-			}
-			return out, nil
+		if r.Kind() != "OK" {
+			// A refusal is the read-back server's, not the subject's
+			// of the check: a precondition. Only the verb is quoted
+			// (LOGIN carries the password).
+			verb, _, _ := strings.Cut(line, " ")
+			return out, engine.Unmet("the read-back mailbox %s refused %s: %s", s.target, verb, r)
 		}
-		out = append(out, str)
+		return out, nil
 	}
 }
 
-// literal reads a literal of the announced size. The size is the server's
-// word, not a fact: a size past what a check may receive at all
-// (Options.MaxReceive) is refused before anything is allocated for it, and
-// the content is gathered as it comes, never preallocated.
-func (s *imapSession) literal(announced string) ([]byte, error) {
-	limit := cmp.Or(s.t.Options.MaxReceive, engine.DefaultMaxReceive)
-	size, err := strconv.ParseInt(announced, 10, 64)
-	if err != nil || size > limit {
-		return nil, fmt.Errorf("read-back IMAP: the server announces a literal of %s octets, more than a read-back takes (%d)", announced, limit)
-	}
-	var lit []byte
-	for int64(len(lit)) < size {
-		more, err := s.c.ReadLine()
-		if err != nil {
-			return nil, err
+// capabilities is what a CAPABILITY command lists, upper case.
+func (s *imapSession) capabilities() map[string]bool {
+	caps := map[string]bool{}
+	found, _ := s.cmd("CAPABILITY")
+	for _, r := range found {
+		if r.Kind() == "CAPABILITY" {
+			for _, c := range strings.Fields(r.Text)[1:] {
+				caps[strings.ToUpper(c)] = true
+			}
 		}
-		lit = append(lit, more...)
 	}
-	// The line that ends the literal goes on after it: keep only the
-	// literal (the rest of that line closes the FETCH response).
-	return lit[:size], nil
+	return caps
 }
 
 // takeIMAP is take over IMAP: UID SEARCH by header, UID FETCH, and UID
@@ -91,12 +80,11 @@ func takeIMAP(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		return nil, nil, err
 	}
 	defer c.Close()
-	s := &imapSession{target: target, t: t, c: c}
-	if _, err := c.ReadLine(); err != nil {
+	s := &imapSession{target: target, c: c, rd: imapwire.NewReader(c, t.Options.Bounds())}
+	if _, err := s.rd.Read(); err != nil {
 		return nil, nil, err
 	}
-	caps, _ := s.cmd("CAPABILITY")
-	if strings.Contains(strings.Join(caps, " "), "STARTTLS") && !c.TLS() {
+	if s.capabilities()["STARTTLS"] && !c.TLS() {
 		// Credentials go out only under TLS when TLS is offered.
 		if _, err := s.cmd("STARTTLS"); err != nil {
 			return nil, nil, err
@@ -108,8 +96,8 @@ func takeIMAP(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 	if _, err := s.cmd("LOGIN " + quote(target.User) + " " + quote(target.Password)); err != nil {
 		return nil, nil, err
 	}
-	caps, _ = s.cmd("CAPABILITY")
-	canExpungeUIDs := strings.Contains(strings.Join(caps, " "), "UIDPLUS") || strings.Contains(strings.Join(caps, " "), "IMAP4rev2")
+	caps := s.capabilities()
+	canExpungeUIDs := caps["UIDPLUS"] || caps["IMAP4REV2"]
 	if _, err := s.cmd("SELECT INBOX"); err != nil {
 		return nil, nil, err
 	}
@@ -151,9 +139,9 @@ func (s *imapSession) search(n string) ([]string, error) {
 		return nil, err
 	}
 	var uids []string
-	for _, l := range found {
-		if f := strings.Fields(l); len(f) > 2 && f[0] == "*" && strings.EqualFold(f[1], "SEARCH") {
-			uids = append(uids, f[2:]...)
+	for _, r := range found {
+		if f := strings.Fields(r.Text); len(f) > 1 && r.Kind() == "SEARCH" {
+			uids = append(uids, f[1:]...)
 		}
 	}
 	return uids, nil
@@ -161,13 +149,13 @@ func (s *imapSession) search(n string) ([]string, error) {
 
 // fetch returns the whole message with UID uid, without setting \Seen.
 func (s *imapSession) fetch(uid string) ([]byte, error) {
-	lines, err := s.cmd("UID FETCH " + uid + " BODY.PEEK[]")
+	found, err := s.cmd("UID FETCH " + uid + " BODY.PEEK[]")
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range lines {
-		if _, after, ok := strings.Cut(l, "}\r\n"); ok {
-			return []byte(after), nil
+	for _, r := range found {
+		if msg, ok := r.LiteralOf("BODY[]"); ok && r.Kind() == "FETCH" {
+			return msg, nil
 		}
 	}
 	return nil, engine.Unmet("the read-back mailbox %s answered UID FETCH %s BODY.PEEK[] without the message", s.target, uid)

@@ -1,7 +1,6 @@
 package readback
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,53 +11,38 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
 	"github.com/mailcheck/mailcheck/conformance/seed"
+	"github.com/mailcheck/mailcheck/pop3/pop3client"
 )
 
-// pop3Session is a read-back session with a POP3 maildrop (RFC 1939).
+// pop3Session is a read-back session with a POP3 maildrop (RFC 1939),
+// read within the check's bounds (engine.Options.Bounds).
 type pop3Session struct {
 	target engine.Target
-	c      *engine.Conn
+	c      *pop3client.Client
 }
 
-// ok sends cmd (none for the greeting) and reads a +OK status line.
-func (s pop3Session) ok(cmd string) (string, error) {
-	if cmd != "" {
-		if err := s.c.Send(cmd); err != nil {
-			return "", err
-		}
+// unmet makes the read-back server's refusal (-ERR) or a malformed
+// answer a precondition: they are the read-back server's, not the
+// subject's of the check. Only the verb is quoted (PASS carries the
+// password). A failed read stays what it is.
+func (s pop3Session) unmet(verb string, err error) error {
+	var refused *pop3client.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return engine.Unmet("the read-back mailbox %s refused %s: %q", s.target, verb, refused.Status.Line)
+	case errors.Is(err, pop3client.ErrMalformed):
+		return engine.Unmet("the read-back mailbox %s answered %s: %v", s.target, verb, err)
+	case err != nil:
+		return fmt.Errorf("read-back POP3 %s: %w", verb, err)
 	}
-	l, err := s.c.ReadLine()
-	if err != nil {
-		return "", err
-	}
-	line := strings.TrimRight(string(l), "\r\n")
-	if !strings.HasPrefix(line, "+OK") {
-		// A refusal is the read-back server's, not the subject's of the
-		// check: a precondition. Only the verb is quoted (PASS carries
-		// the password).
-		verb, _, _ := strings.Cut(cmd, " ")
-		if cmd == "" {
-			verb = "the session (greeting)"
-		}
-		return line, engine.Unmet("the read-back mailbox %s refused %s: %q", s.target, verb, line)
-	}
-	return line, nil
+	return nil
 }
 
-// multi reads a multi-line response, undoing the byte-stuffing (RFC 1939
-// §3).
-func (s pop3Session) multi() ([]byte, error) {
-	var b bytes.Buffer
-	for {
-		l, err := s.c.ReadLine()
-		if err != nil {
-			return nil, err
-		}
-		if string(l) == ".\r\n" {
-			return b.Bytes(), nil
-		}
-		b.Write(bytes.TrimPrefix(l, []byte(".")))
-	}
+// ok sends cmd and requires +OK.
+func (s pop3Session) ok(cmd string) error {
+	verb, _, _ := strings.Cut(cmd, " ")
+	_, err := s.c.OK(cmd)
+	return s.unmet(verb, err)
 }
 
 // scanWindow bounds how many of the newest messages a read-back looks at:
@@ -77,25 +61,27 @@ func takePOP3(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 		return nil, nil, err
 	}
 	defer c.Close()
-	s := pop3Session{target, c}
-	if _, err := s.ok(""); err != nil {
-		return nil, nil, err
+	s := pop3Session{target, pop3client.New(c, t.Options.Bounds())}
+	if st, err := s.c.Greeting(); err != nil || !st.OK {
+		if err == nil {
+			err = &pop3client.RefusedError{Command: "the session (greeting)", Status: st}
+		}
+		return nil, nil, s.unmet("the session (greeting)", err)
 	}
-	if _, err := s.ok("USER " + target.User); err != nil {
-		return nil, nil, err
-	}
-	if line, err := s.ok("PASS " + target.Password); err != nil {
-		if strings.Contains(line, "[IN-USE]") {
+	if err := s.c.Login(target.User, target.Password); err != nil {
+		var refused *pop3client.RefusedError
+		switch {
+		case !errors.As(err, &refused):
+			return nil, nil, s.unmet("USER/PASS", err)
+		case refused.InUse():
 			return nil, nil, nil // another session has the maildrop: try again
 		}
-		return nil, nil, err
+		return nil, nil, s.unmet(refused.Command, err)
 	}
-	stat, err := s.ok("STAT")
+	count, _, err := s.c.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.unmet("STAT", err)
 	}
-	var count int
-	fmt.Sscanf(stat, "+OK %d", &count)
 	uids, err := s.uidl()
 	if err != nil {
 		return nil, nil, err
@@ -115,18 +101,15 @@ func takePOP3(ctx context.Context, t *engine.T, target engine.Target, nonces []s
 			got[n] = []byte{}
 		}
 		if fetch && got[n] == nil {
-			if _, err := s.ok("RETR " + strconv.Itoa(i)); err != nil {
-				return got, nil, err
-			}
-			if got[n], err = s.multi(); err != nil {
-				return got, nil, err
+			if got[n], err = s.c.Retr(i); err != nil {
+				return got, nil, s.unmet("RETR", err)
 			}
 		}
-		if _, err := s.ok("DELE " + strconv.Itoa(i)); err == nil {
+		if s.c.Dele(i) == nil {
 			marked[n] = true
 		}
 	}
-	if _, err := s.ok("QUIT"); err != nil {
+	if s.c.Quit() != nil {
 		return got, nil, nil // the deletions did not happen; the content stands
 	}
 	var deleted []string
@@ -143,25 +126,23 @@ func (s pop3Session) nonceAt(i int, uid string, cache *headerCache) (string, err
 	if n, ok := cache.lookup(uid); ok {
 		return n, nil
 	}
-	if _, err := s.ok("TOP " + strconv.Itoa(i) + " 0"); err != nil {
-		var refused *engine.PreconditionError
-		if !errors.As(err, &refused) {
-			return "", err
+	head, err := s.c.Top(i, 0)
+	if err != nil {
+		if !pop3client.Refused(err) {
+			return "", s.unmet("TOP", err)
 		}
+		err = s.unmet("TOP", err)
+		var refused *engine.PreconditionError
 		// A message gone meanwhile is refused; one still listed is
 		// there, and the server does not take TOP (optional, RFC 1939
 		// §7): without it no message can be found by its header, which
 		// is no proof that it did not arrive.
-		if _, lerr := s.ok("LIST " + strconv.Itoa(i)); lerr != nil {
+		if lerr := s.ok("LIST " + strconv.Itoa(i)); lerr != nil {
 			if errors.As(lerr, &refused) {
 				return "", nil
 			}
 			return "", lerr
 		}
-		return "", err
-	}
-	head, err := s.multi()
-	if err != nil {
 		return "", err
 	}
 	n := seed.NonceOf(head)
@@ -173,30 +154,22 @@ func (s pop3Session) nonceAt(i int, uid string, cache *headerCache) (string, err
 // the server does not offer UIDL.
 func (s pop3Session) uidl() (map[int]string, error) {
 	uids := map[int]string{}
-	if _, err := s.ok("UIDL"); err != nil {
-		var refused *engine.PreconditionError
-		if errors.As(err, &refused) {
-			return uids, nil
-		}
-		return nil, err
-	}
-	listing, err := s.multi()
-	if err != nil {
-		return nil, err
+	listing, err := s.c.UIDL()
+	switch {
+	case pop3client.Refused(err):
+		return uids, nil
+	case err != nil:
+		return nil, s.unmet("UIDL", err)
 	}
 	seen := map[string]bool{}
-	for _, line := range strings.Split(string(listing), "\r\n") {
-		var n int
-		var uid string
-		if _, err := fmt.Sscanf(line, "%d %s", &n, &uid); err == nil {
-			if seen[uid] {
-				// Not unique (a broken server, RFC 1939 §7): no message
-				// can be known by it.
-				return map[int]string{}, nil
-			}
-			seen[uid] = true
-			uids[n] = uid
+	for _, l := range listing {
+		if seen[l.UID] {
+			// Not unique (a broken server, RFC 1939 §7): no message can
+			// be known by it.
+			return map[int]string{}, nil
 		}
+		seen[l.UID] = true
+		uids[l.Num] = l.UID
 	}
 	return uids, nil
 }

@@ -51,6 +51,16 @@ var rules = []rule{
 		forbid: []string{"internal/fault*"},
 		why:    "the fault injectors are test-only: nothing the binary links imports them",
 	},
+	{
+		from:   []string{"pop3/pop3client", "imap/imapwire"},
+		forbid: []string{"reference/...", "conformance/...", "agent/...", "load/...", "internal/...", "smtp/...", "target"},
+		why:    "the POP3 client core and the IMAP response reader depend on the read-bounds policy only: every client of their protocols imports them",
+	},
+	{
+		from:   []string{"internal/wireescape"},
+		forbid: []string{"reference/...", "conformance/...", "agent/...", "load/...", "internal/...", "smtp/...", "target", "bounds", "reports/..."},
+		why:    "the transcript escaper is a leaf the engine and the user agent share",
+	},
 }
 
 func TestImportRules(t *testing.T) {
