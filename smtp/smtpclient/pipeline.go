@@ -1,0 +1,36 @@
+package smtpclient
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
+)
+
+// ErrNoPipelining is returned by Pipeline when the server did not
+// advertise PIPELINING: without it a client must wait for each reply (RFC
+// 2920 §3.1 allows the grouping only "if the server supports it").
+var ErrNoPipelining = errors.New("the server does not offer PIPELINING (RFC 2920)")
+
+// Pipeline sends the command lines as one group in one write (RFC 2920
+// §3.1: MAIL, RCPT and such may be sent without waiting; a group ends
+// with a command that changes the session's state, DATA for instance) and
+// reads one reply per line, in order, whatever their codes. On a failed
+// read it returns the replies read so far with the error.
+func (c *Client) Pipeline(lines ...string) ([]*smtpreply.Reply, error) {
+	if !c.caps.Pipelining() {
+		return nil, ErrNoPipelining
+	}
+	if err := c.Write([]byte(strings.Join(lines, "\r\n") + "\r\n")); err != nil {
+		return nil, err
+	}
+	replies := make([]*smtpreply.Reply, 0, len(lines))
+	for range lines {
+		r, err := c.ReadReply()
+		if err != nil {
+			return replies, err
+		}
+		replies = append(replies, r)
+	}
+	return replies, nil
+}
