@@ -23,12 +23,12 @@ func (c *Client) Greeting() (*smtpreply.Reply, error) {
 }
 
 // Hello says EHLO name (LHLO with Options.LMTP) and records the
-// capabilities advertised (Caps). With Options.HELOFallback, a 5yz reply
-// to EHLO gets HELO (RFC 5321 §3.2: "If the EHLO command is not
-// acceptable to the SMTP server, 501, 500, 502, or 550 failure replies
-// MUST be returned as appropriate", and the client then "SHOULD fall back
-// to HELO"), and the session has no extensions. A refusal is returned as
-// the reply and as the error.
+// capabilities advertised (Caps). With Options.HELOFallback, a server
+// that does not know EHLO (500 "command unrecognized" or 502 "command not
+// implemented", RFC 5321 §4.2.2) gets HELO (RFC 5321 §2.2.1: clients "MUST
+// support the original HELO mechanisms as a fallback"), and the session
+// has no extensions; any other refusal (a 550 to the client's name, say)
+// stands. A refusal is returned as the reply and as the error.
 func (c *Client) Hello(name string) (*Caps, *smtpreply.Reply, error) {
 	verb := "EHLO "
 	if c.opts.LMTP {
@@ -41,7 +41,7 @@ func (c *Client) Hello(name string) (*Caps, *smtpreply.Reply, error) {
 		c.timed(PhaseEHLO, start)
 		return c.caps, r, nil
 	}
-	if r == nil || !c.opts.HELOFallback || c.opts.LMTP || !r.Permanent() {
+	if r == nil || !c.opts.HELOFallback || c.opts.LMTP || r.Code != 500 && r.Code != 502 {
 		return nil, r, err
 	}
 	if r, err = c.Expect("HELO "+name, 250); err != nil {

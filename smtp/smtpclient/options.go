@@ -30,8 +30,8 @@ type Options struct {
 	Limits bounds.Policy
 	// LMTP says LHLO instead of EHLO (RFC 2033 §4.1).
 	LMTP bool
-	// HELOFallback says HELO when the server refuses EHLO with a 5yz
-	// reply (RFC 5321 §3.2); the session then has no extensions.
+	// HELOFallback says HELO when the server does not know EHLO (a 500 or
+	// 502 to it, RFC 5321 §3.2); the session then has no extensions.
 	HELOFallback bool
 	// Transcript, when set, receives every write and every reply line.
 	Transcript func(e Event, b []byte)

@@ -15,8 +15,10 @@ var ErrNoPipelining = errors.New("the server does not offer PIPELINING (RFC 2920
 // Pipeline sends the command lines as one group in one write (RFC 2920
 // §3.1: MAIL, RCPT and such may be sent without waiting; a group ends
 // with a command that changes the session's state, DATA for instance) and
-// reads one reply per line, in order, whatever their codes. On a failed
-// read it returns the replies read so far with the error.
+// reads one reply per line, in order, whatever their codes. It stops
+// after a 421 (RFC 5321 §3.8: the server closes the channel), returning
+// fewer replies than lines, and on a failed read returns the replies read
+// so far with the error.
 func (c *Client) Pipeline(lines ...string) ([]*smtpreply.Reply, error) {
 	if !c.caps.Pipelining() {
 		return nil, ErrNoPipelining
@@ -31,6 +33,9 @@ func (c *Client) Pipeline(lines ...string) ([]*smtpreply.Reply, error) {
 			return replies, err
 		}
 		replies = append(replies, r)
+		if r.Code == 421 {
+			break
+		}
 	}
 	return replies, nil
 }
