@@ -52,24 +52,6 @@ func (c *Client) Message(chunks ...[]byte) (*smtpreply.Reply, error) {
 
 var endOfData = []byte(".\r\n")
 
-// Send runs a whole transaction: MAIL from with mailParams, one RCPT per
-// recipient, DATA and the message. It stops at the first refusal, which
-// is returned as the error; rcpt params are none.
-func (c *Client) Send(from string, mailParams []string, to []string, msg []byte) (*smtpreply.Reply, error) {
-	if r, err := c.Mail(from, mailParams...); err != nil {
-		return r, err
-	}
-	for _, rcpt := range to {
-		if r, err := c.Rcpt(rcpt); err != nil {
-			return r, err
-		}
-	}
-	if r, err := c.Data(); err != nil {
-		return r, err
-	}
-	return c.Message(msg)
-}
-
 // dataSink writes dot-stuffed content to the link, reported as SentData.
 type dataSink struct{ c *Client }
 
