@@ -68,11 +68,23 @@ func DialTLS(ctx context.Context, addr string, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.link.StartTLS(); err != nil {
+	if err := c.Handshake(); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// Handshake runs the TLS handshake at once, before the greeting, on a
+// connection to a server that speaks TLS from the first octet (RFC 8314
+// §3.3); DialTLS does it for a connection it dials. A failure leaves the
+// client unusable.
+func (c *Client) Handshake() error {
+	if err := c.link.StartTLS(); err != nil {
+		c.unusable = true
+		return err
+	}
+	return nil
 }
 
 func tlsConfig(o Options) *tls.Config {
