@@ -15,9 +15,17 @@ func (c *Conn) SMTP() *smtpclient.Client {
 		// The default limits bound a reply as smtpreply.ReadReply does;
 		// the reader bounds a line (readBufferSize), and
 		// Options.MaxReceive the connection.
-		c.smtp = smtpclient.NewOver(smtpLink{c}, smtpclient.Options{Transcript: c.recordSMTP})
+		c.smtp = c.NewSMTP(smtpclient.Options{})
 	}
 	return c.smtp
+}
+
+// NewSMTP returns a new SMTP client over this connection with options o
+// (a suite's own reply reader, say); what it sends goes into the check's
+// transcript, as do the replies its own reader reads.
+func (c *Conn) NewSMTP(o smtpclient.Options) *smtpclient.Client {
+	o.Transcript = c.recordSMTP
+	return smtpclient.NewOver(smtpLink{c}, o)
 }
 
 func (c *Conn) recordSMTP(e smtpclient.Event, b []byte) {

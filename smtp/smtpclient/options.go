@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/bounds"
+	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // DefaultTimeout bounds each read and write when Options.Timeout is zero.
@@ -33,6 +34,11 @@ type Options struct {
 	// HELOFallback says HELO when the server does not know EHLO (a 500 or
 	// 502 to it, RFC 5321 §3.2); the session then has no extensions.
 	HELOFallback bool
+	// ReadReply, when set, reads every reply instead of the core's
+	// reader: for a caller that judges the replies' grammar itself (the
+	// conformance suite reads a flawed reply leniently and notes the
+	// flaw). It reads from the same Link and keeps its own transcript.
+	ReadReply func() (*smtpreply.Reply, error)
 	// Transcript, when set, receives every write and every reply line.
 	Transcript func(e Event, b []byte)
 	// Timing, when set, receives how long each phase took that succeeded.

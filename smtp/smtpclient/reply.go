@@ -16,13 +16,10 @@ import (
 // (RFC 3463) split off wherever a line's text starts with one. A bound
 // passed is an error wrapping both smtpreply.ErrMalformedReply and
 // bounds.ErrExceeded. A failed read or a 421 makes the client unusable.
+//
+// With Options.ReadReply set, that reads the replies instead.
 func (c *Client) ReadReply() (*smtpreply.Reply, error) {
-	var reply *smtpreply.Reply
-	err := c.link.ReadWith(func(r *bufio.Reader) error {
-		var err error
-		reply, err = smtpreply.ReadReplyLimited(r, true, c.lim, c.onLine)
-		return exceeded(err)
-	})
+	reply, err := c.readReply()
 	if err != nil {
 		c.unusable = true
 		return nil, err
@@ -32,6 +29,18 @@ func (c *Client) ReadReply() (*smtpreply.Reply, error) {
 		c.unusable = true
 	}
 	return reply, nil
+}
+
+// readReply reads a reply with Options.ReadReply or the core's reader.
+func (c *Client) readReply() (reply *smtpreply.Reply, err error) {
+	if c.opts.ReadReply != nil {
+		return c.opts.ReadReply()
+	}
+	err = c.link.ReadWith(func(r *bufio.Reader) error {
+		reply, err = smtpreply.ReadReplyLimited(r, true, c.lim, c.onLine)
+		return exceeded(err)
+	})
+	return reply, err
 }
 
 func (c *Client) onLine(line []byte) { c.record(Received, line) }
