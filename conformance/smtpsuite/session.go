@@ -119,7 +119,7 @@ func (s *session) ehlo() error {
 	if r == nil {
 		return err
 	}
-	if err := s.inStep("EHLO "+s.t.Options.ClientName, r); err != nil {
+	if err := s.inStep(smtpclient.HelloCommand(s.t.Options.ClientName, false), r); err != nil {
 		return err
 	}
 	if r.Code/100 == 4 {

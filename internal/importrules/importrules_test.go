@@ -41,6 +41,16 @@ var rules = []rule{
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
 	},
+	{
+		from:   []string{"smtp/smtpclient"},
+		forbid: []string{"conformance/...", "agent/...", "load/...", "reference/..."},
+		why:    "the SMTP client core serves the suites, agent, load generator and relay, and imports none of them",
+	},
+	{
+		from:   []string{"reference/..."},
+		forbid: []string{"conformance/...", "agent/...", "load/..."},
+		why:    "the reference server imports no client-side package (the public smtp/smtpclient is fine)",
+	},
 }
 
 func TestImportRules(t *testing.T) {

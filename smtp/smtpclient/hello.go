@@ -30,12 +30,8 @@ func (c *Client) Greeting() (*smtpreply.Reply, error) {
 // has no extensions; any other refusal (a 550 to the client's name, say)
 // stands. A refusal is returned as the reply and as the error.
 func (c *Client) Hello(name string) (*Caps, *smtpreply.Reply, error) {
-	verb := "EHLO "
-	if c.opts.LMTP {
-		verb = "LHLO "
-	}
 	start := time.Now()
-	r, err := c.Expect(verb+name, 250)
+	r, err := c.Expect(HelloCommand(name, c.opts.LMTP), 250)
 	if err == nil {
 		c.caps = ParseCaps(r)
 		c.timed(PhaseEHLO, start)
@@ -50,4 +46,13 @@ func (c *Client) Hello(name string) (*Caps, *smtpreply.Reply, error) {
 	c.caps = &Caps{Domain: r.Lines[0]}
 	c.timed(PhaseEHLO, start)
 	return c.caps, r, nil
+}
+
+// HelloCommand is the EHLO command line for the client's name (RFC 5321
+// §4.1.1.1), or with lmtp the LHLO line (RFC 2033 §4.1).
+func HelloCommand(name string, lmtp bool) string {
+	if lmtp {
+		return "LHLO " + name
+	}
+	return "EHLO " + name
 }
