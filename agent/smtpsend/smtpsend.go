@@ -214,11 +214,7 @@ func (s *sender) envelope(caps *smtpclient.Caps, size int) error {
 	if s.o.EightBitMIME {
 		params = append(params, "BODY=8BITMIME") // RFC 6152 §2
 	}
-	lines := []string{smtpclient.MailCommand(s.o.From, params...)}
-	for _, to := range s.o.To {
-		lines = append(lines, smtpclient.RcptCommand(to))
-	}
-	replies, err := s.exchange(lines)
+	replies, err := s.c.Envelope(s.o.Pipelining, s.o.From, params, s.o.To)
 	if len(replies) > 0 && replies[0].Code != 250 {
 		return session.Failf(session.Mail, "MAIL FROM:<%s>: %v", s.o.From, replies[0])
 	}
@@ -244,27 +240,6 @@ func (s *sender) envelope(caps *smtpclient.Caps, size int) error {
 			len(refused), len(s.o.To), strings.Join(refused, "; "))
 	}
 	return nil
-}
-
-// exchange sends the envelope's lines, as one group with pipelining,
-// else each after the reply to the one before (no RCPT after a refused
-// MAIL), and returns the replies read.
-func (s *sender) exchange(lines []string) ([]*smtpreply.Reply, error) {
-	if s.o.Pipelining {
-		return s.c.Pipeline(lines...)
-	}
-	var replies []*smtpreply.Reply
-	for i, line := range lines {
-		r, err := s.c.Cmd(line)
-		if err != nil {
-			return replies, err
-		}
-		replies = append(replies, r)
-		if i == 0 && r.Code != 250 || !s.c.Usable() {
-			break
-		}
-	}
-	return replies, nil
 }
 
 // data sends DATA and the message, dot-stuffed (RFC 5321 §4.5.2), and

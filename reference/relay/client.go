@@ -298,7 +298,7 @@ func (c *Client) Send(ctx context.Context, from string, rcpts []string, body8bit
 	if body8bit {
 		params = append(params, "BODY=8BITMIME")
 	}
-	perRcpt, accepted, err := c.envelope(smtpclient.MailCommand(from, params...), rcpts)
+	perRcpt, accepted, err := c.envelope(from, params, rcpts)
 	if err != nil || accepted == 0 {
 		// Close the transaction so the next one starts clean; the reset is
 		// harmless when MAIL itself was refused.
@@ -318,12 +318,8 @@ func (c *Client) Send(ctx context.Context, from string, rcpts []string, body8bit
 // envelope sends MAIL and the RCPTs, as one group when the server allows
 // PIPELINING (RFC 2920 §3.1: MAIL and RCPT may be sent without waiting,
 // the replies come back in order).
-func (c *Client) envelope(mail string, rcpts []string) (perRcpt []error, accepted int, err error) {
-	lines := []string{mail}
-	for _, rcpt := range rcpts {
-		lines = append(lines, smtpclient.RcptCommand(rcpt))
-	}
-	replies, err := c.exchange(lines)
+func (c *Client) envelope(from string, params, rcpts []string) (perRcpt []error, accepted int, err error) {
+	replies, err := c.smtp.Envelope(c.ext.Pipelining, from, params, rcpts)
 	if len(replies) > 0 && replies[0].Code != 250 {
 		// RFC 5321 §4.1.1.2: MAIL succeeds with 250 only.
 		return nil, 0, replies[0]
@@ -340,31 +336,10 @@ func (c *Client) envelope(mail string, rcpts []string) (perRcpt []error, accepte
 			perRcpt[i] = reply
 		}
 	}
-	if err == nil && len(replies) < len(lines) {
+	if err == nil && len(replies) < 1+len(rcpts) {
 		err = ErrSessionClosed
 	}
 	return perRcpt, accepted, err
-}
-
-// exchange sends lines as one group with pipelining, else each after the
-// reply to the one before (no RCPT after a refused MAIL), and returns the
-// replies read.
-func (c *Client) exchange(lines []string) ([]*smtpreply.Reply, error) {
-	if c.ext.Pipelining {
-		return c.smtp.Pipeline(lines...)
-	}
-	var replies []*smtpreply.Reply
-	for i, line := range lines {
-		reply, err := c.smtp.Cmd(line)
-		if err != nil {
-			return replies, err
-		}
-		replies = append(replies, reply)
-		if i == 0 && reply.Code != 250 || !c.Usable() {
-			break
-		}
-	}
-	return replies, nil
 }
 
 // reset sends RSET (RFC 5321 §4.1.1.5); a session that cannot reset is

@@ -272,3 +272,20 @@ func TestReplyScanner(t *testing.T) {
 		t.Fatalf("after the refusal: %v", err)
 	}
 }
+
+// Without pipelining, a refused MAIL ends the envelope: no RCPT goes out
+// outside a transaction (RFC 5321 §4.1.1.2).
+func TestEnvelopeStopsAtARefusedMail(t *testing.T) {
+	fake := smtptest.Start(t, smtptest.Config{Reply: smtptest.Refuse("MAIL", "", "550 5.7.1 no")})
+	c := dial(t, fake.Addr(), Options{})
+	if _, _, err := c.Hello("c"); err != nil {
+		t.Fatal(err)
+	}
+	replies, err := c.Envelope(false, "a@example.org", []string{"SIZE=10"}, []string{"b@example.org", "c@example.org"})
+	if err != nil || len(replies) != 1 || replies[0].Code != 550 || fake.CountCommands("RCPT") != 0 {
+		t.Fatalf("replies %v, err %v, commands %q", replies, err, fake.Commands())
+	}
+	if _, err := c.Envelope(true, "a@example.org", nil, nil); !errors.Is(err, ErrNoPipelining) {
+		t.Errorf("pipelined without PIPELINING: %v", err)
+	}
+}

@@ -39,3 +39,31 @@ func (c *Client) Pipeline(lines ...string) ([]*smtpreply.Reply, error) {
 	}
 	return replies, nil
 }
+
+// Envelope sends MAIL from (with mailParams) and one RCPT per recipient
+// in to: with pipelined, as one group (Pipeline); else each after the
+// reply to the one before, stopping after a refused MAIL (RFC 5321
+// §4.1.1.2: no transaction, so no RCPT) or a 421. It returns the replies
+// read, MAIL's first, whatever their codes; a failed read or write comes
+// with the replies read before it.
+func (c *Client) Envelope(pipelined bool, from string, mailParams, to []string) ([]*smtpreply.Reply, error) {
+	lines := []string{MailCommand(from, mailParams...)}
+	for _, rcpt := range to {
+		lines = append(lines, RcptCommand(rcpt))
+	}
+	if pipelined {
+		return c.Pipeline(lines...)
+	}
+	var replies []*smtpreply.Reply
+	for i, line := range lines {
+		r, err := c.Cmd(line)
+		if err != nil {
+			return replies, err
+		}
+		replies = append(replies, r)
+		if i == 0 && r.Code != 250 || !c.Usable() {
+			break
+		}
+	}
+	return replies, nil
+}
