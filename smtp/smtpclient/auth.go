@@ -12,8 +12,7 @@ import (
 )
 
 // ErrAuthChallenge is wrapped when the server's 334 challenge is not
-// base64 (RFC 4954 §4: "a server challenge ... is a base64-encoded
-// string").
+// base64, which RFC 4954 §4 makes every challenge.
 var ErrAuthChallenge = errors.New("malformed AUTH challenge")
 
 // Auth authenticates with the SASL client a (RFC 4954 §4): AUTH with the
@@ -61,8 +60,9 @@ func (c *Client) answer(a sasl.Client, r *smtpreply.Reply) (*smtpreply.Reply, er
 }
 
 // encodeResponse is an initial response on the AUTH line: base64, or "="
-// when empty (RFC 4954 §4: "If the initial response is zero-length, the
-// client MUST send a single equals sign").
+// when empty (RFC 4954 §4: "If the client is transmitting an initial
+// response of zero length, it MUST instead transmit the response as a
+// single equals sign").
 func encodeResponse(ir []byte) string {
 	if len(ir) == 0 {
 		return "="

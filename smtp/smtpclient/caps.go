@@ -11,7 +11,8 @@ import (
 // Caps are the capabilities a server advertised in its EHLO reply (RFC
 // 5321 §4.1.1.1): the first line names the server, each further line is
 // "ehlo-keyword *(SP ehlo-param)". Keywords are compared without regard to
-// case (RFC 5321 §2.4: "verbs and argument values ... are not case
+// case (RFC 5321 §2.4: "Verbs and argument values (e.g., "TO:" or "to:"
+// in the RCPT command and extension name keywords) are not case
 // sensitive").
 type Caps struct {
 	// Domain is the first line's text: the server's name and greeting.
@@ -81,9 +82,10 @@ func (c *Caps) Keywords() map[string]string {
 }
 
 // Size returns the SIZE limit (RFC 1870 §4) and whether SIZE was
-// advertised; a limit of 0 means none declared ("a parameter value of
-// zero or the absence of a parameter indicates no fixed maximum"). An
-// unreadable parameter counts as none declared.
+// advertised; a limit of 0 means none declared ("A parameter value of 0
+// (zero) indicates that no fixed maximum message size is in force. If the
+// parameter is omitted no information is conveyed"). An unreadable
+// parameter counts as none declared.
 func (c *Caps) Size() (limit int64, ok bool) {
 	params, ok := c.Lookup("SIZE")
 	if ok && len(params) > 0 {

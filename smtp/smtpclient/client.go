@@ -46,8 +46,8 @@ func (c *Client) Caps() *Caps { return c.caps }
 func (c *Client) TLS() bool { return c.link.TLS() }
 
 // Usable reports whether the session can carry another command: no read
-// or write failed and the server did not say 421 (RFC 5321 §3.8: it is
-// closing the transmission channel).
+// or write failed and the server did not say 421 (RFC 5321 §3.8: it
+// closes the channel after).
 func (c *Client) Usable() bool { return !c.unusable }
 
 // Close closes the connection without QUIT.

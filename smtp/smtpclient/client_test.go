@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"strings"
@@ -287,5 +288,42 @@ func TestEnvelopeStopsAtARefusedMail(t *testing.T) {
 	}
 	if _, err := c.Envelope(true, "a@example.org", nil, nil); !errors.Is(err, ErrNoPipelining) {
 		t.Errorf("pipelined without PIPELINING: %v", err)
+	}
+}
+
+// The end of a watched context interrupts a wait for the server.
+func TestWatchInterruptsAWait(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	go io.Copy(io.Discard, server) // takes the command, never answers
+	c := New(client, Options{Timeout: 30 * time.Second})
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer c.Watch(ctx)()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Noop()
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) || c.Usable() {
+		t.Fatalf("err %v, usable %v: want the context's end", err, c.Usable())
+	}
+}
+
+// A reader of the caller's reads every reply in place of the core's.
+func TestReadReplyHook(t *testing.T) {
+	conn := scripted(t, "220 hi", [][2]string{{"NOOP", "250 ok"}})
+	var read int
+	var c *Client
+	c = New(conn, Options{Timeout: 5 * time.Second, ReadReply: func() (*smtpreply.Reply, error) {
+		read++
+		return smtpreply.ReadReply(c.link.(*netLink).r, true, nil)
+	}})
+	if _, err := c.Greeting(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Noop(); err != nil || read != 2 {
+		t.Fatalf("err %v, %d replies read by the hook", err, read)
 	}
 }

@@ -25,7 +25,8 @@ func (c *Client) ReadReply() (*smtpreply.Reply, error) {
 		return nil, err
 	}
 	if reply.Code == 421 {
-		// RFC 5321 §3.8: "the server is closing the transmission channel".
+		// RFC 5321 §3.8, §4.2.3: "421 <domain> Service not available,
+		// closing transmission channel".
 		c.unusable = true
 	}
 	return reply, nil

@@ -46,8 +46,8 @@ func (c *Client) Reset() (*smtpreply.Reply, error) { return c.Expect("RSET", 250
 // Noop says NOOP (RFC 5321 §4.1.1.9), wanting 250.
 func (c *Client) Noop() (*smtpreply.Reply, error) { return c.Expect("NOOP", 250) }
 
-// Quit says QUIT and reads the reply (RFC 5321 §4.1.1.10: the server
-// "MUST send a 221 OK reply, and then close the transmission channel"),
+// Quit says QUIT and reads the reply (RFC 5321 §4.1.1.10: "the receiver
+// MUST send a "221 OK" reply, and then close the transmission channel"),
 // and closes the connection whatever came back.
 func (c *Client) Quit() (*smtpreply.Reply, error) {
 	start := time.Now()
