@@ -34,14 +34,7 @@ func (c *Client) Auth(a sasl.Client) (*smtpreply.Reply, error) {
 	for err == nil && r.Code == 334 {
 		r, err = c.answer(a, r)
 	}
-	if err != nil {
-		return r, err
-	}
-	if r.Code != 235 {
-		return r, r
-	}
-	c.timed(PhaseAuth, start)
-	return r, nil
+	return c.settle(PhaseAuth, start, r, err, 235)
 }
 
 // answer sends the response to challenge r and reads the next reply.

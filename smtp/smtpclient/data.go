@@ -40,14 +40,7 @@ func (c *Client) Message(chunks ...[]byte) (*smtpreply.Reply, error) {
 		return nil, err
 	}
 	r, err := c.ReadReply()
-	if err != nil {
-		return nil, err
-	}
-	if r.Code != 250 {
-		return r, r
-	}
-	c.timed(PhaseDataEnd, start)
-	return r, nil
+	return c.settle(PhaseDataEnd, start, r, err, 250)
 }
 
 var endOfData = []byte(".\r\n")

@@ -12,14 +12,7 @@ import (
 func (c *Client) Greeting() (*smtpreply.Reply, error) {
 	start := time.Now()
 	r, err := c.ReadReply()
-	if err != nil {
-		return nil, err
-	}
-	if r.Code != 220 {
-		return r, r
-	}
-	c.timed(PhaseGreeting, start)
-	return r, nil
+	return c.settle(PhaseGreeting, start, r, err, 220)
 }
 
 // Hello says EHLO name (LHLO with Options.LMTP) and records the

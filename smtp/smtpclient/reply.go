@@ -107,9 +107,20 @@ func wanted(r *smtpreply.Reply, codes []int) error {
 // timedExpect is Expect timing phase p.
 func (c *Client) timedExpect(p Phase, line string, codes ...int) (*smtpreply.Reply, error) {
 	start := time.Now()
-	r, err := c.Expect(line, codes...)
-	if err == nil {
-		c.timed(p, start)
+	r, err := c.Cmd(line)
+	return c.settle(p, start, r, err, codes...)
+}
+
+// settle ends a step that read r (or failed with err): a reply with one
+// of codes is the step's success, timed as phase p from start; any other
+// is returned as the reply and as the error.
+func (c *Client) settle(p Phase, start time.Time, r *smtpreply.Reply, err error, codes ...int) (*smtpreply.Reply, error) {
+	if err != nil {
+		return r, err
 	}
-	return r, err
+	if err := wanted(r, codes); err != nil {
+		return r, err
+	}
+	c.timed(p, start)
+	return r, nil
 }
