@@ -2,27 +2,27 @@ package load
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/tls"
-	"encoding/base64"
 	"errors"
-	"fmt"
+	"math"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
+	"github.com/mailcheck/mailcheck/bounds"
+	"github.com/mailcheck/mailcheck/smtp/smtpclient"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
-// conn is one SMTP connection of a load session.
+// conn is one SMTP connection of a load session, set up by the SMTP
+// client core and then run here directly: raw writes (writev), replies read
+// with the core's allocation-free scanner.
 type conn struct {
 	nc         net.Conn
-	r          *bufio.Reader
+	scan       *smtpclient.ReplyScanner
 	out        net.Buffers // the pending write, reused
 	wv         net.Buffers // what WriteTo consumes
-	raw        []byte      // a reply off the fast path, reused
 	pipelining bool
 	sizeParam  bool // the server announced SIZE (RFC 1870): MAIL says it
 	timeout    time.Duration
@@ -32,6 +32,11 @@ type conn struct {
 // readBufferSize holds any reply line (RFC 5321 §4.5.3.1.5: 512 octets)
 // with room to spare, and keeps 10,000 sessions small.
 const readBufferSize = 4 << 10
+
+// limits bound what a session reads: a line in the small read buffer, no
+// bound on a connection's total (a session may run for hours; each reply
+// is bounded on its own).
+var limits = bounds.Policy{Line: readBufferSize, Total: math.MaxInt64}
 
 // arm keeps the deadline between 15/16 of the timeout and the timeout
 // away: each wait is bounded by the timeout, and the deadline (a runtime
@@ -44,52 +49,13 @@ func (c *conn) arm() {
 	}
 }
 
-// reply reads one reply within the timeout.
-func (c *conn) reply() (*smtpreply.Reply, error) {
-	c.arm()
-	return smtpreply.ReadReply(c.r, true, nil)
-}
-
 // check reads a reply and returns nil when its code is want, else the
 // reply (as an error) or the read error. A one-line reply with the wanted
 // code costs no allocation.
 func (c *conn) check(want int) error {
 	c.arm()
-	line, err := c.r.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return fmt.Errorf("%w: line longer than %d octets", smtpreply.ErrMalformedReply, c.r.Size())
-		}
-		return err
-	}
-	if len(line) >= 5 && line[3] == ' ' && int(line[0]-'0')*100+int(line[1]-'0')*10+int(line[2]-'0') == want &&
-		isDigit(line[0]) && isDigit(line[1]) && isDigit(line[2]) {
-		return nil
-	}
-	// Off the fast path: gather the whole reply and parse it. The bounds
-	// are ReadReply's, so a reply cut short here is one it refuses.
-	raw := append(c.raw[:0], line...)
-	for n := 1; len(line) > 3 && line[3] == '-' && n <= smtpreply.MaxReplyLines && len(raw) <= smtpreply.MaxReplyOctets; n++ {
-		if line, err = c.r.ReadSlice('\n'); err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return fmt.Errorf("%w: line longer than %d octets", smtpreply.ErrMalformedReply, c.r.Size())
-			}
-			return err
-		}
-		raw = append(raw, line...)
-	}
-	c.raw = raw
-	r, err := smtpreply.ReadReply(bufio.NewReaderSize(bytes.NewReader(raw), len(raw)+16), true, nil)
-	switch {
-	case err != nil:
-		return err
-	case r.Code != want:
-		return r
-	}
-	return nil
+	return c.scan.Expect(want)
 }
-
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
 func (c *conn) write(b []byte) error {
 	c.arm()
@@ -109,18 +75,6 @@ func (c *conn) flush() error {
 	c.wv = c.out
 	_, err := c.wv.WriteTo(c.nc)
 	return err
-}
-
-// expect reads a reply and turns a code other than want into an error.
-func (c *conn) expect(want int) (*smtpreply.Reply, error) {
-	r, err := c.reply()
-	if err != nil {
-		return nil, err
-	}
-	if r.Code != want {
-		return r, r
-	}
-	return r, nil
 }
 
 // session runs one persistent SMTP session after another until the run
@@ -143,8 +97,9 @@ type session struct {
 	carried bool
 }
 
-// dial opens a connection and brings it to the ready state, timing each
-// phase.
+// dial opens a connection and brings it to the ready state with the SMTP
+// client core (greeting, EHLO, STARTTLS and EHLO again, AUTH PLAIN), timing
+// each phase, then takes the connection over.
 func (s *session) dial(ctx context.Context) (*conn, error) {
 	o := &s.run.opts
 	t0 := time.Now()
@@ -157,92 +112,69 @@ func (s *session) dial(ctx context.Context) (*conn, error) {
 		return nil, s.phaseError(PhaseConnect, err)
 	}
 	s.shard.record(PhaseConnect, time.Since(t0))
-	nc = newRawConn(nc)
-	c := &conn{nc: nc, r: bufio.NewReaderSize(nc, readBufferSize), timeout: o.Timeout}
-	fail := func(p Phase, err error) (*conn, error) {
-		nc.Close()
+	cl := smtpclient.New(newRawConn(nc), smtpclient.Options{
+		Timeout: o.Timeout, TLSConfig: o.TLS, Host: o.Target.Host(), Limits: limits,
+		Timing: s.timed,
+	})
+	caps, p, err := s.setUp(cl)
+	if err != nil {
+		cl.Close()
 		return nil, s.phaseError(p, err)
 	}
-	if o.Target.ImplicitTLS {
-		if err := c.handshake(o); err != nil {
-			return fail(PhaseSTARTTLS, err)
-		}
-	}
-	t := time.Now()
-	if _, err := c.expect(220); err != nil {
-		return fail(PhaseGreeting, err)
-	}
-	s.shard.record(PhaseGreeting, time.Since(t))
-	ext, err := s.ehlo(c)
-	if err != nil {
-		return fail(PhaseEHLO, err)
-	}
-	if _, offered := ext["STARTTLS"]; !o.Target.ImplicitTLS && (o.StartTLS == "on" || o.StartTLS == "auto" && offered) {
-		t = time.Now()
-		if err := c.write([]byte("STARTTLS\r\n")); err != nil {
-			return fail(PhaseSTARTTLS, err)
-		}
-		if _, err := c.expect(220); err != nil {
-			return fail(PhaseSTARTTLS, err)
-		}
-		if err := c.handshake(o); err != nil {
-			return fail(PhaseSTARTTLS, err)
-		}
-		s.shard.record(PhaseSTARTTLS, time.Since(t))
-		if ext, err = s.ehlo(c); err != nil {
-			return fail(PhaseEHLO, err)
-		}
-	}
-	if o.User != "" {
-		t = time.Now()
-		resp := base64.StdEncoding.EncodeToString([]byte("\x00" + o.User + "\x00" + o.Password))
-		if err := c.write([]byte("AUTH PLAIN " + resp + "\r\n")); err != nil {
-			return fail(PhaseAuth, err)
-		}
-		if _, err := c.expect(235); err != nil {
-			return fail(PhaseAuth, err)
-		}
-		s.shard.record(PhaseAuth, time.Since(t))
-	}
-	_, advertised := ext["PIPELINING"]
-	c.pipelining = o.Pipelining == PipeliningOn || o.Pipelining == PipeliningAuto && advertised
-	_, c.sizeParam = ext["SIZE"]
+	c := &conn{timeout: o.Timeout}
+	var r *bufio.Reader
+	c.nc, r = cl.Detach()
+	c.scan = smtpclient.NewReplyScanner(r, limits)
+	c.pipelining = o.Pipelining == PipeliningOn || o.Pipelining == PipeliningAuto && caps.Pipelining()
+	c.sizeParam = caps.Has("SIZE")
 	return c, nil
 }
 
-func (s *session) ehlo(c *conn) (map[string]string, error) {
-	t := time.Now()
-	if err := c.write([]byte("EHLO " + s.run.opts.ClientName + "\r\n")); err != nil {
-		return nil, err
-	}
-	r, err := c.expect(250)
-	if err != nil {
-		return nil, err
-	}
-	s.shard.record(PhaseEHLO, time.Since(t))
-	ext := map[string]string{}
-	for _, l := range r.Lines[1:] {
-		kw, params, _ := strings.Cut(l, " ")
-		ext[strings.ToUpper(kw)] = params
-	}
-	return ext, nil
-}
-
-func (c *conn) handshake(o *Options) error {
-	cfg := &tls.Config{ServerName: o.Target.Host()}
-	if o.TLS != nil {
-		cfg = o.TLS.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = o.Target.Host()
+// setUp runs the start of a session and returns the capabilities, or the
+// phase that failed.
+func (s *session) setUp(cl *smtpclient.Client) (*smtpclient.Caps, Phase, error) {
+	o := &s.run.opts
+	if o.Target.ImplicitTLS {
+		if err := cl.Handshake(); err != nil {
+			return nil, PhaseSTARTTLS, err
 		}
 	}
-	tc := tls.Client(c.nc, cfg)
-	c.arm()
-	if err := tc.Handshake(); err != nil {
-		return err
+	if _, err := cl.Greeting(); err != nil {
+		return nil, PhaseGreeting, err
 	}
-	c.nc, c.r, c.deadline = tc, bufio.NewReaderSize(tc, readBufferSize), time.Time{}
-	return nil
+	caps, _, err := cl.Hello(o.ClientName)
+	if err != nil {
+		return nil, PhaseEHLO, err
+	}
+	if !o.Target.ImplicitTLS && (o.StartTLS == "on" || o.StartTLS == "auto" && caps.StartTLS()) {
+		if _, err := cl.StartTLS(); err != nil {
+			return nil, PhaseSTARTTLS, err
+		}
+		if caps, _, err = cl.Hello(o.ClientName); err != nil {
+			return nil, PhaseEHLO, err
+		}
+	}
+	if o.User != "" {
+		if _, err := cl.Auth(sasl.NewPlainClient("", o.User, o.Password)); err != nil {
+			return nil, PhaseAuth, err
+		}
+	}
+	return caps, "", nil
+}
+
+// setUpPhases are the load phases of the client core's timed phases.
+var setUpPhases = map[smtpclient.Phase]Phase{
+	smtpclient.PhaseGreeting: PhaseGreeting,
+	smtpclient.PhaseEHLO:     PhaseEHLO,
+	smtpclient.PhaseSTARTTLS: PhaseSTARTTLS,
+	smtpclient.PhaseAuth:     PhaseAuth,
+}
+
+// timed records a set-up phase the client core timed.
+func (s *session) timed(p smtpclient.Phase, d time.Duration) {
+	if lp, ok := setUpPhases[p]; ok {
+		s.shard.record(lp, d)
+	}
 }
 
 // latency is one measured phase of a transaction.

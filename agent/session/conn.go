@@ -16,7 +16,6 @@ import (
 
 	"github.com/mailcheck/mailcheck/agent/transcript"
 	"github.com/mailcheck/mailcheck/bounds"
-	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 	"github.com/mailcheck/mailcheck/target"
 )
 
@@ -165,17 +164,6 @@ func (c *Conn) Write(b []byte) error {
 	return c.write(b)
 }
 
-// WriteData sends message data followed by the protocol's end marker (the
-// SMTP ".\r\n") in one write; the transcript summarises the data.
-func (c *Conn) WriteData(data, end []byte, what string) error {
-	tr := c.opts.Transcript
-	tr.Data(transcript.Client, data)
-	tr.EndData(transcript.Client, what)
-	tr.Line(transcript.Client, end)
-	buf := make([]byte, 0, len(data)+len(end))
-	return c.write(append(append(buf, data...), end...))
-}
-
 func (c *Conn) write(b []byte) error {
 	c.nc.SetWriteDeadline(time.Now().Add(c.opts.Timeout))
 	_, err := c.nc.Write(b)
@@ -219,14 +207,6 @@ func (c *Conn) readLine(max int) ([]byte, error) {
 		}
 		return line, c.wireError(err)
 	}
-}
-
-// ReadSMTPReply reads one SMTP reply (RFC 5321 §4.2), multi-line or not,
-// with enhanced status codes split off (RFC 2034).
-func (c *Conn) ReadSMTPReply() (*smtpreply.Reply, error) {
-	c.nc.SetReadDeadline(time.Now().Add(c.opts.Timeout))
-	r, err := smtpreply.ReadReply(c.r, true, func(line []byte) { c.opts.Transcript.Line(transcript.Server, line) })
-	return r, c.wireError(err)
 }
 
 // wireError explains a read or write error: a timeout, the context's end,

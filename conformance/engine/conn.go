@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mailcheck/mailcheck/smtp/smtpclient"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
@@ -49,6 +50,8 @@ type Conn struct {
 	// within, when set, is the exact wait of the next reads: for a reply
 	// that a correct server does not send (SetWithin).
 	within time.Duration
+	// smtp is the SMTP client over this connection, made on first use.
+	smtp *smtpclient.Client
 }
 
 // SetPatience makes reads on this connection wait up to d, or the phase's
@@ -167,6 +170,12 @@ func (c *Conn) until(d time.Duration) time.Time {
 // Each write may take a data block's time (RFC 5321 §4.5.3.2.5).
 func (c *Conn) Write(b []byte) error {
 	c.t.record.add(DirClient, b)
+	return c.send(b)
+}
+
+// send is Write without the transcript (the SMTP client records what it
+// sends itself).
+func (c *Conn) send(b []byte) error {
 	c.phase, c.waiting = waitFor(c.protocol, b)
 	c.asked, c.timed = time.Now(), false
 	c.nc.SetWriteDeadline(c.until(max(c.patience, c.t.Options.PhaseTimeout(PhaseDataBlock))))
@@ -230,24 +239,32 @@ func (c *Conn) readError(err error) error {
 }
 
 // ReadSMTPReply reads one SMTP reply (RFC 5321 §4.2), multi-line or not,
-// splitting off enhanced status codes.
+// splitting off enhanced status codes, with the connection's SMTP client.
 func (c *Conn) ReadSMTPReply() (*smtpreply.Reply, error) {
+	return c.SMTP().ReadReply()
+}
+
+// readWith runs read on the connection's reader within the read timeout
+// of the phase, timing the answer and explaining a failure: a server that
+// dropped the connection before its greeting is busy, a timeout names
+// what was awaited.
+func (c *Conn) readWith(read func(r *bufio.Reader) error) error {
 	c.nc.SetReadDeadline(c.deadline())
 	heard := c.heard
-	r, err := smtpreply.ReadReply(c.r, true, func(line []byte) { c.t.record.add(DirServer, line) })
+	err := read(c.r)
 	c.timeAnswer()
 	if err != nil && !heard && !c.heard {
 		if busy := c.droppedGreeting(err); busy != nil {
-			return nil, busy
+			return busy
 		}
 	}
 	switch {
 	case errors.Is(err, io.EOF):
-		return nil, fmt.Errorf("%w before the reply was complete: %w", ErrServerClosed, err)
+		return fmt.Errorf("%w before the reply was complete: %w", ErrServerClosed, err)
 	case err != nil:
-		return nil, c.readError(err)
+		return c.readError(err)
 	}
-	return r, nil
+	return nil
 }
 
 // timeAnswer notes, at the first read after the client connected or

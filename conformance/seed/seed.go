@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpclient"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
@@ -67,63 +67,59 @@ func SendVia(ctx context.Context, t *engine.T, via engine.Target, msgs ...[]byte
 		return fmt.Errorf("seed: %w", err)
 	}
 	defer c.Close()
-	expect := func(line string, code int) (*smtpreply.Reply, error) {
-		if line != "" {
-			if err := c.Send(line); err != nil {
-				return nil, err
-			}
-		}
-		r, err := c.ReadSMTPReply()
-		if err != nil {
-			return nil, fmt.Errorf("seed: %w", err)
-		}
-		if r.Code != code {
-			// Seeding is a means, never a check's subject: a refusal is
-			// an unmet precondition (the SMTP suite judges the server).
-			return r, &engine.PreconditionError{Reason: fmt.Sprintf("seeding a message through SMTP: %q got %s", line, r), Err: ErrRefused}
-		}
-		return r, nil
+	smtp := c.SMTP()
+	if _, err := smtp.Greeting(); err != nil {
+		return refused("the greeting", err)
 	}
-	if _, err := expect("", 220); err != nil {
-		return err
-	}
-	ehlo, err := expect("EHLO "+t.Options.ClientName, 250)
+	caps, _, err := smtp.Hello(t.Options.ClientName)
 	if err != nil {
-		return err
-	}
-	eightBitOK := false
-	for _, l := range ehlo.Lines {
-		eightBitOK = eightBitOK || l == "8BITMIME"
+		return refused("EHLO", err)
 	}
 	for _, msg := range msgs {
-		param := ""
+		var params []string
 		if hasEightBit(msg) {
-			if !eightBitOK {
+			if !caps.EightBitMIME() {
 				return ErrNo8BitMIME
 			}
-			param = " BODY=8BITMIME"
+			params = append(params, "BODY=8BITMIME") // RFC 6152 §2
 		}
-		if _, err := expect("MAIL FROM:<"+t.Options.From+">"+param, 250); err != nil {
-			return err
-		}
-		if _, err := expect("RCPT TO:<"+t.Options.Rcpt+">", 250); err != nil {
-			return err
-		}
-		if _, err := expect("DATA", 354); err != nil {
-			return err
-		}
-		if err := c.Write(smtpwire.AppendDotStuffed(nil, msg)); err != nil {
-			return err
-		}
-		if _, err := expect("", 250); err != nil {
+		if err := transaction(smtp, t, params, msg); err != nil {
 			return err
 		}
 		if n := NonceOf(msg); n != "" {
 			t.Sent(n, via, t.Options.Rcpt)
 		}
 	}
-	c.Send("QUIT")
+	smtp.Quit()
 	return nil
+}
+
+// transaction sends msg from --from to --rcpt.
+func transaction(smtp *smtpclient.Client, t *engine.T, params []string, msg []byte) error {
+	if _, err := smtp.Mail(t.Options.From, params...); err != nil {
+		return refused(smtpclient.MailCommand(t.Options.From, params...), err)
+	}
+	if _, err := smtp.Rcpt(t.Options.Rcpt); err != nil {
+		return refused(smtpclient.RcptCommand(t.Options.Rcpt), err)
+	}
+	if _, err := smtp.Data(); err != nil {
+		return refused("DATA", err)
+	}
+	if _, err := smtp.Message(msg); err != nil {
+		return refused("the message", err)
+	}
+	return nil
+}
+
+// refused explains a failed step: a refusing reply is an unmet
+// precondition, as seeding is a means, never a check's subject (the SMTP
+// suite judges the server); anything else is a broken connection.
+func refused(step string, err error) error {
+	var r *smtpreply.Reply
+	if errors.As(err, &r) {
+		return &engine.PreconditionError{Reason: fmt.Sprintf("seeding a message through SMTP: %s got %s", step, r), Err: ErrRefused}
+	}
+	return fmt.Errorf("seed: %w", err)
 }
 
 var nonceRE = regexp.MustCompile(`(?m)^X-Mailcheck-Nonce: ([0-9a-f]+)\r$`)

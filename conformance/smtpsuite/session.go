@@ -16,16 +16,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/mailcheck/mailcheck/conformance/engine"
+	"github.com/mailcheck/mailcheck/smtp/smtpclient"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
 // session is one SMTP connection of a check.
 type session struct {
-	t        *engine.T
-	c        *engine.Conn
+	t *engine.T
+	c *engine.Conn
+	// cl is the SMTP client core over c, reading replies with read.
+	cl       *smtpclient.Client
 	greeting *smtpreply.Reply
-	ext      map[string]string // EHLO keywords (upper case) → parameters
+	// ext maps the EHLO keywords (upper case) to their parameter text as
+	// sent: the checks judge what the server wrote.
+	ext map[string]string
 	// flaws holds the replies read that break the reply grammar, with
 	// how (see read).
 	flaws map[*smtpreply.Reply]*replyFlaw
@@ -52,7 +58,14 @@ func dial(ctx context.Context, t *engine.T) (*session, error) {
 		// nothing to talk to.
 		return nil, engine.Unmet("greeting %s, not 220: the server refuses service (smtp.greeting.code judges the greeting)", g)
 	}
-	return &session{t: t, c: c, greeting: g}, nil
+	return newSession(t, c, g), nil
+}
+
+// newSession is the session over c, whose greeting g was read.
+func newSession(t *engine.T, c *engine.Conn, g *smtpreply.Reply) *session {
+	s := &session{t: t, c: c, greeting: g}
+	s.cl = c.NewSMTP(smtpclient.Options{ReadReply: s.read})
+	return s
 }
 
 // ehloed is dial plus a successful EHLO.
@@ -82,7 +95,7 @@ func open(ctx context.Context, t *engine.T) *session {
 // openTransaction is open plus an accepted MAIL FROM.
 func openTransaction(ctx context.Context, t *engine.T) *session {
 	s := open(ctx, t)
-	s.setup("MAIL FROM:<"+t.Options.From+">", 250)
+	s.setup(smtpclient.MailCommand(t.Options.From), 250)
 	return s
 }
 
@@ -97,13 +110,16 @@ func openRecipient(ctx context.Context, t *engine.T) *session {
 	return s
 }
 
-func rcptCommand(t *engine.T) string { return "RCPT TO:<" + t.Options.Rcpt + ">" }
+func rcptCommand(t *engine.T) string { return smtpclient.RcptCommand(t.Options.Rcpt) }
 
 // ehlo sends EHLO and records the extensions (RFC 5321 §4.1.1.1). A
 // refusal is an unmet precondition (smtp.ehlo.accepted judges EHLO).
 func (s *session) ehlo() error {
-	r, err := s.cmd("EHLO " + s.t.Options.ClientName)
-	if err != nil {
+	caps, r, err := s.cl.Hello(s.t.Options.ClientName)
+	if r == nil {
+		return err
+	}
+	if err := s.inStep(smtpclient.HelloCommand(s.t.Options.ClientName, false), r); err != nil {
 		return err
 	}
 	if r.Code/100 == 4 {
@@ -114,11 +130,7 @@ func (s *session) ehlo() error {
 	if r.Code != 250 {
 		return engine.Unmet("EHLO answered %s", s.describe(r))
 	}
-	s.ext = make(map[string]string)
-	for _, l := range r.Lines[1:] {
-		kw, params, _ := strings.Cut(l, " ")
-		s.ext[strings.ToUpper(kw)] = params
-	}
+	s.ext = caps.Keywords()
 	return nil
 }
 
@@ -131,14 +143,19 @@ func (s *session) has(ext string) bool { _, ok := s.ext[ext]; return ok }
 // would answer the wrong command, so the check cannot go on. That fault
 // is smtp.reply.multiline's subject, not the check's.
 func (s *session) cmd(line string) (*smtpreply.Reply, error) {
-	if err := s.c.Send(line); err != nil {
-		return nil, err
+	r, err := s.cl.Cmd(line)
+	if err != nil {
+		return r, err
 	}
-	r, err := s.read()
-	if err == nil && s.c.Buffered() > 0 {
-		return r, engine.Unmet("the reply to %q (%s) was followed by %d more octets before the next command: the replies are out of step (smtp.reply.multiline judges that)", shownCommand(line), s.describe(r), s.c.Buffered())
+	return r, s.inStep(line, r)
+}
+
+// inStep is nil when nothing followed the reply r to line.
+func (s *session) inStep(line string, r *smtpreply.Reply) error {
+	if s.c.Buffered() > 0 {
+		return engine.Unmet("the reply to %q (%s) was followed by %d more octets before the next command: the replies are out of step (smtp.reply.multiline judges that)", shownCommand(line), s.describe(r), s.c.Buffered())
 	}
-	return r, err
+	return nil
 }
 
 // send is cmd ending the check on a broken connection.
@@ -155,16 +172,21 @@ func (s *session) step(line string, codes ...int) (*smtpreply.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r, s.refusal(line, r, codes...)
+}
+
+// refusal is nil when r's code is one of codes, else the end of a setup
+// step: Busy for a transient refusal (RFC 5321 §4.2.1: "the action may be
+// requested again"; greylisting, a full queue), for the runner runs the
+// check again later, an unmet precondition quoting r otherwise.
+func (s *session) refusal(line string, r *smtpreply.Reply, codes ...int) error {
 	switch {
 	case slices.Contains(codes, r.Code):
-		return r, nil
+		return nil
 	case r.Code/100 == 4:
-		// A transient refusal of a setup step (RFC 5321 §4.2.1: "the
-		// action may be requested again"; greylisting, a full queue):
-		// the runner runs the check again later.
-		return r, engine.Busy("%q answered %s", shownCommand(line), s.describe(r))
+		return engine.Busy("%q answered %s", shownCommand(line), s.describe(r))
 	}
-	return r, engine.Unmet("%q answered %s", shownCommand(line), s.describe(r))
+	return engine.Unmet("%q answered %s", shownCommand(line), s.describe(r))
 }
 
 // setup is step ending the check (Skip for a refusal, Error for a broken
@@ -213,7 +235,9 @@ func codeList(codes []int) string {
 	return strings.Join(s, " or ")
 }
 
-// startTLS upgrades the session with STARTTLS and EHLOs again.
+// startTLS upgrades the session with STARTTLS and EHLOs again (RFC 3207
+// §4.2). The reply is checked to be in step before the handshake: octets
+// after the 220 would be taken for the TLS session's.
 func (s *session) startTLS() error {
 	if _, err := s.step("STARTTLS", 220); err != nil {
 		return err
@@ -233,14 +257,16 @@ func (s *session) authenticate() error {
 			return err
 		}
 	}
-	r, err := s.cmd("AUTH PLAIN " + plainResponse(s.t.Options.User, s.t.Options.Password))
-	if err != nil {
-		return err
-	}
-	if r.Code != 235 {
+	r, err := s.cl.Auth(sasl.NewPlainClient("", s.t.Options.User, s.t.Options.Password))
+	switch {
+	case r != nil && s.inStep("AUTH PLAIN", r) != nil:
+		return s.inStep("AUTH PLAIN", r)
+	case r != nil && r.Code != 235:
 		return engine.Unmet("AUTH PLAIN with the given credentials answered %s", s.describe(r))
+	case errors.Is(err, sasl.ErrUnexpectedServerChallenge):
+		return engine.Unmet("AUTH PLAIN with the given credentials answered a challenge, not 235")
 	}
-	return nil
+	return err
 }
 
 // needRcpt ends the check with Skip when no accepted recipient was given

@@ -17,7 +17,7 @@ var syntaxChecks = []*engine.Check{
 		Run: func(ctx context.Context, t *engine.T) error {
 			c, err := t.Dial(ctx)
 			t.Require(err)
-			s := &session{t: t, c: c}
+			s := newSession(t, c, nil)
 			greeting, err := s.read()
 			t.Require(err)
 			s.judgeForm("the greeting", greeting)

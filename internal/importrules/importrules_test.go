@@ -61,6 +61,16 @@ var rules = []rule{
 		forbid: []string{"reference/...", "conformance/...", "agent/...", "load/...", "internal/...", "smtp/...", "target", "bounds", "reports/..."},
 		why:    "the transcript escaper is a leaf the engine and the user agent share",
 	},
+	{
+		from:   []string{"smtp/smtpclient"},
+		forbid: []string{"conformance/...", "agent/...", "load/...", "reference/..."},
+		why:    "the SMTP client core serves the suites, agent, load generator and relay, and imports none of them",
+	},
+	{
+		from:   []string{"reference/..."},
+		forbid: []string{"conformance/...", "agent/...", "load/..."},
+		why:    "the reference server imports no client-side package (the public smtp/smtpclient is fine)",
+	},
 }
 
 func TestImportRules(t *testing.T) {

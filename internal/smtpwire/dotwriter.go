@@ -58,10 +58,14 @@ func (d *DotWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// NeedsCRLF reports whether the content written so far does not end in
+// CRLF: the end of the block must then start with one (RFC 5321 §4.1.1.4).
+func (d *DotWriter) NeedsCRLF() bool { return d.written > 0 && !d.endsInCRLF }
+
 // Close writes the end of the DATA block; it does not close the underlying
 // writer.
 func (d *DotWriter) Close() error {
-	if d.written > 0 && !d.endsInCRLF {
+	if d.NeedsCRLF() {
 		if _, err := d.w.Write([]byte("\r\n")); err != nil {
 			return err
 		}

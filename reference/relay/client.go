@@ -5,7 +5,7 @@
 package relay
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,11 +14,9 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/mailcheck/mailcheck/internal/smtpwire"
+	"github.com/mailcheck/mailcheck/smtp/smtpclient"
 	"github.com/mailcheck/mailcheck/smtp/smtpreply"
 )
 
@@ -96,34 +94,22 @@ var ErrSessionClosed = errors.New("relay: session closed")
 // reconnects to the same host without STARTTLS.
 var errTLSHandshake = errors.New("STARTTLS handshake failed")
 
-// Client is one SMTP session with one server. It is not safe for
-// concurrent use.
+// Client is one SMTP session with one server, over the SMTP client core.
+// It is not safe for concurrent use.
 type Client struct {
 	opts Options
 	log  *slog.Logger
 	// host is the "host:port" connected to.
 	host string
-	// raw is the TCP connection, which deadlines are set on; conn is raw
-	// or the TLS connection over it, which I/O goes through.
-	raw  net.Conn
-	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
+	smtp *smtpclient.Client
 	ext  Extensions
-	tls  bool
-	// closed is set once the connection is unusable: after a network
-	// error, a timeout, a 421 reply (RFC 5321 §3.8) or Close.
-	closed bool
-	// deadlineMu orders deadline updates against the cancellation of a
-	// context, so a cancelled operation cannot re-arm a future deadline.
-	deadlineMu sync.Mutex
 }
 
 // Dial opens a session with the first host of dest that works, in order
 // (RFC 5321 §5.1: try the MX hosts in preference order): it connects,
-// reads the 220 greeting, sends EHLO (HELO if EHLO is refused), and
-// upgrades to TLS with STARTTLS when the server offers it. If the TLS
-// handshake fails, the host is tried once more in cleartext.
+// reads the 220 greeting, sends EHLO (HELO if the server does not know
+// EHLO), and upgrades to TLS with STARTTLS when the server offers it. If
+// the TLS handshake fails, the host is tried once more in cleartext.
 //
 // When no host works, the error is a temporary one if any host failed
 // temporarily (a network error or a 4xx), so that a message is not bounced
@@ -172,15 +158,13 @@ func dialHost(ctx context.Context, host string, opts Options, tryTLS bool) (*Cli
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{
-		opts: opts,
-		log:  opts.Logger.With("host", host),
-		host: host,
-		raw:  conn,
-		conn: conn,
-		r:    bufio.NewReader(conn),
-		w:    bufio.NewWriter(conn),
-	}
+	c := &Client{opts: opts, log: opts.Logger.With("host", host), host: host}
+	c.smtp = smtpclient.New(conn, smtpclient.Options{
+		Timeout:      opts.CommandTimeout,
+		TLSConfig:    c.tlsConfig(),
+		HELOFallback: true,
+		Transcript:   c.logLine,
+	})
 	if err := c.open(ctx, tryTLS); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", host, err)
@@ -190,47 +174,36 @@ func dialHost(ctx context.Context, host string, opts Options, tryTLS bool) (*Cli
 
 // open runs the start of the session: greeting, EHLO, STARTTLS.
 func (c *Client) open(ctx context.Context, tryTLS bool) error {
-	defer c.watch(ctx)()
-	greeting, err := c.readReply(ctx)
-	if err != nil {
+	defer c.smtp.Watch(ctx)()
+	if greeting, err := c.smtp.Greeting(); err != nil {
+		if greeting != nil {
+			// RFC 5321 §3.1: after a 554 greeting the client should QUIT.
+			c.smtp.Quit()
+		}
 		return err
 	}
-	if greeting.Code != 220 {
-		// RFC 5321 §3.1: after a 554 greeting the client should QUIT.
-		c.cmd(ctx, "QUIT")
-		return greeting
-	}
-	if err := c.hello(ctx); err != nil {
+	if err := c.hello(); err != nil {
 		return err
 	}
 	if !tryTLS || !c.ext.StartTLS {
 		return nil
 	}
-	reply, err := c.cmd(ctx, "STARTTLS")
-	if err != nil {
-		return err
-	}
-	if reply.Code != 220 {
+	reply, err := c.smtp.StartTLS()
+	switch {
+	case reply != nil && reply.Code != 220:
 		// RFC 3207 §4: after a 454 the client decides whether to go on;
 		// opportunistic TLS goes on in cleartext.
 		c.log.Info("relay: STARTTLS refused, continuing in cleartext", "reply", reply.String())
 		return nil
-	}
-	tlsConn := tls.Client(c.raw, c.tlsConfig())
-	if err := c.arm(ctx); err != nil {
+	case reply != nil && err != nil:
+		return fmt.Errorf("%w: %v", errTLSHandshake, err)
+	case err != nil:
 		return err
 	}
-	if err := tlsConn.HandshakeContext(ctx); err != nil {
-		c.closed = true
-		return fmt.Errorf("%w: %v", errTLSHandshake, err)
-	}
-	c.conn, c.tls = tlsConn, true
-	c.r.Reset(tlsConn)
-	c.w.Reset(tlsConn)
 	// RFC 3207 §4.2: the client must discard what it learned before TLS
 	// and should send EHLO again.
 	c.ext = Extensions{}
-	return c.hello(ctx)
+	return c.hello()
 }
 
 func (c *Client) tlsConfig() *tls.Config {
@@ -248,54 +221,23 @@ func (c *Client) tlsConfig() *tls.Config {
 	return cfg
 }
 
-// hello sends EHLO and records the extensions; a server that refuses EHLO
-// with a 5xx gets HELO (RFC 5321 §3.2) and no extensions are used.
-func (c *Client) hello(ctx context.Context) error {
-	reply, err := c.cmd(ctx, "EHLO "+c.opts.Hostname)
+// hello sends EHLO (HELO to a server that does not know it) and records
+// the extensions this client uses.
+func (c *Client) hello() error {
+	caps, _, err := c.smtp.Hello(c.opts.Hostname)
 	if err != nil {
 		return err
 	}
-	if reply.Code == 250 {
-		c.ext = parseExtensions(reply.Lines[1:])
-		return nil
-	}
-	if !reply.Permanent() {
-		return reply
-	}
-	reply, err = c.cmd(ctx, "HELO "+c.opts.Hostname)
-	if err != nil {
-		return err
-	}
-	if reply.Code != 250 {
-		return reply
+	size, sizeAdvertised := caps.Size()
+	c.ext = Extensions{
+		Pipelining:          caps.Pipelining(),
+		EightBitMIME:        caps.EightBitMIME(),
+		StartTLS:            caps.StartTLS(),
+		EnhancedStatusCodes: caps.EnhancedStatusCodes(),
+		SizeAdvertised:      sizeAdvertised,
+		Size:                size,
 	}
 	return nil
-}
-
-// parseExtensions reads the EHLO keywords (RFC 5321 §4.1.1.1: one
-// "keyword [params]" per line after the first).
-func parseExtensions(lines []string) Extensions {
-	var ext Extensions
-	for _, line := range lines {
-		keyword, params, _ := strings.Cut(strings.TrimSpace(line), " ")
-		switch strings.ToUpper(keyword) {
-		case "PIPELINING":
-			ext.Pipelining = true
-		case "8BITMIME":
-			ext.EightBitMIME = true
-		case "STARTTLS":
-			ext.StartTLS = true
-		case "ENHANCEDSTATUSCODES":
-			ext.EnhancedStatusCodes = true
-		case "SIZE":
-			ext.SizeAdvertised = true
-			// RFC 1870 §4: an absent or zero value means no fixed limit.
-			if n, err := strconv.ParseInt(strings.TrimSpace(params), 10, 64); err == nil && n > 0 {
-				ext.Size = n
-			}
-		}
-	}
-	return ext
 }
 
 // Host returns the "host:port" this session is connected to.
@@ -306,10 +248,11 @@ func (c *Client) Host() string { return c.host }
 func (c *Client) Extensions() Extensions { return c.ext }
 
 // TLS reports whether the session runs over STARTTLS.
-func (c *Client) TLS() bool { return c.tls }
+func (c *Client) TLS() bool { return c.smtp.TLS() }
 
-// Usable reports whether the session can carry another transaction.
-func (c *Client) Usable() bool { return !c.closed }
+// Usable reports whether the session can carry another transaction: no
+// network error, timeout, 421 reply (RFC 5321 §3.8) or Close so far.
+func (c *Client) Usable() bool { return c.smtp.Usable() }
 
 // Send runs one mail transaction (RFC 5321 §3.3): MAIL, one RCPT per
 // recipient, DATA, the message and the final dot.
@@ -325,7 +268,7 @@ func (c *Client) Usable() bool { return !c.closed }
 // the server byte for byte (dot stuffing exists on the wire only). After a
 // refused transaction the session stays usable for the next one.
 func (c *Client) Send(ctx context.Context, from string, rcpts []string, body8bit bool, msg [][]byte) (perRcpt []error, err error) {
-	if c.closed {
+	if !c.Usable() {
 		return nil, ErrSessionClosed
 	}
 	if len(rcpts) == 0 {
@@ -345,135 +288,77 @@ func (c *Client) Send(ctx context.Context, from string, rcpts []string, body8bit
 		// sent; the failure is permanent.
 		return nil, smtpreply.NewReply(552, "5.3.4", "message of %d octets exceeds the %d octet limit of %s (RFC 1870)", size, c.ext.Size, c.host)
 	}
-	defer c.watch(ctx)()
+	defer c.smtp.Watch(ctx)()
+	defer c.closeIfUnusable()
 
-	mail := "MAIL FROM:<" + from + ">"
+	var params []string
 	if c.ext.SizeAdvertised {
-		mail += " SIZE=" + strconv.FormatInt(size, 10)
+		params = append(params, "SIZE="+strconv.FormatInt(size, 10))
 	}
 	if body8bit {
-		mail += " BODY=8BITMIME"
+		params = append(params, "BODY=8BITMIME")
 	}
-	perRcpt, accepted, err := c.envelope(ctx, mail, rcpts)
+	perRcpt, accepted, err := c.envelope(from, params, rcpts)
 	if err != nil || accepted == 0 {
 		// Close the transaction so the next one starts clean; the reset is
 		// harmless when MAIL itself was refused.
-		c.reset(ctx)
+		c.reset()
 		return perRcpt, err
 	}
-
-	reply, err := c.cmd(ctx, "DATA")
-	if err != nil {
-		return perRcpt, err
-	}
-	if reply.Code != 354 {
-		c.reset(ctx)
-		return perRcpt, reply
-	}
-	if err := c.writeData(ctx, msg); err != nil {
+	if _, err := c.smtp.Data(); err != nil {
+		c.reset()
 		return perRcpt, err
 	}
 	// RFC 5321 §4.1.1.4: the reply to the final dot ends the transaction,
 	// successful or not, so no RSET is needed after it.
-	reply, err = c.readReply(ctx)
-	if err != nil {
-		return perRcpt, err
-	}
-	if reply.Code/100 != 2 {
-		return perRcpt, reply
-	}
-	return perRcpt, nil
+	_, err = c.smtp.Message(msg...)
+	return perRcpt, err
 }
 
 // envelope sends MAIL and the RCPTs, as one group when the server allows
 // PIPELINING (RFC 2920 §3.1: MAIL and RCPT may be sent without waiting,
 // the replies come back in order).
-func (c *Client) envelope(ctx context.Context, mail string, rcpts []string) (perRcpt []error, accepted int, err error) {
-	pipelined := c.ext.Pipelining
-	if err := c.writeLine(ctx, mail); err != nil {
+func (c *Client) envelope(from string, params, rcpts []string) (perRcpt []error, accepted int, err error) {
+	replies, err := c.smtp.Envelope(c.ext.Pipelining, from, params, rcpts)
+	if len(replies) > 0 && replies[0].Code != 250 {
+		// RFC 5321 §4.1.1.2: MAIL succeeds with 250 only.
+		return nil, 0, replies[0]
+	}
+	if len(replies) == 0 {
 		return nil, 0, err
-	}
-	if pipelined {
-		for _, rcpt := range rcpts {
-			if err := c.writeLine(ctx, "RCPT TO:<"+rcpt+">"); err != nil {
-				return nil, 0, err
-			}
-		}
-	}
-	if err := c.flush(ctx); err != nil {
-		return nil, 0, err
-	}
-	reply, err := c.readReply(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if reply.Code/100 != 2 {
-		if pipelined {
-			// Drain the RCPT replies the server owes us. If that fails the
-			// session is closed, but MAIL's reply is still the answer.
-			for range rcpts {
-				if _, err := c.readReply(ctx); err != nil {
-					break
-				}
-			}
-		}
-		return nil, 0, reply
 	}
 	perRcpt = make([]error, len(rcpts))
-	for i, rcpt := range rcpts {
-		if !pipelined {
-			if err := c.writeLine(ctx, "RCPT TO:<"+rcpt+">"); err != nil {
-				return perRcpt, accepted, err
-			}
-			if err := c.flush(ctx); err != nil {
-				return perRcpt, accepted, err
-			}
-		}
-		reply, err := c.readReply(ctx)
-		if err != nil {
-			return perRcpt, accepted, err
-		}
-		if reply.Code/100 == 2 {
+	for i, reply := range replies[1:] {
+		if reply.Code == 250 || reply.Code == 251 {
+			// RFC 5321 §4.1.1.3: 250 or 251 accept a recipient.
 			accepted++
 		} else {
 			perRcpt[i] = reply
 		}
 	}
-	return perRcpt, accepted, nil
-}
-
-// writeData sends the message dot-stuffed and the final dot, re-arming the
-// deadline for every chunk so a large message on a slow link is bounded
-// per write, not as a whole.
-func (c *Client) writeData(ctx context.Context, msg [][]byte) error {
-	stuffer := smtpwire.NewDotWriter(c.w)
-	for _, chunk := range msg {
-		if err := c.arm(ctx); err != nil {
-			return c.fail(err)
-		}
-		if _, err := stuffer.Write(chunk); err != nil {
-			return c.fail(err)
-		}
+	if err == nil && len(replies) < 1+len(rcpts) {
+		err = ErrSessionClosed
 	}
-	if err := c.arm(ctx); err != nil {
-		return c.fail(err)
-	}
-	if err := stuffer.Close(); err != nil {
-		return c.fail(err)
-	}
-	c.logLine("C: <message data>")
-	return c.flush(ctx)
+	return perRcpt, accepted, err
 }
 
 // reset sends RSET (RFC 5321 §4.1.1.5); a session that cannot reset is
 // given up.
-func (c *Client) reset(ctx context.Context) {
-	if c.closed {
+func (c *Client) reset() {
+	if !c.Usable() {
 		return
 	}
-	reply, err := c.cmd(ctx, "RSET")
-	if err == nil && reply.Code != 250 {
+	reply, err := c.smtp.Reset()
+	if err != nil && reply != nil {
 		c.log.Info("relay: RSET refused, closing the session", "reply", reply.String())
+		c.Close()
+	}
+}
+
+// closeIfUnusable closes a session that can carry nothing more (after a
+// network error, a timeout, a 421).
+func (c *Client) closeIfUnusable() {
+	if !c.Usable() {
 		c.Close()
 	}
 }
@@ -481,113 +366,35 @@ func (c *Client) reset(ctx context.Context) {
 // Quit ends the session politely (RFC 5321 §4.1.1.10) and closes the
 // connection.
 func (c *Client) Quit() error {
-	if c.closed {
+	if !c.Usable() {
 		return c.Close()
 	}
-	_, err := c.cmd(context.Background(), "QUIT")
-	if closeErr := c.Close(); err == nil {
-		err = closeErr
+	_, err := c.smtp.Quit()
+	var reply *smtpreply.Reply
+	if errors.As(err, &reply) {
+		return nil // any reply to QUIT ends the session
 	}
 	return err
 }
 
 // Close closes the connection without QUIT.
-func (c *Client) Close() error {
-	c.closed = true
-	return c.conn.Close()
-}
+func (c *Client) Close() error { return c.smtp.Close() }
 
-// cmd sends one command line and reads its reply.
-func (c *Client) cmd(ctx context.Context, line string) (*smtpreply.Reply, error) {
-	if err := c.writeLine(ctx, line); err != nil {
-		return nil, err
+// logLine logs the session at Debug level, message data as one line.
+func (c *Client) logLine(e smtpclient.Event, b []byte) {
+	if !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
 	}
-	if err := c.flush(ctx); err != nil {
-		return nil, err
-	}
-	return c.readReply(ctx)
-}
-
-func (c *Client) writeLine(ctx context.Context, line string) error {
-	if c.closed {
-		return ErrSessionClosed
-	}
-	if err := c.arm(ctx); err != nil {
-		return c.fail(err)
-	}
-	c.logLine("C: " + line)
-	c.w.WriteString(line)
-	if _, err := c.w.WriteString("\r\n"); err != nil {
-		return c.fail(err)
-	}
-	return nil
-}
-
-func (c *Client) flush(ctx context.Context) error {
-	if err := c.arm(ctx); err != nil {
-		return c.fail(err)
-	}
-	if err := c.w.Flush(); err != nil {
-		return c.fail(err)
-	}
-	return nil
-}
-
-func (c *Client) readReply(ctx context.Context) (*smtpreply.Reply, error) {
-	if c.closed {
-		return nil, ErrSessionClosed
-	}
-	if err := c.arm(ctx); err != nil {
-		return nil, c.fail(err)
-	}
-	reply, err := smtpreply.ReadReply(c.r, c.ext.EnhancedStatusCodes, func(line []byte) {
-		c.logLine("S: " + string(line))
-	})
-	if err != nil {
-		return nil, c.fail(err)
-	}
-	if reply.Code == 421 {
-		// RFC 5321 §3.8: the server is closing the channel.
-		c.Close()
-	}
-	return reply, nil
-}
-
-// fail gives up the session after an I/O error: the protocol state is
-// unknown from then on.
-func (c *Client) fail(err error) error {
-	c.Close()
-	return err
-}
-
-// arm sets the deadline for the next read or write: CommandTimeout from
-// now, or the context's deadline if that is sooner.
-func (c *Client) arm(ctx context.Context) error {
-	c.deadlineMu.Lock()
-	defer c.deadlineMu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(c.opts.CommandTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	return c.raw.SetDeadline(deadline)
-}
-
-// watch interrupts blocked I/O when ctx is done, by moving the deadline to
-// the past. The returned function stops watching.
-func (c *Client) watch(ctx context.Context) (stop func()) {
-	stopFunc := context.AfterFunc(ctx, func() {
-		c.deadlineMu.Lock()
-		defer c.deadlineMu.Unlock()
-		c.raw.SetDeadline(time.Unix(1, 0))
-	})
-	return func() { stopFunc() }
-}
-
-func (c *Client) logLine(line string) {
-	if c.log.Enabled(context.Background(), slog.LevelDebug) {
-		c.log.Debug("relay: " + line)
+	switch e {
+	case smtpclient.Received:
+		c.log.Debug("relay: S: " + string(b))
+	case smtpclient.Sent:
+		for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+			if len(line) > 0 {
+				c.log.Debug("relay: C: " + string(bytes.TrimRight(line, "\r\n")))
+			}
+		}
+	case smtpclient.SentDataEnd:
+		c.log.Debug("relay: C: <message data>")
 	}
 }

@@ -101,57 +101,101 @@ const MaxReplyLines = 1000
 // listing is under 1 KiB).
 const MaxReplyOctets = 64 << 10
 
-// ReadReply reads one possibly multi-line reply. When enhanced is true, a
-// leading "d.d.d " on each line is split off into Reply.Enhanced (RFC 2034).
-// Each raw line (without CRLF) is passed to onLine when it is not nil, so a
-// caller can keep a transcript.
+// ReadReply reads one possibly multi-line reply within MaxReplyLines and
+// MaxReplyOctets. When enhanced is true, a leading "d.d.d " on each line is
+// split off into Reply.Enhanced (RFC 2034). Each raw line (without CRLF) is
+// passed to onLine when it is not nil, so a caller can keep a transcript.
 func ReadReply(r *bufio.Reader, enhanced bool, onLine func(line []byte)) (*Reply, error) {
+	return ReadReplyLimited(r, enhanced, Limits{Lines: MaxReplyLines, Octets: MaxReplyOctets}, onLine)
+}
+
+// Limits bound one reply read: its lines and its octets, CRLFs included.
+// A line is bounded by the reader's buffer (a longer one is refused).
+type Limits struct {
+	Lines, Octets int
+}
+
+// LimitError is a reply past a bound of Limits or a line longer than the
+// reader's buffer. It wraps ErrMalformedReply.
+type LimitError struct {
+	// What is "line", "reply lines" or "reply octets".
+	What  string
+	Limit int
+}
+
+func (e *LimitError) Error() string {
+	switch e.What {
+	case "line":
+		return fmt.Sprintf("%v: line longer than %d octets", ErrMalformedReply, e.Limit)
+	case "reply lines":
+		return fmt.Sprintf("%v: more than %d lines", ErrMalformedReply, e.Limit)
+	}
+	return fmt.Sprintf("%v: more than %d octets", ErrMalformedReply, e.Limit)
+}
+
+// Unwrap makes errors.Is(err, ErrMalformedReply) true.
+func (e *LimitError) Unwrap() error { return ErrMalformedReply }
+
+// ReadReplyLimited is ReadReply within the bounds l; a bound passed is a
+// *LimitError, read no further than the bound.
+func ReadReplyLimited(r *bufio.Reader, enhanced bool, l Limits, onLine func(line []byte)) (*Reply, error) {
 	reply := &Reply{}
 	octets := 0
 	for n := 0; ; n++ {
-		if n >= MaxReplyLines {
-			return nil, fmt.Errorf("%w: more than %d lines", ErrMalformedReply, MaxReplyLines)
+		if n >= l.Lines {
+			return nil, &LimitError{What: "reply lines", Limit: l.Lines}
 		}
 		line, err := r.ReadSlice('\n')
 		if err != nil {
 			if errors.Is(err, bufio.ErrBufferFull) {
-				return nil, fmt.Errorf("%w: line longer than %d octets", ErrMalformedReply, r.Size())
+				return nil, &LimitError{What: "line", Limit: r.Size()}
 			}
 			return nil, err
 		}
-		if octets += len(line); octets > MaxReplyOctets {
-			return nil, fmt.Errorf("%w: more than %d octets", ErrMalformedReply, MaxReplyOctets)
+		if octets += len(line); octets > l.Octets {
+			return nil, &LimitError{What: "reply octets", Limit: l.Octets}
 		}
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		if onLine != nil {
 			onLine(line)
 		}
-		if len(line) < 3 || !isReplyCode(line[:3]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
-			return nil, fmt.Errorf("%w: %q", ErrMalformedReply, line)
-		}
-		code, _ := strconv.Atoi(string(line[:3]))
-		if n == 0 {
-			reply.Code = code
-		} else if code != reply.Code {
-			return nil, fmt.Errorf("%w: code %d inside a %d reply", ErrMalformedReply, code, reply.Code)
-		}
-		text := ""
-		if len(line) > 4 {
-			text = string(line[4:])
-		}
-		if enhanced {
-			if esc, rest, ok := SplitEnhanced(text); ok {
-				if reply.Enhanced == "" {
-					reply.Enhanced = esc
-				}
-				text = rest
-			}
-		}
-		reply.Lines = append(reply.Lines, text)
-		if len(line) == 3 || line[3] == ' ' {
+		last, err := reply.addLine(n, line, enhanced)
+		switch {
+		case err != nil:
+			return nil, err
+		case last:
 			return reply, nil
 		}
 	}
+}
+
+// addLine adds the n-th line of a reply (RFC 5321 §4.2: "Reply-code [ SP
+// textstring ] CRLF" last, "Reply-code "-" [ textstring ] CRLF" before)
+// and reports whether it was the last.
+func (reply *Reply) addLine(n int, line []byte, enhanced bool) (last bool, err error) {
+	if len(line) < 3 || !isReplyCode(line[:3]) || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
+		return false, fmt.Errorf("%w: %q", ErrMalformedReply, line)
+	}
+	code, _ := strconv.Atoi(string(line[:3]))
+	if n == 0 {
+		reply.Code = code
+	} else if code != reply.Code {
+		return false, fmt.Errorf("%w: code %d inside a %d reply", ErrMalformedReply, code, reply.Code)
+	}
+	text := ""
+	if len(line) > 4 {
+		text = string(line[4:])
+	}
+	if enhanced {
+		if esc, rest, ok := SplitEnhanced(text); ok {
+			if reply.Enhanced == "" {
+				reply.Enhanced = esc
+			}
+			text = rest
+		}
+	}
+	reply.Lines = append(reply.Lines, text)
+	return len(line) == 3 || line[3] == ' ', nil
 }
 
 // SplitEnhanced splits a leading enhanced status code ("class.subject.detail",
