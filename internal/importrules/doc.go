@@ -7,6 +7,10 @@
 //     under conformance/.
 //   - the result models (conformance/verdict, load/summary) and target
 //     are leaves: no server, no suite, no runner, no generator.
+//   - load/progress shows a run of the generator and imports nothing else
+//     of the module's sides.
+//   - nothing under reference/ imports a client-side package (agent,
+//     load, conformance, reports).
 //
 // The test asks `go list -json -deps` for the module's import graph (no
 // dependency beyond the go command); it skips where the go command is not

@@ -37,6 +37,16 @@ var rules = []rule{
 		why:    "agent and load reach servers without the conformance suites or engine",
 	},
 	{
+		from:   []string{"load/progress"},
+		forbid: []string{"reference/...", "conformance/...", "reports", "agent/..."},
+		why:    "the progress display shows a run of the generator and needs nothing else",
+	},
+	{
+		from:   []string{"reference/..."},
+		forbid: []string{"agent/...", "load/...", "conformance/...", "reports"},
+		why:    "the reference server (and its starter, sized for a load run) imports no client-side package",
+	},
+	{
 		from:   []string{"conformance/verdict", "load/summary", "target"},
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
