@@ -30,8 +30,10 @@ type AccountError struct {
 	Err  error
 }
 
+// Error names the account and what is wrong with it.
 func (e *AccountError) Error() string { return fmt.Sprintf("account %q: %v", e.User, e.Err) }
 
+// Unwrap returns what is wrong with the account.
 func (e *AccountError) Unwrap() error { return e.Err }
 
 // loadJournalBytes is the embedded server's journal under load: enough to

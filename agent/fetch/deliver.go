@@ -10,8 +10,10 @@ import (
 // nothing of it may be deleted.
 type WriteError struct{ Err error }
 
+// Error is the write's error.
 func (e *WriteError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the write's error.
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // Deliver retrieves the messages and writes them: to dir as .eml files

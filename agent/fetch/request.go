@@ -31,6 +31,7 @@ func (r Request) Fetching() bool { return r.ID != "" || r.All || r.Wait > 0 }
 // not in the mailbox.
 type NotFoundError struct{ Selection Selection }
 
+// Error names the message not found.
 func (e *NotFoundError) Error() string { return fmt.Sprintf("no %s in the mailbox", e.Selection) }
 
 // Run carries out r on the mailbox of o, writing to out a listing
