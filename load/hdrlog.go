@@ -9,6 +9,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mailcheck/mailcheck/load/summary"
 )
 
 // HdrLog writes the HdrHistogram interval log of a run's transaction
@@ -126,31 +128,12 @@ func (l *HdrLog) Close(res *Result) error {
 	return l.err
 }
 
-// ReadHdrLog reads the intervals of an HdrHistogram interval log, each
-// with its absolute start and end times (ms since the epoch).
-func ReadHdrLog(r io.Reader) ([]*hdrhistogram.Histogram, error) {
-	lr := hdrhistogram.NewHistogramLogReader(r)
-	var out []*hdrhistogram.Histogram
-	for {
-		h, err := lr.NextIntervalHistogram()
-		if err != nil {
-			return out, err
-		}
-		if h == nil {
-			return out, nil
-		}
-		out = append(out, h)
-	}
-}
+// ReadHdrLog is summary.ReadHdrLog.
+func ReadHdrLog(r io.Reader) ([]*hdrhistogram.Histogram, error) { return summary.ReadHdrLog(r) }
 
-// MergeHdrIntervals merges intervals into one histogram of the same
-// geometry as a run's.
+// MergeHdrIntervals is summary.MergeHdrIntervals.
 func MergeHdrIntervals(intervals []*hdrhistogram.Histogram) *hdrhistogram.Histogram {
-	h := newHistogram()
-	for _, i := range intervals {
-		h.Merge(i)
-	}
-	return h
+	return summary.MergeHdrIntervals(intervals)
 }
 
 // WriteMergedHdrLog writes the intervals of several logs as one log: the

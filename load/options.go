@@ -83,6 +83,9 @@ type Options struct {
 	nothing bool
 }
 
+// defaultTimeout is Options.Timeout when zero.
+const defaultTimeout = 30 * time.Second
+
 // SizeSpec is a message size: Min == Max for a fixed size.
 type SizeSpec struct {
 	Min, Max int
@@ -105,7 +108,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.StartTLS = "auto"
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
+		o.Timeout = defaultTimeout
 	}
 	if o.Size.Min <= 0 {
 		o.Size = SizeSpec{1024, 1024}
@@ -133,10 +136,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Segments > 1 {
 		o.Rate /= float64(o.Segments)
 		if o.Messages > 0 {
-			share := o.Messages / int64(o.Segments)
-			if int64(o.Segment) <= o.Messages%int64(o.Segments) {
-				share++
-			}
+			share := o.SegmentShare()
 			o.Messages, o.nothing = share, share == 0
 		}
 	}

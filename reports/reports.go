@@ -1,7 +1,10 @@
 // Package reports renders mailcheck results for people and for CI: a text
 // summary for the terminal, the JSON result model, and JUnit XML as GitLab,
 // Jenkins and GitHub test reporters read it, for conformance reports; a
-// text summary and the JSON result model for load results.
+// text summary and the JSON result model for load results. It reads them
+// back too: Decode tells a result file's kind and version from its content,
+// and a Set merges the segments of distributed load runs, judges them and
+// writes what `mailcheck report` writes.
 //
 // It depends on the result models only (conformance/verdict, load/summary
 // and target), never on the suites, the runner, the generator or the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -15,103 +14,43 @@ import (
 
 	"github.com/mailcheck/mailcheck/conformance"
 	"github.com/mailcheck/mailcheck/conformance/engine"
-	"github.com/mailcheck/mailcheck/conformance/verdict"
 	"github.com/mailcheck/mailcheck/conformance/waiver"
 	"github.com/mailcheck/mailcheck/reports"
-	"github.com/mailcheck/mailcheck/target"
 )
 
+// conformFlags are conformance.Options (the flags set them directly) and
+// what is not an option of the run.
 type conformFlags struct {
-	protocol, from, rcpt, user, password, readback string
-	seed                                           string
-	only, skip                                     []string
-	failOn                                         string
-	parallel                                       int
-	timeout, readTimeout, readbackTimeout          time.Duration
-	list, verbose, tlsSkipVerify, strictWaivers    bool
-	caFile, jsonFile, junitFile, htmlFile, waive   string
+	opts                                         conformance.Options
+	protocol, readback, seed, failOn             string
+	list, verbose, tlsSkipVerify, strictWaivers  bool
+	caFile, jsonFile, junitFile, htmlFile, waive string
 }
 
 func newConformCommand() *cobra.Command {
 	var f conformFlags
 	cmd := &cobra.Command{
-		Use:   "conform [TARGET...]",
-		Short: "Check mail servers against the RFCs; exit 1 on failures",
-		Long: `conform runs the conformance suites against each TARGET and prints a verdict
-per check: pass, fail (a MUST not met), warn (a SHOULD or MAY not met), skip
-(the check does not apply, with the reason) or error (could not decide).
-
-TARGET is host:port (the protocol comes from the port — 25, 465, 587, 2525
-SMTP; 110, 995 POP3; 143, 993 IMAP — and is confirmed by the greeting) or a
-URL: smtp://host:port, smtps://host:port (implicit TLS). With no TARGET,
-conform starts the embedded reference server on loopback with a temporary
-data directory and runs every suite against it, read-back included.
-
-Checks that send mail need --rcpt, an address the server accepts; checks
-that follow a message end to end need --readback, a mailbox where mail to
---rcpt arrives. POP3 and IMAP checks that need messages send their own
-through --seed (an SMTP server delivering to --rcpt, the target's mailbox)
-and wait for them; without --seed they use the messages already there and
-skip what would delete mail. The suites delete only the test messages they
-sent (found by their X-Mailcheck-Nonce header), never other mail.
-
---waive FILE accepts known failures for a while: each line of FILE is
-  <check-id-glob> [target=<glob>] [expires=YYYY-MM-DD] <reason…>
-(# starts a comment). A fail, warn or error a waiver covers shows as
-"waived" with its reason and the verdict it replaced, and does not fail the
-run; a waiver past its expiry day (UTC) does not apply, and says so; a
-waiver that matches no fail, warn or error is stale, and --strict-waivers
-makes a stale waiver fail the run. Every output lists the waivers.
-
-No output shows a password: target URLs show it as xxxxx, and transcripts
-hide what PASS, LOGIN, APOP, AUTH and AUTHENTICATE carry
-("PASS <redacted 10 octets>").
-
-Waits follow the RFCs: a greeting or reply gets 5 minutes (RFC 5321
-§4.5.3.2; SMTP DATA's 354 2 minutes, the end of data 10 minutes; POP3 and
-IMAP, which set no client timeout, 5 minutes too, inside their servers'
-autologout timers). A slow wait is noted in the check's message, never a
-verdict. A server that slows down, refuses connections or answers "busy"
-(SMTP 421, POP3 [SYS/TEMP] or [IN-USE], IMAP BYE, NO [UNAVAILABLE], "database
-is locked") gets fewer checks at once, and the checks it turned away run
-again after a backoff (6 runs, within 2 minutes) before any is an error.
-
-Exit codes: 0 no failure at the --fail-on level; 1 failures (a fail, an
-error, or with --fail-on should also a warn; with --strict-waivers also a
-stale waiver); 2 could not run (usage error, a malformed --waive file, no
-connection, no greeting).`,
-		Example: `  # Against the embedded reference server (everything passes)
-  mailcheck conform
-
-  # A server on this machine, with mail sent to bob and read back over POP3
-  mailcheck conform smtp://127.0.0.1:25 --rcpt bob@example.org \
-      --readback pop3://bob:secret@127.0.0.1:110 --json result.json --junit junit.xml
-
-  # Only the DATA checks, failing CI on SHOULD too
-  mailcheck conform mx.example.net:25 --only 'smtp.data.*' --fail-on should
-
-  # Known failures waived until their fix ships; a waiver no longer needed fails CI
-  mailcheck conform mx.example.net:25 --waive waivers.txt --strict-waivers
-
-  # The catalogue: IDs, levels, RFC sections
-  mailcheck conform --list`,
-		RunE: func(cmd *cobra.Command, args []string) error { return runConform(cmd, args, f) },
+		Use:     "conform [TARGET...]",
+		Short:   "Check mail servers against the RFCs; exit 1 on failures",
+		Long:    helpText("conform"),
+		Example: helpText("conform.example"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return runConform(cmd, args, f) },
 	}
-	fl := cmd.Flags()
+	fl, o := cmd.Flags(), &f.opts
 	fl.StringVar(&f.protocol, "protocol", "", "protocol of bare host:port targets: smtp, pop3 or imap")
-	fl.StringVar(&f.from, "from", "", "reverse-path of test messages (default conform@mailcheck.invalid)")
-	fl.StringVar(&f.rcpt, "rcpt", "", "an address the server accepts, for checks that send mail")
-	fl.StringVar(&f.user, "user", "", "user for AUTH")
-	fl.StringVar(&f.password, "password", "", "password for AUTH (or in the target URL)")
+	fl.StringVar(&o.From, "from", "", "reverse-path of test messages (default conform@mailcheck.invalid)")
+	fl.StringVar(&o.Rcpt, "rcpt", "", "an address the server accepts, for checks that send mail")
+	fl.StringVar(&o.User, "user", "", "user for AUTH")
+	fl.StringVar(&o.Password, "password", "", "password for AUTH (or in the target URL)")
 	fl.StringVar(&f.readback, "readback", "", "mailbox where mail to --rcpt arrives: pop3://user:pass@host:port or imap://…")
-	fl.DurationVar(&f.readbackTimeout, "readback-timeout", engine.DefaultReadbackTimeout, "how long to wait for a sent message to arrive in the read-back mailbox")
+	fl.DurationVar(&o.ReadbackTimeout, "readback-timeout", engine.DefaultReadbackTimeout, "how long to wait for a sent message to arrive in the read-back mailbox")
 	fl.StringVar(&f.seed, "seed", "", "SMTP server that delivers to the POP3/IMAP target's mailbox (smtp://host:port): checks send their own messages to --rcpt through it")
-	fl.StringArrayVar(&f.only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
-	fl.StringArrayVar(&f.skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
+	fl.StringArrayVar(&o.Only, "only", nil, "run only checks whose ID matches this glob (repeatable)")
+	fl.StringArrayVar(&o.Skip, "skip", nil, "skip checks whose ID matches this glob (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
-	fl.IntVar(&f.parallel, "parallel", 8, "most checks run at once (fewer while the server is slow or busy)")
-	fl.DurationVar(&f.timeout, "timeout", engine.DefaultCheckTimeout, "time limit of each check (fits the RFC read timeouts)")
-	fl.DurationVar(&f.readTimeout, "read-timeout", 0, "each wait for the server, in place of the RFC per-phase defaults (5m greeting and replies; SMTP: 2m for DATA's 354, 10m for the end of data)")
+	fl.IntVar(&o.Parallel, "parallel", 8, "most checks run at once (fewer while the server is slow or busy)")
+	fl.DurationVar(&o.Timeout, "timeout", engine.DefaultCheckTimeout, "time limit of each check (fits the RFC read timeouts)")
+	fl.DurationVar(&o.ReadTimeout, "read-timeout", 0, "each wait for the server, in place of the RFC per-phase defaults (5m greeting and replies; SMTP: 2m for DATA's 354, 10m for the end of data)")
 	fl.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, RFC sections) and exit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing and skipped checks too")
 	fl.BoolVar(&f.tlsSkipVerify, "tls-skip-verify", false, "do not verify the server's TLS certificate")
@@ -127,46 +66,20 @@ connection, no greeting).`,
 func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	out := cmd.OutOrStdout()
 	if f.list {
-		return reports.WriteCatalogue(out, catalogueEntries())
+		return reports.WriteCatalogue(out, conformance.CatalogueEntries())
 	}
 	failOn := conformance.FailOn(f.failOn)
 	if failOn != conformance.FailOnMust && failOn != conformance.FailOnShould {
 		return usageError{fmt.Errorf("--fail-on %q: want must or should", f.failOn)}
 	}
-	if f.strictWaivers && f.waive == "" {
-		return usageError{errors.New("--strict-waivers needs --waive FILE")}
-	}
-	var waivers []waiver.Waiver
-	if f.waive != "" {
-		var err error
-		if waivers, err = waiver.Load(f.waive); err != nil {
-			return usageError{fmt.Errorf("--waive: %w", err)}
-		}
-	}
-	opts := conformance.Options{
-		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
-		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout, ReadTimeout: f.readTimeout,
-		ReadbackTimeout: f.readbackTimeout,
-	}
-	if f.readback != "" {
-		rb, err := target.ParseTarget(f.readback, "")
-		if err != nil || rb.Protocol == "smtp" || rb.User == "" {
-			return usageError{fmt.Errorf("--readback %q: want pop3://user:pass@host:port or imap://user:pass@host:port", target.RedactURL(f.readback))}
-		}
-		opts.Readback = &rb
-	}
-	if f.seed != "" {
-		sd, err := target.ParseTarget(f.seed, "")
-		if err != nil || sd.Protocol != "smtp" {
-			return usageError{fmt.Errorf("--seed %q: want smtp://host:port", target.RedactURL(f.seed))}
-		}
-		opts.Seed = &sd
-	}
-	tlsConfig, err := clientTLS(f.tlsSkipVerify, f.caFile)
+	waivers, err := loadWaivers(f)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	opts.TLS = tlsConfig
+	opts, err := conformOptions(f)
+	if err != nil {
+		return err
+	}
 	conformance.Version = versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -176,10 +89,9 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	} else {
 		report, err = conformance.Run(ctx, args, f.protocol, opts)
 	}
-	if err != nil {
-		if errors.Is(err, conformance.ErrCannotRun) {
-			return exitError{exitCannotRun, err}
-		}
+	if errors.Is(err, conformance.ErrCannotRun) {
+		return exitError{exitCannotRun, err}
+	} else if err != nil {
 		return err
 	}
 	if f.waive != "" {
@@ -188,23 +100,15 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	if err := reports.WriteText(out, report, reports.TextOptions{Color: isTerminal(out), Verbose: f.verbose}); err != nil {
 		return err
 	}
-	writeLeftovers(out, report.Leftovers)
-	for _, w := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{
+	reports.WriteLeftovers(out, report.Leftovers)
+	if err := writeOutputs([]output{
 		{f.jsonFile, func(w io.Writer) error { return reports.WriteJSON(w, report) }},
 		{f.junitFile, func(w io.Writer) error { return reports.WriteJUnit(w, report) }},
 		{f.htmlFile, func(w io.Writer) error {
 			return reports.WriteHTML(w, []reports.Run{{Conformance: report}}, reports.HTMLOptions{Tool: versionString()})
 		}},
-	} {
-		if w.path == "" {
-			continue
-		}
-		if err := writeFileWith(w.path, w.write); err != nil {
-			return exitError{exitCannotRun, err}
-		}
+	}); err != nil {
+		return err
 	}
 	if report.Failed(failOn) {
 		return exitError{exitFailure, errors.New(report.FailureReason(failOn))}
@@ -212,45 +116,35 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	return nil
 }
 
-// writeLeftovers lists the messages the run sent and could not delete, so
-// that whoever runs it can remove them (they carry X-Mailcheck-Nonce).
-func writeLeftovers(w io.Writer, left []conformance.Leftover) {
-	if len(left) == 0 {
-		return
+// loadWaivers reads the --waive file.
+func loadWaivers(f conformFlags) ([]waiver.Waiver, error) {
+	if f.strictWaivers && f.waive == "" {
+		return nil, usageError{errors.New("--strict-waivers needs --waive FILE")}
 	}
-	fmt.Fprintf(w, "Left behind: %d test message(s) the run could not delete (each found by its X-Mailcheck-Nonce header):\n", len(left))
-	for _, l := range left {
-		fmt.Fprintf(w, "  X-Mailcheck-Nonce: %s  to %s, from %s via %s: %s\n", l.Nonce, strings.Join(l.To, ", "), l.Check, l.Via, l.Reason)
+	if f.waive == "" {
+		return nil, nil
 	}
-}
-
-func writeFileWith(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	waivers, err := waiver.Load(f.waive)
 	if err != nil {
-		return err
+		return nil, usageError{fmt.Errorf("--waive: %w", err)}
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return waivers, nil
 }
 
-// isTerminal reports whether w is a terminal (for colour).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+// conformOptions completes conformance.Options from the flags.
+func conformOptions(f conformFlags) (conformance.Options, error) {
+	opts := f.opts
+	var err error
+	if f.readback != "" {
+		if opts.Readback, err = conformance.ParseReadback(f.readback); err != nil {
+			return opts, usageError{fmt.Errorf("--readback %v", err)}
+		}
 	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// catalogueEntries describes every check of every suite.
-func catalogueEntries() []verdict.CatalogueEntry {
-	var entries []verdict.CatalogueEntry
-	for _, c := range conformance.Catalogue() {
-		entries = append(entries, c.CatalogueEntry())
+	if f.seed != "" {
+		if opts.Seed, err = conformance.ParseSeed(f.seed); err != nil {
+			return opts, usageError{fmt.Errorf("--seed %v", err)}
+		}
 	}
-	return entries
+	opts.TLS, err = clientTLS(f.tlsSkipVerify, f.caFile)
+	return opts, err
 }

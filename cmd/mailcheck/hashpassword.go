@@ -13,14 +13,11 @@ import (
 
 func newHashPasswordCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "hash-password NAME",
-		Short: "Print a users-file line for NAME, reading the password from stdin",
-		Long: `hash-password reads a password from the first line of standard input and
-prints "NAME:HASH" (PBKDF2-SHA256), a line for the file that
-"mailcheck serve --users FILE" reads. Passwords are never stored in clear.`,
-		Example: `  echo 'alicepw' | mailcheck hash-password alice >> users.txt
-  mailcheck serve --users users.txt --domain example.org`,
-		Args: cobra.ExactArgs(1),
+		Use:     "hash-password NAME",
+		Short:   "Print a users-file line for NAME, reading the password from stdin",
+		Long:    helpText("hash-password"),
+		Example: helpText("hash-password.example"),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if !users.ValidName(name) {

@@ -188,45 +188,6 @@ func TestReportConformance(t *testing.T) {
 	}
 }
 
-func TestParseSizeAndSegment(t *testing.T) {
-	for in, want := range map[string]load.SizeSpec{
-		"1024": {Min: 1024, Max: 1024}, "1k": {Min: 1024, Max: 1024}, "10K": {Min: 10240, Max: 10240},
-		"1m": {Min: 1 << 20, Max: 1 << 20}, "1k-10k": {Min: 1024, Max: 10240}, "500-3000": {Min: 500, Max: 3000},
-	} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("size %q: %v %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "0", "-1", "k", "1x", "10k-1k", "65m", "1k-"} {
-		if got, err := parseSize(in); err == nil {
-			t.Errorf("size %q accepted: %v", in, got)
-		}
-	}
-	env := func(v string) func(string) string {
-		return func(k string) string {
-			if k == segmentIndexEnv {
-				return v
-			}
-			return ""
-		}
-	}
-	for _, tc := range []struct {
-		in, env string
-		i, n    int
-	}{{"1/1", "", 1, 1}, {"2/3", "", 2, 3}, {"3/3", "", 3, 3}, {"k8s/3", "0", 1, 3}, {"k8s/3", "2", 3, 3}} {
-		if i, n, err := parseSegment(tc.in, env(tc.env)); err != nil || i != tc.i || n != tc.n {
-			t.Errorf("segment %q (index %q): %d/%d %v", tc.in, tc.env, i, n, err)
-		}
-	}
-	for _, tc := range []struct{ in, env string }{
-		{"0/3", ""}, {"4/3", ""}, {"1/0", ""}, {"1", ""}, {"a/b", ""}, {"k8s/3", ""}, {"k8s/3", "3"}, {"k8s/3", "-1"}, {"k8s/3", "x"},
-	} {
-		if i, n, err := parseSegment(tc.in, env(tc.env)); err == nil {
-			t.Errorf("segment %q (index %q) accepted: %d/%d", tc.in, tc.env, i, n)
-		}
-	}
-}
-
 // dialHold opens an SMTP connection and waits for its greeting.
 func dialHold(addr string) (net.Conn, error) {
 	c, err := net.Dial("tcp", addr)

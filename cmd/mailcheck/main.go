@@ -43,37 +43,10 @@ func (e exitError) Error() string { return e.err.Error() }
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "mailcheck",
-		Short: "Judge mail servers: reference server, conformance suites, load generator",
-		Long: `mailcheck judges mail servers.
-
-  mailcheck conform    check mail servers against the RFCs (exit 1 on failures)
-  mailcheck load       drive SMTP load, measure msgs/s and latency percentiles
-                       (exit 1 on a breached --threshold)
-  mailcheck report     print saved JSON results; merge the results and
-                       HdrHistogram logs of several load generators
-  mailcheck serve      run the strict reference mail server: SMTP, POP3, IMAP,
-                       durable mailboxes, outgoing queue and relay
-  mailcheck version    print the version
-
-Exit codes: 0 success, 1 the command found a failure, 2 usage error or could
-not run.`,
-		Example: `  # Conformance of the embedded reference server; then of your server
-  mailcheck conform
-  mailcheck conform smtp://127.0.0.1:25 --rcpt bob@example.org
-
-  # Load the embedded reference server for 10 seconds; then your server
-  mailcheck load
-  mailcheck load smtp://127.0.0.1:25 --sessions 50 --duration 60s --to bob@example.org
-
-  # Merge the results of several load generators
-  mailcheck report seg-*.json
-
-  # Run the reference server on loopback with one user
-  mailcheck serve --domain example.org --user alice:secret --insecure-auth
-
-  # Print the version
-  mailcheck version`,
+		Use:           "mailcheck",
+		Short:         "Judge mail servers: reference server, conformance suites, load generator",
+		Long:          helpText("mailcheck"),
+		Example:       helpText("mailcheck.example"),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -146,57 +146,9 @@ func TestConformAndLoadWriteHTML(t *testing.T) {
 	}
 }
 
-// TestReportGroupsInterleavedSegments: the segments of two distributed
-// runs given interleaved (1, 1, 2, 2) merge into two runs of two, and a
-// lone segment is warned about.
-func TestReportGroupsInterleavedSegments(t *testing.T) {
-	base := func() *load.Result {
-		var r load.Result
-		data, err := os.ReadFile(fixtureLoad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &r); err != nil {
-			t.Fatal(err)
-		}
-		return &r
-	}
-	var files []resultFile
-	for i, seg := range []int{1, 1, 2, 2} {
-		r := base()
-		r.Settings.Segment, r.Settings.Segments = seg, 2
-		files = append(files, resultFile{path: []string{"a1", "b1", "a2", "b2"}[i] + ".json", load: r})
-	}
-	runs, warnings, err := groupLoadRuns(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) != 2 || runs[0].label != "a1.json + a2.json" || runs[1].label != "b1.json + b2.json" || len(warnings) != 0 {
-		t.Errorf("runs %d (%q, %q), warnings %q", len(runs), runs[0].label, runs[len(runs)-1].label, warnings)
-	}
-	if runs[0].result.Accepted != 2*base().Accepted {
-		t.Errorf("merged accepted %d, want %d", runs[0].result.Accepted, 2*base().Accepted)
-	}
-	_, warnings, _ = groupLoadRuns(files[:1])
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "alone") {
-		t.Errorf("a lone segment: warnings %q", warnings)
-	}
-}
-
+// TestReportTolerance: an HdrHistogram log alone merges into no JSON
+// result (ParseTolerance's grammar is tested in reports).
 func TestReportTolerance(t *testing.T) {
-	for in, want := range map[string]float64{"10%": 0.1, "0.25": 0.25, "5%": 0.05} {
-		if got, err := parseTolerance(in); err != nil || got != want {
-			t.Errorf("--tolerance %s: %v %v", in, got, err)
-		}
-	}
-	if got, err := parseTolerance("0"); err != nil || got <= 0 || got > 1e-300 {
-		t.Errorf("--tolerance 0: %v %v, want the smallest positive share", got, err)
-	}
-	for _, in := range []string{"nan", "inf", "-1%", "x", ""} {
-		if _, err := parseTolerance(in); err == nil {
-			t.Errorf("--tolerance %q accepted", in)
-		}
-	}
 	dir := t.TempDir()
 	if _, err := runCommand(t, "", "load", "--messages", "20", "--quiet", "--hdr-log", dir+"/r.hlog"); err != nil {
 		t.Fatal(err)

@@ -37,6 +37,16 @@ var rules = []rule{
 		why:    "agent and load reach servers without the conformance suites or engine",
 	},
 	{
+		from:   []string{"load/progress"},
+		forbid: []string{"reference/...", "conformance/...", "reports", "agent/..."},
+		why:    "the progress display shows a run of the generator and needs nothing else",
+	},
+	{
+		from:   []string{"reference/..."},
+		forbid: []string{"agent/...", "load/...", "conformance/...", "reports"},
+		why:    "the reference server (and its starter, sized for a load run) imports no client-side package (the public smtp/smtpclient is fine)",
+	},
+	{
 		from:   []string{"conformance/verdict", "load/summary", "target"},
 		forbid: []string{"reference/...", "conformance", "conformance/engine", "conformance/*suite", "load", "agent/..."},
 		why:    "the result models and target are leaves: they import no server, suite, runner or generator",
@@ -65,11 +75,6 @@ var rules = []rule{
 		from:   []string{"smtp/smtpclient"},
 		forbid: []string{"conformance/...", "agent/...", "load/...", "reference/..."},
 		why:    "the SMTP client core serves the suites, agent, load generator and relay, and imports none of them",
-	},
-	{
-		from:   []string{"reference/..."},
-		forbid: []string{"conformance/...", "agent/...", "load/..."},
-		why:    "the reference server imports no client-side package (the public smtp/smtpclient is fine)",
 	},
 }
 

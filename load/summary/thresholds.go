@@ -276,8 +276,13 @@ func Evaluate(res *Result, thresholds []Threshold) []Outcome {
 // Check evaluates the thresholds against res and returns the breached
 // ones, in the order given.
 func Check(res *Result, thresholds []Threshold) []Breach {
+	return Breaches(Evaluate(res, thresholds))
+}
+
+// Breaches returns the outcomes that did not meet their threshold.
+func Breaches(outcomes []Outcome) []Breach {
 	var out []Breach
-	for _, o := range Evaluate(res, thresholds) {
+	for _, o := range outcomes {
 		if !o.Met {
 			out = append(out, Breach{Threshold: o.Threshold, Actual: o.Actual, Message: o.Message})
 		}

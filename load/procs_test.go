@@ -1,4 +1,4 @@
-package main
+package load
 
 import "testing"
 
@@ -26,9 +26,9 @@ func TestGeneratorProcs(t *testing.T) {
 		{spec: "half", bad: true},
 	}
 	for _, c := range cases {
-		got, err := generatorProcs(c.spec, c.addr, c.embedded, c.envSet, c.cpus)
+		got, err := GeneratorProcs(c.spec, c.addr, c.embedded, c.envSet, c.cpus)
 		if (err != nil) != c.bad || got != c.want {
-			t.Errorf("generatorProcs(%q, %q, embedded=%v, env=%v, cpus=%d) = %d, %v; want %d, error %v",
+			t.Errorf("GeneratorProcs(%q, %q, embedded=%v, env=%v, cpus=%d) = %d, %v; want %d, error %v",
 				c.spec, c.addr, c.embedded, c.envSet, c.cpus, got, err, c.want, c.bad)
 		}
 	}

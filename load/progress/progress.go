@@ -1,4 +1,7 @@
-package main
+// Package progress shows a load run's progress while it runs: mpb bars
+// on a terminal, a plain line every few seconds elsewhere (a CI log). It
+// takes the callbacks of load.Run; `mailcheck load` shows it on stderr.
+package progress
 
 import (
 	"fmt"
@@ -17,11 +20,11 @@ import (
 // output is not a terminal.
 const plainEvery = 5 * time.Second
 
-// progressDisplay shows a load run's progress: mpb bars on a terminal, a
-// plain line every plainEvery otherwise (mpb draws nothing there). Run
-// calls update about once a second, possibly once more after it returned,
-// so updates after stop are dropped.
-type progressDisplay struct {
+// Display shows a load run's progress: mpb bars on a terminal, a plain
+// line every plainEvery otherwise (mpb draws nothing there). load.Run
+// calls Update about once a second, possibly once more after it returned,
+// so updates after Stop are dropped.
+type Display struct {
 	w     io.Writer
 	start time.Time
 	total int64         // messages this generator sends, 0 when unbounded
@@ -41,8 +44,9 @@ type progressDisplay struct {
 	ticker     chan struct{} // closed to stop the time bar's ticker
 }
 
-func newProgress(w io.Writer, o load.Options) *progressDisplay {
-	d := &progressDisplay{w: w, start: time.Now(), total: segmentShare(o), dur: o.Duration}
+// New starts the display of a run of o on w.
+func New(w io.Writer, o load.Options) *Display {
+	d := &Display{w: w, start: time.Now(), total: o.SegmentShare(), dur: o.Duration}
 	if !drawable(w) {
 		return d
 	}
@@ -79,28 +83,16 @@ func newProgress(w io.Writer, o load.Options) *progressDisplay {
 // drawable reports whether w is a terminal mpb can draw on: one with a
 // size (a pseudo-terminal without one would make mpb give up silently).
 func drawable(w io.Writer) bool {
-	if !isTerminal(w) {
+	cw := cupwriter.New(w, false)
+	if !cw.IsTerminal() {
 		return false
 	}
-	cw := cupwriter.New(w, false)
 	width, _, err := cw.GetTermSize()
-	return cw.IsTerminal() && err == nil && width > 0
+	return err == nil && width > 0
 }
 
-// segmentShare is the number of messages this generator sends (as
-// load.Options shares them among segments), 0 when unbounded.
-func segmentShare(o load.Options) int64 {
-	if o.Messages <= 0 || o.Segments <= 1 {
-		return max(o.Messages, 0)
-	}
-	share := o.Messages / int64(o.Segments)
-	if int64(o.Segment) <= o.Messages%int64(o.Segments) {
-		share++
-	}
-	return share
-}
-
-func (d *progressDisplay) update(p load.Progress) {
+// Update shows p, the run's counts so far.
+func (d *Display) Update(p load.Progress) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.done {
@@ -122,7 +114,7 @@ func (d *progressDisplay) update(p load.Progress) {
 }
 
 // timeText is the time decorator: elapsed, and what remains.
-func (d *progressDisplay) timeText(decor.Statistics) string {
+func (d *Display) timeText(decor.Statistics) string {
 	d.mu.Lock()
 	last := d.last
 	d.mu.Unlock()
@@ -138,16 +130,16 @@ func (d *progressDisplay) timeText(decor.Statistics) string {
 }
 
 // statsText is the counters line.
-func (d *progressDisplay) statsText(decor.Statistics) string {
+func (d *Display) statsText(decor.Statistics) string {
 	d.mu.Lock()
 	p := d.last
 	d.mu.Unlock()
 	return fmt.Sprintf("sent %d  accepted %d  failed %d  %.0f msgs/s", p.Started, p.Accepted, p.Failed, p.Rate)
 }
 
-// stop ends the display, showing the final counts of res when not nil;
-// nil is a display that shows nothing.
-func (d *progressDisplay) stop(res *load.Result) {
+// Stop ends the display, showing the final counts of res when not nil;
+// a nil Display shows nothing.
+func (d *Display) Stop(res *load.Result) {
 	if d == nil {
 		return
 	}
