@@ -162,12 +162,15 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 			continue
 		}
 		subscribed := slices.Contains(subs, name)
-		childSubscribed := slices.ContainsFunc(subs, func(c string) bool { return strings.HasPrefix(c, name+string(mailstore.Delimiter)) })
-		if options.SelectSubscribed && !subscribed && !(options.SelectRecursiveMatch && childSubscribed) {
+		childSubscribed := subscribedBelowPatterns(name, subs, ref, patterns)
+		lsubParent := !subscribed && childSubscribed && isLSub(w)
+		if options.SelectSubscribed && !subscribed && !(options.SelectRecursiveMatch && childSubscribed) && !lsubParent {
 			continue
 		}
 		data := &imap.ListData{Mailbox: name, Delim: mailstore.Delimiter}
-		if !exists(name) {
+		if lsubParent {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
+		} else if !exists(name) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrNonExistent)
 		}
 		if hasChildren(name) {
