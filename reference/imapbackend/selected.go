@@ -363,13 +363,13 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName st
 	return imapError(err)
 }
 
+// destination is the mailbox COPY or MOVE names. It may be the selected
+// one: RFC 9051 §6.4.7 and RFC 6851 §3.1 name any mailbox as target, and a
+// MOVE into the selected mailbox gives the messages new UIDs at its end.
 func (s *session) destination(name string) (*mailstore.Mailbox, error) {
 	dest, err := s.store().Mailbox(s.user, name)
 	if err != nil {
 		return nil, errTryCreate
-	}
-	if dest == s.sel.mb {
-		return nil, errSameMailbox
 	}
 	return dest, nil
 }
