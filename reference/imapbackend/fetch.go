@@ -68,6 +68,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		if f.SizeOffByOne {
 			t.msg.Size++
 		}
+		t.msg.Flags = s.flagsForClient(t.msg)
 		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
 		if err := writeFetch(rw, t.msg, content, &opts); err != nil {
 			return err

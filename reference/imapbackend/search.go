@@ -42,6 +42,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		if seq == 0 {
 			continue // not yet known to this client
 		}
+		t.msg.Flags = s.flagsForClient(t.msg)
 		m := &candidate{msg: t.msg, seq: seq, mb: s.sel.mb}
 		if !m.matches(criteria) {
 			continue

@@ -69,8 +69,10 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	uidNext := mb.UIDNext()
 	keywords := mb.Keywords()
 	room := mb.KeywordRoom()
+	book := s.backend.recent.of(mb)
 	var data *imap.SelectData
 	var st *imapserver.SessionTracker
+	var recent *recentView
 	sel := &selected{mb: mb, readOnly: options.ReadOnly, faults: s.faults()}
 	err = mb.View(func(msgs []mailstore.Message) {
 		st = t.NewSession()
@@ -78,6 +80,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			sel.frozen = uidsOfMessages(msgs)
 		}
 		data = &imap.SelectData{NumMessages: uint32(len(msgs)), UIDValidity: 0, UIDNext: imap.UID(uidNext)}
+		recent, data.NumRecent = book.open(msgs, options.ReadOnly)
 		for i, m := range msgs {
 			if m.UID >= uidNext {
 				data.UIDNext = imap.UID(m.UID + 1)
@@ -108,7 +111,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		}
 	}
 	sel.tracker = st
-	s.sel = sel
+	s.sel, s.recent = sel, recent
 	return data, nil
 }
 
@@ -282,7 +285,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	for _, t := range now {
 		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
 		rw.WriteUID(imap.UID(t.msg.UID))
-		rw.WriteFlags(toIMAPFlags(t.msg.Flags))
+		rw.WriteFlags(toIMAPFlags(s.flagsForClient(t.msg)))
 		if err := rw.Close(); err != nil {
 			return err
 		}

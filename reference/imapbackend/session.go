@@ -21,7 +21,9 @@ type session struct {
 	conn    *imapserver.Conn
 	user    string
 	sel     *selected // nil when no mailbox is selected
-	closed  bool
+	// recent is what the selected mailbox holds recent for this session.
+	recent *recentView
+	closed bool
 	// uidValidityBump is added to every UIDVALIDITY this session reports
 	// (Faults.UIDValidityPerLogin).
 	uidValidityBump uint32
@@ -253,8 +255,8 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 		data.Size = &size
 	}
 	if options.NumRecent {
-		// \Recent is not kept (RFC 9051 drops it); always 0.
-		n := uint32(0)
+		// The messages no session has claimed yet (recent.go).
+		n := s.backend.recent.of(mb).unclaimed(msgs)
 		data.NumRecent = &n
 	}
 	return data, nil
@@ -311,10 +313,17 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
+	arrivals := s.arrivalsBeforePoll()
+	var err error
 	if f := s.faults(); f.NoMailboxUpdates || f.ExpungeDuringFetch {
-		return s.pollFaulty(w, allowExpunge)
+		err = s.pollFaulty(w, allowExpunge)
+	} else {
+		err = s.sel.tracker.Poll(w, allowExpunge)
 	}
-	return s.sel.tracker.Poll(w, allowExpunge)
+	if err != nil {
+		return err
+	}
+	return s.pollRecent(w, arrivals)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP
