@@ -92,7 +92,7 @@ func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content
 	}
 	if options.Envelope {
 		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content))); err == nil {
-			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
+			rw.WriteEnvelope(envelope(h))
 		}
 	}
 	if options.BodyStructure != nil {
