@@ -288,7 +288,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if s.faults().AppendAltersMessage {
 		content = io.MultiReader(strings.NewReader("X-Mailcheck-Fault: altered\r\n"), r)
 	}
-	uid, err := mb.Append(content, flags, options.Time)
+	uid, err := mb.Append(literalSafeReader(content), flags, options.Time)
 	if err != nil {
 		return nil, imapError(err)
 	}
