@@ -69,9 +69,17 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			t.msg.Size++
 		}
 		t.msg.Flags = s.flagsForClient(t.msg)
-		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
-		if err := writeFetch(rw, t.msg, content, &opts); err != nil {
-			return err
+		seq := s.sel.wireSeq(t.seq)
+		partial := splitRawItems(&opts)
+		if hasFetchItems(&opts) {
+			if err := writeFetch(w.CreateMessage(seq), t.msg, content, &opts); err != nil {
+				return err
+			}
+		}
+		if len(partial) > 0 {
+			if err := s.writeRawFetch(seq, t.msg.UID, opts.UID, content, partial); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
