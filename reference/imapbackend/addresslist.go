@@ -11,14 +11,15 @@ import (
 // the obsolete forms of §4.4: a source route, empty list elements, comments
 // anywhere) into IMAP envelope addresses (RFC 9051 §7.5.2, "address"): a
 // group becomes a start marker (NIL NIL name NIL), its members and an end
-// marker (NIL NIL NIL NIL). A source route is read and dropped: go-imap's
-// Address has no ADL field to carry it. An address without a name takes
+// marker (NIL NIL NIL NIL). A source route is kept as the address's ADL
+// (go-imap's Address has no field for it: see rawfetch.go). An address
+// without a name takes
 // its trailing comment as name ("user@domain (Real Name)"), as mail
 // readers show it. What cannot be read ends the list: the addresses before
 // it are kept.
-func parseAddressList(value string) []imap.Address {
+func parseAddressList(value string) []envAddress {
 	p := &addressParser{s: value}
-	var out []imap.Address
+	var out []envAddress
 	for {
 		p.skipCFWS()
 		if p.eof() {
@@ -37,6 +38,25 @@ func parseAddressList(value string) []imap.Address {
 			return out
 		}
 	}
+}
+
+// envAddress is an envelope address with its source route, "@a,@b"
+// (RFC 9051 §7.5.2, addr-adl; RFC 5322 §4.4, obs-route).
+type envAddress struct {
+	imap.Address
+	Route string
+}
+
+// imapAddresses drops the routes, for go-imap's writer.
+func imapAddresses(l []envAddress) []imap.Address {
+	if l == nil {
+		return nil
+	}
+	out := make([]imap.Address, len(l))
+	for i, a := range l {
+		out[i] = a.Address
+	}
+	return out
 }
 
 // addressParser walks a header value.
@@ -64,7 +84,7 @@ func (p *addressParser) take(c byte) bool {
 }
 
 // address reads a mailbox or a group.
-func (p *addressParser) address() ([]imap.Address, bool) {
+func (p *addressParser) address() ([]envAddress, bool) {
 	start := p.i
 	p.comment = ""
 	phrase := p.phrase()
@@ -75,7 +95,7 @@ func (p *addressParser) address() ([]imap.Address, bool) {
 	case p.peek() == '<':
 		a, ok := p.angleAddr()
 		a.Name = decodePhrase(phrase)
-		return []imap.Address{a}, ok
+		return []envAddress{a}, ok
 	}
 	// An addr-spec: read again from the start, as the local part.
 	p.i = start
@@ -85,45 +105,48 @@ func (p *addressParser) address() ([]imap.Address, bool) {
 		p.skipCFWS()
 		a.Name = decodePhrase(strings.TrimSpace(p.comment))
 	}
-	return []imap.Address{a}, ok
+	return []envAddress{{Address: a}}, ok
 }
 
 // group reads the rest of "name: member, member;".
-func (p *addressParser) group(name string) ([]imap.Address, bool) {
-	out := []imap.Address{{Mailbox: decodePhrase(name)}}
+func (p *addressParser) group(name string) ([]envAddress, bool) {
+	out := []envAddress{{Address: imap.Address{Mailbox: decodePhrase(name)}}}
+	end := envAddress{}
 	for {
 		p.skipCFWS()
 		switch {
 		case p.take(';'):
-			return append(out, imap.Address{}), true
+			return append(out, end), true
 		case p.eof():
-			return append(out, imap.Address{}), true // unterminated: close it
+			return append(out, end), true // unterminated: close it
 		case p.take(','):
 			continue
 		}
 		member, ok := p.address()
 		if !ok {
-			return append(out, imap.Address{}), false
+			return append(out, end), false
 		}
 		out = append(out, member...)
 	}
 }
 
 // angleAddr reads "<[@route,@route:]local@domain>".
-func (p *addressParser) angleAddr() (imap.Address, bool) {
+func (p *addressParser) angleAddr() (envAddress, bool) {
 	p.take('<')
 	p.skipCFWS()
+	var route string
 	if p.peek() == '@' {
-		// obs-route: "@domain *("," [CFWS] ["@" domain]) ':'" (RFC 5322 §4.4).
+		// obs-route: obs-domain-list ":" (RFC 5322 §4.4).
 		end := strings.IndexByte(p.s[p.i:], ':')
 		if end < 0 {
-			return imap.Address{}, false
+			return envAddress{}, false
 		}
+		route = strings.Join(strings.Fields(p.s[p.i:p.i+end]), "")
 		p.i += end + 1
 	}
 	a, ok := p.addrSpec()
 	p.skipCFWS()
-	return a, ok && p.take('>')
+	return envAddress{Address: a, Route: route}, ok && p.take('>')
 }
 
 // addrSpec reads "local@domain"; a missing domain gives UW imapd's

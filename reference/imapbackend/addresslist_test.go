@@ -17,13 +17,30 @@ func TestParseAddressList(t *testing.T) {
 		// A trailing comment names a bare address.
 		{"user@domain (Real Name)", `[{Real Name user domain}]`},
 		{`"Real, Name" <a@b>, =?utf-8?q?J=C3=B6rg?= <c@d>`, `[{Real, Name a b} {Jörg c d}]`},
-		// A source route is read (and dropped: go-imap has no ADL).
+		// A source route is read apart.
 		{"<@route:user@domain>", `[{ user domain}]`},
 		{"", `[]`},
 	} {
-		if got := fmt.Sprint(parseAddressList(tc.in)); got != tc.want {
+		if got := fmt.Sprint(imapAddresses(parseAddressList(tc.in))); got != tc.want {
 			t.Errorf("parseAddressList(%q)\n got %s\nwant %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestEnvelopeKeepsTheRoute: a source route is the address's ADL (RFC
+// 9051 §7.5.2), written by the backend as go-imap's Address has no field
+// for it.
+func TestEnvelopeKeepsTheRoute(t *testing.T) {
+	if got := parseAddressList("<@a.org, @b.org:user@domain>"); len(got) != 1 || got[0].Route != "@a.org,@b.org" {
+		t.Errorf("route of <@a.org, @b.org:user@domain>: %+v", got)
+	}
+	ts := startIMAP(t, t.TempDir())
+	ts.deliver("bob", "From: <@route:user@domain>\r\nSubject: hi\r\n\r\nbody\r\n")
+	rc := ts.raw("bob")
+	rc.cmd("s SELECT INBOX")
+	want := `* 1 FETCH (UID 1 ENVELOPE (NIL "hi" ((NIL "@route" "user" "domain")) ((NIL "@route" "user" "domain")) ((NIL "@route" "user" "domain")) NIL NIL NIL NIL NIL))`
+	if out := rc.cmd("e UID FETCH 1 ENVELOPE"); !strings.Contains(out, want) {
+		t.Errorf("ENVELOPE of a source-routed From:\n%s\nwant %s", out, want)
 	}
 }
 

@@ -12,20 +12,36 @@ import (
 // go-imap's ExtractEnvelope reads the address fields with net/mail, which
 // flattens groups and rejects a source-routed or commented address (the
 // whole field then reads as NIL); they are read here by parseAddressList.
-func envelope(h textproto.Header) *imap.Envelope {
-	env := imapserver.ExtractEnvelope(h)
-	for _, f := range []struct {
-		key string
-		dst *[]imap.Address
-	}{
-		{"From", &env.From}, {"Sender", &env.Sender}, {"Reply-To", &env.ReplyTo},
-		{"To", &env.To}, {"Cc", &env.Cc}, {"Bcc", &env.Bcc},
-	} {
-		// An absent or empty field is nil: the writer then puts From in
-		// Sender and Reply-To, as RFC 9051 §7.5.2 asks.
-		*f.dst = parseAddressList(h.Get(f.key))
+type envelope struct {
+	env *imap.Envelope
+	// addrs are From, Sender, Reply-To, To, Cc and Bcc, in envelope order,
+	// with their routes.
+	addrs [6][]envAddress
+}
+
+func readEnvelope(h textproto.Header) *envelope {
+	e := &envelope{env: imapserver.ExtractEnvelope(h)}
+	dsts := [6]*[]imap.Address{&e.env.From, &e.env.Sender, &e.env.ReplyTo, &e.env.To, &e.env.Cc, &e.env.Bcc}
+	for i, key := range [6]string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc"} {
+		// An absent or empty field is nil: Sender and Reply-To then take
+		// From's value (RFC 9051 §7.5.2), which go-imap's writer does.
+		e.addrs[i] = parseAddressList(h.Get(key))
+		*dsts[i] = imapAddresses(e.addrs[i])
 	}
-	return env
+	return e
+}
+
+// routed reports whether an address has a source route, which go-imap's
+// writer cannot carry (rawfetch.go writes the ENVELOPE then).
+func (e *envelope) routed() bool {
+	for _, l := range e.addrs {
+		for _, a := range l {
+			if a.Route != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // addressFields are the header fields SEARCH FROM, TO, CC and BCC name
@@ -39,7 +55,7 @@ var addressFields = []string{"From", "To", "Cc", "Bcc"}
 // same way, so the caller matches the raw text too, which HEADER asks.
 func addressContains(fieldValue, value string) bool {
 	value = strings.ToLower(value)
-	for _, a := range parseAddressList(fieldValue) {
+	for _, a := range imapAddresses(parseAddressList(fieldValue)) {
 		text := a.Name + " <" + a.Mailbox + "@" + a.Host + ">"
 		if a.IsGroupStart() {
 			text = a.Mailbox

@@ -70,14 +70,14 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		}
 		t.msg.Flags = s.flagsForClient(t.msg)
 		seq := s.sel.wireSeq(t.seq)
-		partial := splitRawItems(&opts)
+		raw := splitRawItems(&opts, content)
 		if hasFetchItems(&opts) {
 			if err := writeFetch(w.CreateMessage(seq), t.msg, content, &opts); err != nil {
 				return err
 			}
 		}
-		if len(partial) > 0 {
-			if err := s.writeRawFetch(seq, t.msg.UID, opts.UID, content, partial); err != nil {
+		if !raw.empty() {
+			if err := s.writeRawFetch(seq, t.msg.UID, opts.UID, content, raw); err != nil {
 				return err
 			}
 		}
@@ -100,7 +100,7 @@ func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content
 	}
 	if options.Envelope {
 		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content))); err == nil {
-			rw.WriteEnvelope(envelope(h))
+			rw.WriteEnvelope(readEnvelope(h).env)
 		}
 	}
 	if options.BodyStructure != nil {

@@ -1,6 +1,7 @@
 package imapbackend
 
 import (
+	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-message/textproto"
 )
 
 // go-imap's FetchResponseWriter cannot write two FETCH items: a partial
@@ -26,19 +28,34 @@ import (
 // itself, as go-imap bounds its own (30 s).
 const rawWriteTimeout = 30 * time.Second
 
-// splitRawItems takes out of options the items go-imap cannot write and
-// returns them.
-func splitRawItems(options *imap.FetchOptions) (partial []*imap.FetchItemBinarySection) {
+// rawItems are the items of a FETCH the backend writes itself.
+type rawItems struct {
+	partial  []*imap.FetchItemBinarySection
+	envelope *envelope // with a source route
+}
+
+func (r rawItems) empty() bool { return len(r.partial) == 0 && r.envelope == nil }
+
+// splitRawItems takes out of options the items go-imap cannot write for
+// the message content and returns them.
+func splitRawItems(options *imap.FetchOptions, content []byte) rawItems {
+	var raw rawItems
 	var kept []*imap.FetchItemBinarySection
 	for _, bs := range options.BinarySection {
 		if bs.Partial != nil {
-			partial = append(partial, bs)
+			raw.partial = append(raw.partial, bs)
 		} else {
 			kept = append(kept, bs)
 		}
 	}
 	options.BinarySection = kept
-	return partial
+	if options.Envelope {
+		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content)))
+		if e := readEnvelope(h); err == nil && e.routed() {
+			options.Envelope, raw.envelope = false, e
+		}
+	}
+	return raw
 }
 
 // hasFetchItems reports whether go-imap has any item left to write: a
@@ -48,27 +65,27 @@ func hasFetchItems(o *imap.FetchOptions) bool {
 		len(o.BodySection) > 0 || len(o.BinarySection) > 0 || len(o.BinarySectionSize) > 0
 }
 
-// writeRawFetch writes "* seq FETCH (...)" with the partial BINARY
-// sections of content, and UID first when withUID.
-func (s *session) writeRawFetch(seq, uid uint32, withUID bool, content []byte, partial []*imap.FetchItemBinarySection) error {
-	var b bytes.Buffer
-	b.WriteString("* " + strconv.FormatUint(uint64(seq), 10) + " FETCH (")
+// writeRawFetch writes "* seq FETCH (...)" with the raw items, and UID
+// first when withUID.
+func (s *session) writeRawFetch(seq, uid uint32, withUID bool, content []byte, raw rawItems) error {
+	var items [][]byte
 	if withUID {
-		b.WriteString("UID " + strconv.FormatUint(uint64(uid), 10) + " ")
+		items = append(items, []byte("UID "+strconv.FormatUint(uint64(uid), 10)))
 	}
-	for i, bs := range partial {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
+	if raw.envelope != nil {
+		items = append(items, append([]byte("ENVELOPE "), raw.envelope.wire()...))
+	}
+	for _, bs := range raw.partial {
 		piece := imapserver.ExtractBinarySection(bytes.NewReader(content), bs)
 		// RFC 3516 §4.2: "BINARY[" section-binary "]<" origin ">" SP
 		// literal8; a literal8 carries any octet.
-		b.WriteString("BINARY[" + sectionPart(bs.Part) + "]<" + strconv.FormatInt(bs.Partial.Offset, 10) + "> ~{" +
-			strconv.Itoa(len(piece)) + "}\r\n")
-		b.Write(piece)
+		item := "BINARY[" + sectionPart(bs.Part) + "]<" + strconv.FormatInt(bs.Partial.Offset, 10) + "> ~{" +
+			strconv.Itoa(len(piece)) + "}\r\n"
+		items = append(items, append([]byte(item), piece...))
 	}
-	b.WriteString(")\r\n")
-	return s.writeRaw(b.Bytes())
+	resp := []byte("* " + strconv.FormatUint(uint64(seq), 10) + " FETCH (")
+	resp = append(resp, bytes.Join(items, []byte(" "))...)
+	return s.writeRaw(append(resp, ")\r\n"...))
 }
 
 // sectionPart renders a section part number, "1.2".
