@@ -1,6 +1,7 @@
 package imapbackend
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -28,5 +29,20 @@ func TestMoveIntoSelectedMailbox(t *testing.T) {
 	}
 	if _, err := c.Copy(imap.SeqSetNum(1), "INBOX").Wait(); err != nil {
 		t.Errorf("COPY into the selected mailbox: %v", err)
+	}
+}
+
+// TestMoveWithinTellsExpungeFirst: the session moving a message within
+// its mailbox hears the EXPUNGE before the EXISTS, so it is never told of
+// a message count the mailbox does not hold (imaptest move).
+func TestMoveWithinTellsExpungeFirst(t *testing.T) {
+	ts := startIMAP(t, t.TempDir())
+	ts.deliver("bob", testMessage)
+	rc := ts.raw("bob")
+	rc.cmd("s SELECT INBOX")
+	out := rc.cmd("m MOVE 1 INBOX")
+	expunge, exists := strings.Index(out, "* 1 EXPUNGE"), strings.Index(out, "* 1 EXISTS")
+	if expunge < 0 || exists < expunge || strings.Contains(out, "* 2 EXISTS") {
+		t.Errorf("MOVE into the selected mailbox:\n%s", out)
 	}
 }

@@ -355,6 +355,9 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName st
 	if err != nil {
 		return err
 	}
+	if dest == s.sel.mb {
+		return s.moveWithin(w, targets)
+	}
 	src, dst, err := s.sel.mb.CopyTo(dest, uidsOf(targets))
 	if err != nil {
 		return imapError(err)
