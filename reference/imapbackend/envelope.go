@@ -1,6 +1,8 @@
 package imapbackend
 
 import (
+	"bufio"
+	"bytes"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -17,6 +19,16 @@ type envelope struct {
 	// addrs are From, Sender, Reply-To, To, Cc and Bcc, in envelope order,
 	// with their routes.
 	addrs [6][]envAddress
+}
+
+// envelopeOf reads the envelope of a message, or nil when its header cannot
+// be read.
+func envelopeOf(content []byte) *envelope {
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content)))
+	if err != nil {
+		return nil
+	}
+	return readEnvelope(h)
 }
 
 func readEnvelope(h textproto.Header) *envelope {

@@ -1,13 +1,11 @@
 package imapbackend
 
 import (
-	"bufio"
 	"bytes"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
@@ -70,9 +68,13 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		}
 		t.msg.Flags = s.flagsForClient(t.msg)
 		seq := s.sel.wireSeq(t.seq)
-		raw := splitRawItems(&opts, content)
+		var env *envelope
+		if opts.Envelope {
+			env = envelopeOf(content)
+		}
+		raw := splitRawItems(&opts, env)
 		if hasFetchItems(&opts) {
-			if err := writeFetch(w.CreateMessage(seq), t.msg, content, &opts); err != nil {
+			if err := writeFetch(w.CreateMessage(seq), t.msg, content, env, &opts); err != nil {
 				return err
 			}
 		}
@@ -85,7 +87,7 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 	return nil
 }
 
-func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, options *imap.FetchOptions) error {
+func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, env *envelope, options *imap.FetchOptions) error {
 	if options.UID {
 		rw.WriteUID(imap.UID(m.UID))
 	}
@@ -98,10 +100,8 @@ func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)
 	}
-	if options.Envelope {
-		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content))); err == nil {
-			rw.WriteEnvelope(readEnvelope(h).env)
-		}
+	if options.Envelope && env != nil {
+		rw.WriteEnvelope(env.env)
 	}
 	if options.BodyStructure != nil {
 		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(content)))

@@ -1,7 +1,6 @@
 package imapbackend
 
 import (
-	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 )
 
 // go-imap's FetchResponseWriter cannot write two FETCH items: a partial
@@ -36,9 +34,9 @@ type rawItems struct {
 
 func (r rawItems) empty() bool { return len(r.partial) == 0 && r.envelope == nil }
 
-// splitRawItems takes out of options the items go-imap cannot write for
-// the message content and returns them.
-func splitRawItems(options *imap.FetchOptions, content []byte) rawItems {
+// splitRawItems takes out of options the items go-imap cannot write, for
+// a message with envelope env, and returns them.
+func splitRawItems(options *imap.FetchOptions, env *envelope) rawItems {
 	var raw rawItems
 	var kept []*imap.FetchItemBinarySection
 	for _, bs := range options.BinarySection {
@@ -49,11 +47,8 @@ func splitRawItems(options *imap.FetchOptions, content []byte) rawItems {
 		}
 	}
 	options.BinarySection = kept
-	if options.Envelope {
-		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content)))
-		if e := readEnvelope(h); err == nil && e.routed() {
-			options.Envelope, raw.envelope = false, e
-		}
+	if options.Envelope && env != nil && env.routed() {
+		options.Envelope, raw.envelope = false, env
 	}
 	return raw
 }
