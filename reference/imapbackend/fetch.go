@@ -73,7 +73,10 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			env = envelopeOf(content)
 		}
 		raw := splitRawItems(&opts, env)
-		if hasFetchItems(&opts) {
+		// A response with no item at all is still written when there is
+		// nothing raw to carry (as before the split: a faulty server that
+		// omits UID answers "* n FETCH ()").
+		if hasFetchItems(&opts) || raw.empty() {
 			if err := writeFetch(w.CreateMessage(seq), t.msg, content, env, &opts); err != nil {
 				return err
 			}
