@@ -58,14 +58,7 @@ func (mb *Mailbox) renumber(m Message) (uint32, error) {
 	file := mb.publishFile("cur", m.Date, info, [][]byte{data}, &uid)
 	publish := file.Published
 	file.Published = func(final string) {
-		mb.mu.Lock()
-		if i, ok := mb.indexLocked(m.UID); ok {
-			mb.msgs = slices.Delete(mb.msgs, i, i+1)
-			for _, o := range mb.observers {
-				o.Expunged(uint32(i + 1))
-			}
-		}
-		mb.mu.Unlock()
+		mb.unindex(m.UID)
 		publish(final)
 	}
 	if _, err := mb.store.committer.Write([]durable.File{file}); err != nil {
