@@ -119,6 +119,9 @@ type Backend struct {
 
 	// sessions counts the live sessions, for MaxConnections.
 	sessions atomic.Int64
+
+	// recent is each mailbox's \Recent claim line (recent.go).
+	recent recentBooks
 }
 
 func (o Options) withDefaults() Options {

@@ -1,13 +1,11 @@
 package imapbackend
 
 import (
-	"bufio"
 	"bytes"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-message/textproto"
 
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
@@ -55,15 +53,31 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 			// The new flags are part of the response.
 			t.msg.Flags, opts.Flags = flags, true
 		}
-		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
-		if err := writeFetch(rw, t.msg, content, &opts); err != nil {
-			return err
+		t.msg.Flags = s.flagsForClient(t.msg)
+		seq := s.sel.wireSeq(t.seq)
+		var env *envelope
+		if opts.Envelope {
+			env = envelopeOf(content)
+		}
+		raw := splitRawItems(&opts, env)
+		// A response with no item at all is still written when there is
+		// nothing raw to carry (as before the split: a FETCH of no item the
+		// server writes is answered "* n FETCH ()").
+		if hasFetchItems(&opts) || raw.empty() {
+			if err := writeFetch(w.CreateMessage(seq), t.msg, content, env, &opts); err != nil {
+				return err
+			}
+		}
+		if !raw.empty() {
+			if err := s.writeRawFetch(seq, t.msg.UID, opts.UID, content, raw); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, options *imap.FetchOptions) error {
+func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content []byte, env *envelope, options *imap.FetchOptions) error {
 	if options.UID {
 		rw.WriteUID(imap.UID(m.UID))
 	}
@@ -76,10 +90,8 @@ func writeFetch(rw *imapserver.FetchResponseWriter, m mailstore.Message, content
 	if options.RFC822Size {
 		rw.WriteRFC822Size(m.Size)
 	}
-	if options.Envelope {
-		if h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(content))); err == nil {
-			rw.WriteEnvelope(imapserver.ExtractEnvelope(h))
-		}
+	if options.Envelope && env != nil {
+		rw.WriteEnvelope(env.env)
 	}
 	if options.BodyStructure != nil {
 		rw.WriteBodyStructure(imapserver.ExtractBodyStructure(bytes.NewReader(content)))

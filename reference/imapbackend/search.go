@@ -42,6 +42,7 @@ func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria,
 		if seq == 0 {
 			continue // not yet known to this client
 		}
+		t.msg.Flags = s.flagsForClient(t.msg)
 		m := &candidate{msg: t.msg, seq: seq, mb: s.sel.mb}
 		if !m.matches(criteria) {
 			continue
@@ -149,7 +150,7 @@ func (c *candidate) matches(cr *imap.SearchCriteria) bool {
 			return false
 		}
 		for _, hf := range cr.Header {
-			if !headerContains(h.FieldsByKey(hf.Key), hf.Value) {
+			if !headerContains(h.FieldsByKey(hf.Key), hf.Value, isAddressField(hf.Key)) {
 				return false
 			}
 		}
@@ -198,14 +199,20 @@ func inDateRange(t, since, before time.Time) bool {
 }
 
 // headerContains: an empty value matches any message with the field
-// (RFC 9051 §6.4.4, HEADER); otherwise a case-insensitive substring.
-func headerContains(fields textproto.HeaderFields, value string) bool {
+// (RFC 9051 §6.4.4, HEADER); otherwise a case-insensitive substring of its
+// text or, for an address field, of its addresses (addressContains).
+func headerContains(fields textproto.HeaderFields, value string, addresses bool) bool {
 	for fields.Next() {
-		if value == "" || strings.Contains(strings.ToLower(fields.Value()), strings.ToLower(value)) {
+		if value == "" || strings.Contains(strings.ToLower(fields.Value()), strings.ToLower(value)) ||
+			addresses && addressContains(fields.Value(), value) {
 			return true
 		}
 	}
 	return false
+}
+
+func isAddressField(key string) bool {
+	return slices.ContainsFunc(addressFields, func(f string) bool { return strings.EqualFold(f, key) })
 }
 
 // bodyContains searches the text after the header, case-insensitively.

@@ -46,12 +46,15 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	uidNext := mb.UIDNext()
 	keywords := mb.Keywords()
 	room := mb.KeywordRoom()
+	book := s.backend.recent.of(mb)
 	var data *imap.SelectData
 	var st *imapserver.SessionTracker
+	var recent *recentView
 	sel := &selected{mb: mb, readOnly: options.ReadOnly}
 	err = mb.View(func(msgs []mailstore.Message) {
 		st = t.NewSession()
 		data = &imap.SelectData{NumMessages: uint32(len(msgs)), UIDValidity: 0, UIDNext: imap.UID(uidNext)}
+		recent, data.NumRecent = book.open(msgs, options.ReadOnly)
 		for i, m := range msgs {
 			if m.UID >= uidNext {
 				data.UIDNext = imap.UID(m.UID + 1)
@@ -75,7 +78,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 		}
 	}
 	sel.tracker = st
-	s.sel = sel
+	s.sel, s.recent = sel, recent
 	return data, nil
 }
 
@@ -213,7 +216,7 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	for _, t := range now {
 		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
 		rw.WriteUID(imap.UID(t.msg.UID))
-		rw.WriteFlags(toIMAPFlags(t.msg.Flags))
+		rw.WriteFlags(toIMAPFlags(s.flagsForClient(t.msg)))
 		if err := rw.Close(); err != nil {
 			return err
 		}
@@ -252,6 +255,9 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName st
 	if err != nil {
 		return err
 	}
+	if dest == s.sel.mb {
+		return s.moveWithin(w, targets)
+	}
 	src, dst, err := s.sel.mb.CopyTo(dest, uidsOf(targets))
 	if err != nil {
 		return imapError(err)
@@ -263,13 +269,13 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName st
 	return imapError(err)
 }
 
+// destination is the mailbox COPY or MOVE names. It may be the selected
+// one: RFC 9051 §6.4.7 and RFC 6851 §3.1 name any mailbox as target, and a
+// MOVE into the selected mailbox gives the messages new UIDs at its end.
 func (s *session) destination(name string) (*mailstore.Mailbox, error) {
 	dest, err := s.store().Mailbox(s.user, name)
 	if err != nil {
 		return nil, errTryCreate
-	}
-	if dest == s.sel.mb {
-		return nil, errSameMailbox
 	}
 	return dest, nil
 }

@@ -20,7 +20,9 @@ type session struct {
 	conn    *imapserver.Conn
 	user    string
 	sel     *selected // nil when no mailbox is selected
-	closed  bool
+	// recent is what the selected mailbox holds recent for this session.
+	recent *recentView
+	closed bool
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
@@ -139,12 +141,15 @@ func (s *session) List(w *imapserver.ListWriter, ref string, patterns []string, 
 			continue
 		}
 		subscribed := slices.Contains(subs, name)
-		childSubscribed := slices.ContainsFunc(subs, func(c string) bool { return strings.HasPrefix(c, name+string(mailstore.Delimiter)) })
-		if options.SelectSubscribed && !subscribed && !(options.SelectRecursiveMatch && childSubscribed) {
+		childSubscribed := subscribedBelowPatterns(name, subs, ref, patterns)
+		lsubParent := !subscribed && childSubscribed && isLSub(w)
+		if options.SelectSubscribed && !subscribed && !(options.SelectRecursiveMatch && childSubscribed) && !lsubParent {
 			continue
 		}
 		data := &imap.ListData{Mailbox: name, Delim: mailstore.Delimiter}
-		if !exists(name) {
+		if lsubParent {
+			data.Attrs = append(data.Attrs, imap.MailboxAttrNoSelect)
+		} else if !exists(name) {
 			data.Attrs = append(data.Attrs, imap.MailboxAttrNonExistent)
 		}
 		if hasChildren(name) {
@@ -224,8 +229,8 @@ func (s *session) Status(name string, options *imap.StatusOptions) (*imap.Status
 		data.Size = &size
 	}
 	if options.NumRecent {
-		// \Recent is not kept (RFC 9051 drops it); always 0.
-		n := uint32(0)
+		// The messages no session has claimed yet (recent.go).
+		n := s.backend.recent.of(mb).unclaimed(msgs)
 		data.NumRecent = &n
 	}
 	return data, nil
@@ -245,7 +250,7 @@ func (s *session) Append(name string, r imap.LiteralReader, options *imap.Append
 	if err != nil {
 		return nil, err
 	}
-	uid, err := mb.Append(r, flags, options.Time)
+	uid, err := mb.Append(literalSafeReader(r), flags, options.Time)
 	if err != nil {
 		return nil, imapError(err)
 	}
@@ -270,7 +275,11 @@ func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	return s.sel.tracker.Poll(w, allowExpunge)
+	arrivals := s.arrivalsBeforePoll()
+	if err := s.sel.tracker.Poll(w, allowExpunge); err != nil {
+		return err
+	}
+	return s.pollRecent(w, arrivals)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP

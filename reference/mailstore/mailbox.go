@@ -406,6 +406,19 @@ func (mb *Mailbox) Read(uid uint32) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
+// unindex takes the message with uid out of the index, if it is there,
+// and tells the observers its sequence number.
+func (mb *Mailbox) unindex(uid uint32) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	if i, ok := mb.indexLocked(uid); ok {
+		mb.msgs = slices.Delete(mb.msgs, i, i+1)
+		for _, o := range mb.observers {
+			o.Expunged(uint32(i + 1))
+		}
+	}
+}
+
 func (mb *Mailbox) indexLocked(uid uint32) (int, bool) {
 	return slices.BinarySearchFunc(mb.msgs, uid, func(m *Message, uid uint32) int { return cmpUID(m.UID, uid) })
 }

@@ -175,14 +175,7 @@ func (mb *Mailbox) Expunge(uids []uint32) ([]uint32, error) {
 			// Removed, but not known durable (a failed directory fsync):
 			// the index follows the file.
 		}
-		mb.mu.Lock()
-		if i, ok := mb.indexLocked(m.UID); ok {
-			mb.msgs = slices.Delete(mb.msgs, i, i+1)
-			for _, o := range mb.observers {
-				o.Expunged(uint32(i + 1))
-			}
-		}
-		mb.mu.Unlock()
+		mb.unindex(m.UID)
 		removed = append(removed, m.UID)
 		if removeErr != nil {
 			return removed, removeErr
