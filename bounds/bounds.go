@@ -77,7 +77,7 @@ var ErrExceeded = errors.New("read limit exceeded")
 // ExceededError says which limit a server's data passed.
 type ExceededError struct {
 	// What is the limit: "line", "reply lines", "reply octets",
-	// "literal", "total".
+	// "multi-line reply", "literal", "connection's data".
 	What string
 	// Limit is the bound; Announced, when not 0, the size the server
 	// announced (an IMAP literal's {n}, a POP3 LIST size).
@@ -88,7 +88,15 @@ func (e *ExceededError) Error() string {
 	if e.Announced > 0 {
 		return fmt.Sprintf("the server announced a %s of %d octets, more than the limit of %d: refused", e.What, e.Announced, e.Limit)
 	}
-	return fmt.Sprintf("the server sent a %s of more than %d: stopped reading", e.What, e.Limit)
+	return fmt.Sprintf("the server sent a %s of more than %d %s: stopped reading", e.What, e.Limit, e.unit())
+}
+
+// unit is what Limit counts: lines for "reply lines", octets otherwise.
+func (e *ExceededError) unit() string {
+	if e.What == "reply lines" {
+		return "lines"
+	}
+	return "octets"
 }
 
 // Is makes errors.Is(err, ErrExceeded) true.

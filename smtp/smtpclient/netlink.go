@@ -124,7 +124,7 @@ type totalReader struct {
 
 func (t *totalReader) Read(p []byte) (int, error) {
 	if t.left <= 0 {
-		return 0, &bounds.ExceededError{What: "total", Limit: t.limit}
+		return 0, &bounds.ExceededError{What: "connection's data", Limit: t.limit}
 	}
 	if int64(len(p)) > t.left {
 		p = p[:t.left]
