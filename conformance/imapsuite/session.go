@@ -251,38 +251,16 @@ func (s *session) cmdf(format string, args ...any) (*result, error) {
 	return s.cmd(fmt.Sprintf(format, args...))
 }
 
-// maxUntagged bounds the untagged responses one command collects: far more
-// than a conforming server sends to the suite's commands (its mailboxes
-// hold a few messages), and a server that floods cannot make a check hold
-// millions of them (each costs more memory than its octets on the wire).
-const maxUntagged = 10000
-
 // readUntil reads responses up to the tagged one for tag; with stopAtCont
-// it stops early at a continuation request and reports it.
+// it stops early at a continuation request and reports it. Every
+// response's grammar is noted on the way; a failed read (or a flood past
+// imapwire.MaxUntagged) leaves the session broken.
 func (s *session) readUntil(tag string, stopAtCont bool) (*result, bool, error) {
-	res := &result{}
-	for {
-		r, err := s.read()
-		if err != nil {
-			return res, false, err
-		}
-		switch r.Tag {
-		case tag:
-			res.Done = r
-			return res, false, nil
-		case "+":
-			if stopAtCont {
-				return res, true, nil
-			}
-			return res, false, fmt.Errorf("unexpected continuation request %q", r)
-		default:
-			if len(res.Untagged) >= maxUntagged {
-				s.broken = true
-				return res, false, fmt.Errorf("more than %d untagged responses to one command", maxUntagged)
-			}
-			res.Untagged = append(res.Untagged, r)
-		}
+	c, err := s.rd.Collect(tag, stopAtCont, s.noteGrammar)
+	if err != nil && !errors.Is(err, imapwire.ErrUnexpectedContinuation) {
+		s.broken = true
 	}
+	return &result{Untagged: c.Untagged, Done: c.Done}, c.Continuation, err
 }
 
 // maxLiteral bounds a literal the suite reads: its own test messages are a

@@ -18,11 +18,6 @@ type imapSession struct {
 	seq    int
 }
 
-// maxUntagged bounds the untagged responses one command collects: a
-// read-back's commands get a few, and a server that floods must not make
-// it hold millions.
-const maxUntagged = 10000
-
 // cmd sends a tagged command and returns the untagged responses, read
 // within the check's bounds (a literal announced over them is refused
 // before anything is allocated for it).
@@ -32,28 +27,18 @@ func (s *imapSession) cmd(line string) ([]*imapwire.Response, error) {
 	if err := s.c.Send(tag + " " + line); err != nil {
 		return nil, err
 	}
-	var out []*imapwire.Response
-	for {
-		r, err := s.rd.Read()
-		if err != nil {
-			return nil, fmt.Errorf("read-back IMAP: %w", err)
-		}
-		if r.Tag != tag {
-			if len(out) >= maxUntagged {
-				return nil, fmt.Errorf("read-back IMAP: more than %d untagged responses to one command", maxUntagged)
-			}
-			out = append(out, r)
-			continue
-		}
-		if r.Kind() != "OK" {
-			// A refusal is the read-back server's, not the subject's
-			// of the check: a precondition. Only the verb is quoted
-			// (LOGIN carries the password).
-			verb, _, _ := strings.Cut(line, " ")
-			return out, engine.Unmet("the read-back mailbox %s refused %s: %s", s.target, verb, r)
-		}
-		return out, nil
+	c, err := s.rd.Collect(tag, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read-back IMAP: %w", err)
 	}
+	if c.Done.Kind() != "OK" {
+		// A refusal is the read-back server's, not the subject's of the
+		// check: a precondition. Only the verb is quoted (LOGIN carries
+		// the password).
+		verb, _, _ := strings.Cut(line, " ")
+		return c.Untagged, engine.Unmet("the read-back mailbox %s refused %s: %s", s.target, verb, c.Done)
+	}
+	return c.Untagged, nil
 }
 
 // capabilities is what a CAPABILITY command lists, upper case.
