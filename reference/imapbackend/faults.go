@@ -1,12 +1,9 @@
 package imapbackend
 
 import (
-	"strconv"
 	"sync"
 
 	"github.com/emersion/go-imap/v2/imapserver"
-
-	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
 
 // Faults break the backend in one way each, so that every check of the IMAP
@@ -128,62 +125,6 @@ func (c *createdBy) hidden(s *session, name string) bool {
 	defer c.mu.Unlock()
 	creator, ok := c.names[s.user+"\x00"+name]
 	return ok && creator != s
-}
-
-// expungeLog records, for Faults.ExpungeDuringFetch, the expunges a
-// selected session has not yet been told of, in the order the tracker will
-// tell them.
-type expungeLog struct {
-	mu   sync.Mutex
-	seqs []uint32
-}
-
-func (l *expungeLog) NumMessages(uint32) {}
-
-func (l *expungeLog) FlagsChanged(uint32, uint32, []string, any) {}
-
-func (l *expungeLog) Expunged(seq uint32) {
-	l.mu.Lock()
-	l.seqs = append(l.seqs, seq)
-	l.mu.Unlock()
-}
-
-func (l *expungeLog) take() []uint32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	seqs := l.seqs
-	l.seqs = nil
-	return seqs
-}
-
-var _ mailstore.Observer = (*expungeLog)(nil)
-
-// pollFaulty is Poll with Faults.NoMailboxUpdates or
-// Faults.ExpungeDuringFetch.
-func (s *session) pollFaulty(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	if s.faults().NoMailboxUpdates {
-		return nil
-	}
-	if err := s.sel.tracker.Poll(w, allowExpunge); err != nil {
-		return err
-	}
-	if s.sel.expunges == nil {
-		return nil
-	}
-	pending := s.sel.expunges.take()
-	if allowExpunge || len(pending) == 0 {
-		return nil
-	}
-	// imapserver holds these back during FETCH, STORE and SEARCH, as it
-	// must; the fault writes them anyway, on the raw connection between
-	// two responses (each response is flushed whole). The tracker still
-	// sends them again later.
-	var b []byte
-	for _, seq := range pending {
-		b = append(b, "* "+strconv.FormatUint(uint64(seq), 10)+" EXPUNGE\r\n"...)
-	}
-	_, err := s.conn.NetConn().Write(b)
-	return err
 }
 
 // isCloseExpunge reports whether Expunge runs for CLOSE: imapserver gives

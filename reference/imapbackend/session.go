@@ -304,22 +304,21 @@ func storableFlags(flags []imap.Flag) ([]string, error) {
 
 var systemFlags = []string{mailstore.FlagAnswered, mailstore.FlagDeleted, mailstore.FlagDraft, mailstore.FlagFlagged, mailstore.FlagSeen}
 
+// Poll delivers the changes to the selected mailbox that the session has
+// not been told of (RFC 9051 §5.2); imapserver says when EXPUNGE is allowed.
 func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	if f := s.faults(); f.NoMailboxUpdates || f.ExpungeDuringFetch {
-		return s.pollFaulty(w, allowExpunge)
-	}
-	return s.sel.tracker.Poll(w, allowExpunge)
+	return s.sel.view.deliver(w, allowExpunge)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP
 // delivery included.
 func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	if s.sel == nil || s.faults().NoMailboxUpdates {
+	if s.sel == nil {
 		<-stop
 		return nil
 	}
-	return s.sel.tracker.Idle(w, stop)
+	return s.sel.view.idle(w, stop)
 }
