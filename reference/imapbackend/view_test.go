@@ -44,84 +44,86 @@ func noViolations(t *testing.T, violations func() []string) {
 	}
 }
 
+// twoSessions runs script with two sessions A and B on an INBOX of n
+// messages, then checks that neither was told anything inconsistent and
+// both agree with the mailbox.
+func twoSessions(t *testing.T, n int, script func(a, b *modelClient)) {
+	t.Helper()
+	ts := startIMAP(t, t.TempDir())
+	for range n {
+		ts.deliver("bob", testMessage)
+	}
+	c, violations := ts.sessions(2)
+	script(c[0], c[1])
+	ts.agree(t, c)
+	noViolations(t, violations)
+}
+
+func appendCommand(flags string) string {
+	return fmt.Sprintf("APPEND INBOX (%s) {%d+}\r\n%s", flags, len(testMessage), testMessage)
+}
+
 // A STORE answers with the flags as they are now, which include another
 // session's earlier change; that change, still queued, must not be
 // delivered after it and take the client's flags back (go-imap's tracker
 // did: the client then believed flags the message no longer had).
 func TestFlagUpdatesNeverGoBack(t *testing.T) {
-	ts := startIMAP(t, t.TempDir())
-	ts.deliver("bob", testMessage)
-	c, violations := ts.sessions(2)
-	a, b := c[0], c[1]
-	a.do("FETCH 1 (UID FLAGS)")
-	b.do(`STORE 1 +FLAGS (\Flagged)`)
-	a.do(`STORE 1 +FLAGS (\Seen)`)
-	ts.agree(t, c)
-	noViolations(t, violations)
+	twoSessions(t, 1, func(a, b *modelClient) {
+		a.do("FETCH 1 (UID FLAGS)")
+		b.do(`STORE 1 +FLAGS (\Flagged)`)
+		a.do(`STORE 1 +FLAGS (\Seen)`)
+	})
 }
 
 // STORE .SILENT leaves out the session's own change, not another's that
 // the message got meanwhile (RFC 9051 §5.2).
 func TestSilentStoreStillReportsOthersChanges(t *testing.T) {
-	ts := startIMAP(t, t.TempDir())
-	ts.deliver("bob", testMessage)
-	c, violations := ts.sessions(2)
-	a, b := c[0], c[1]
-	a.do("FETCH 1 (UID FLAGS)")
-	b.do(`STORE 1 +FLAGS (\Flagged)`)
-	a.do(`STORE 1 +FLAGS.SILENT (\Seen)`)
-	ts.agree(t, c)
-	noViolations(t, violations)
-	if lines := a.do(`STORE 1 +FLAGS.SILENT (\Answered)`); len(lines) != 1 {
-		t.Errorf("STORE .SILENT of the session's own change answered %q", lines)
-	}
+	twoSessions(t, 1, func(a, b *modelClient) {
+		a.do("FETCH 1 (UID FLAGS)")
+		b.do(`STORE 1 +FLAGS (\Flagged)`)
+		a.do(`STORE 1 +FLAGS.SILENT (\Seen)`)
+		if lines := a.do(`STORE 1 +FLAGS.SILENT (\Answered)`); len(lines) != 1 {
+			t.Errorf("STORE .SILENT of the session's own change answered %q", lines)
+		}
+		a.do("FETCH 1 (FLAGS)") // the model does not apply .SILENT itself
+	})
 }
 
 // A keyword reaches a client in FLAGS before any FETCH uses it: one set by
 // another session, one the session sets itself, one on a message appended
 // with it.
 func TestKeywordsAnnouncedBeforeUse(t *testing.T) {
-	ts := startIMAP(t, t.TempDir())
-	ts.deliver("bob", testMessage)
-	c, violations := ts.sessions(2)
-	a, b := c[0], c[1]
-	a.do("FETCH 1 (UID FLAGS)")
-	b.do("STORE 1 +FLAGS ($Label1)")
-	a.do("NOOP")
-	a.do("STORE 1 +FLAGS ($Label2)")
-	b.do(fmt.Sprintf("APPEND INBOX ($Label3) {%d+}\r\n%s", len(testMessage), testMessage))
-	a.do("FETCH 1:* (UID FLAGS)")
-	b.do("FETCH 1:* (UID FLAGS)")
-	ts.agree(t, c)
-	noViolations(t, violations)
+	twoSessions(t, 1, func(a, b *modelClient) {
+		a.do("FETCH 1 (UID FLAGS)")
+		b.do("STORE 1 +FLAGS ($Label1)")
+		a.do("NOOP")
+		a.do("STORE 1 +FLAGS ($Label2)")
+		b.do(appendCommand("$Label3"))
+		a.do("FETCH 1:* (UID FLAGS)")
+		b.do("FETCH 1:* (UID FLAGS)")
+	})
 }
 
 // Another session's EXPUNGE waits for a command that allows it, while the
 // message it took keeps its sequence number; a message appended and
 // expunged unseen is never announced at all.
 func TestExpungeWaitsAndRenumbersInOrder(t *testing.T) {
-	ts := startIMAP(t, t.TempDir())
-	for range 3 {
-		ts.deliver("bob", testMessage)
-	}
-	c, violations := ts.sessions(2)
-	a, b := c[0], c[1]
-	a.do("FETCH 1:* (UID FLAGS)")
-	b.do(`STORE 2 +FLAGS.SILENT (\Deleted)`)
-	b.do("EXPUNGE")
-	b.do(fmt.Sprintf("APPEND INBOX (\\Deleted) {%d+}\r\n%s", len(testMessage), testMessage))
-	b.do(fmt.Sprintf("APPEND INBOX () {%d+}\r\n%s", len(testMessage), testMessage))
-	a.do("FETCH 1:* (UID FLAGS)")
-	a.do("SEARCH ALL")
-	b.do("EXPUNGE")
-	a.do("STORE 3 +FLAGS (\\Answered)")
-	a.do("NOOP")
-	a.do("FETCH 1:* (UID FLAGS)")
-	ts.agree(t, c)
-	noViolations(t, violations)
-	if len(a.uids) != 3 {
-		t.Errorf("A sees UIDs %v, want 3 messages", a.uids)
-	}
+	twoSessions(t, 3, func(a, b *modelClient) {
+		a.do("FETCH 1:* (UID FLAGS)")
+		b.do(`STORE 2 +FLAGS.SILENT (\Deleted)`)
+		b.do("EXPUNGE")
+		b.do(appendCommand(`\Deleted`))
+		b.do(appendCommand(""))
+		a.do("FETCH 1:* (UID FLAGS)")
+		a.do("SEARCH ALL")
+		b.do("EXPUNGE")
+		a.do(`STORE 3 +FLAGS (\Answered)`)
+		a.do("NOOP")
+		a.do("FETCH 1:* (UID FLAGS)")
+		if len(a.uids) != 3 {
+			t.Errorf("A sees UIDs %v, want 3 messages", a.uids)
+		}
+	})
 }
 
 // Several sessions at once append, store flags and keywords, expunge,
@@ -166,7 +168,7 @@ func randomCommand(rnd *rand.Rand, count int) string {
 	}
 	switch rnd.IntN(10) {
 	case 0:
-		return fmt.Sprintf("APPEND INBOX (%s) {%d+}\r\n%s", flag, len(testMessage), testMessage)
+		return appendCommand(flag)
 	case 1, 2:
 		return fmt.Sprintf("STORE %s +FLAGS (%s)", seqs, flag)
 	case 3:
