@@ -82,6 +82,10 @@ func TestSilentStoreStillReportsOthersChanges(t *testing.T) {
 		a.do("FETCH 1 (UID FLAGS)")
 		b.do(`STORE 1 +FLAGS (\Flagged)`)
 		a.do(`STORE 1 +FLAGS.SILENT (\Seen)`)
+		a.do("NOOP")
+		if got := a.flags[1]; got != `\Flagged \Seen` {
+			t.Errorf("after its STORE .SILENT and another session's STORE, A was told (%s), want (\\Flagged \\Seen)", got)
+		}
 		if lines := a.do(`STORE 1 +FLAGS.SILENT (\Answered)`); len(lines) != 1 {
 			t.Errorf("STORE .SILENT of the session's own change answered %q", lines)
 		}
