@@ -57,6 +57,11 @@ type Mailbox struct {
 	keywords    []string
 	observers   []Observer
 	gone        bool // deleted
+	// renaming is the UID whose file SetFlags is renaming (0: none): its
+	// index entry names the old file until the rename is done, which
+	// renamed announces. Readers wait for it rather than miss the file.
+	renaming uint32
+	renamed  sync.Cond // on mu
 }
 
 // Message is one message as the index knows it.
@@ -89,6 +94,7 @@ func openMailbox(s *Store, user, name, path string) (*Mailbox, error) {
 		}
 	}
 	mb := &Mailbox{store: s, user: user, name: name, path: path}
+	mb.renamed.L = &mb.mu
 	if err := mb.load(); err != nil {
 		return nil, err
 	}
@@ -319,19 +325,14 @@ func (mb *Mailbox) View(fn func(msgs []Message)) error {
 	return nil
 }
 
+// openAttempts bounds Open's retries: each one follows a flag change of
+// the very message, begun between its lookup and its open.
+const openAttempts = 100
+
 // Open opens the content of the message with uid.
 func (mb *Mailbox) Open(uid uint32) (io.ReadCloser, int64, error) {
-	// A flag change may rename the file between the lookup and the open:
-	// look again once.
-	for range 2 {
-		mb.mu.Lock()
-		i, ok := mb.indexLocked(uid)
-		var path string
-		var size int64
-		if ok {
-			path, size = filepath.Join(mb.path, mb.msgs[i].rel), mb.msgs[i].Size
-		}
-		mb.mu.Unlock()
+	for range openAttempts {
+		path, size, ok := mb.fileOf(uid)
 		if !ok {
 			return nil, 0, ErrNoMessage
 		}
@@ -345,12 +346,27 @@ func (mb *Mailbox) Open(uid uint32) (io.ReadCloser, int64, error) {
 		// SetFlags renames the file first and updates the index after:
 		// in between, the index names a file that is gone. The name's
 		// part before the Maildir info never changes, so the file is
-		// found by it.
+		// found by it (or, next time round, by the index).
 		if f, err := openRenamed(path); err == nil {
 			return f, size, nil
 		}
 	}
 	return nil, 0, ErrNoMessage
+}
+
+// fileOf returns the path and size of the message with uid, once no flag
+// change is renaming its file.
+func (mb *Mailbox) fileOf(uid uint32) (string, int64, bool) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	for mb.renaming == uid {
+		mb.renamed.Wait()
+	}
+	i, ok := mb.indexLocked(uid)
+	if !ok {
+		return "", 0, false
+	}
+	return filepath.Join(mb.path, mb.msgs[i].rel), mb.msgs[i].Size, true
 }
 
 // openRenamed opens the message file that path named before a flag change

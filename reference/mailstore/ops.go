@@ -92,8 +92,12 @@ func (mb *Mailbox) SetFlags(uids []uint32, op StoreOp, flags []string, source an
 	for _, c := range changes {
 		var renameErr error
 		if c.oldRel != c.newRel {
+			mb.startRename(c.uid)
 			from, to := filepath.Join(dir, c.oldRel), filepath.Join(dir, c.newRel)
 			if renameErr = mb.store.committer.Rename(from, to); renameErr != nil && !moved(from, to) {
+				mb.mu.Lock()
+				mb.endRenameLocked()
+				mb.mu.Unlock()
 				return done, renameErr
 			}
 			// Either renamed, or renamed but not known durable (a failed
@@ -101,6 +105,7 @@ func (mb *Mailbox) SetFlags(uids []uint32, op StoreOp, flags []string, source an
 			// message could not be opened until a restart.
 		}
 		mb.mu.Lock()
+		mb.endRenameLocked()
 		if i, ok := mb.indexLocked(c.uid); ok {
 			mb.msgs[i].rel, mb.msgs[i].Flags = c.newRel, c.flags
 			for _, o := range mb.observers {
@@ -114,6 +119,21 @@ func (mb *Mailbox) SetFlags(uids []uint32, op StoreOp, flags []string, source an
 		}
 	}
 	return done, nil
+}
+
+// startRename marks uid's file as being renamed: Open waits for
+// endRenameLocked, which SetFlags calls with the index updated.
+func (mb *Mailbox) startRename(uid uint32) {
+	mb.mu.Lock()
+	mb.renaming = uid
+	mb.mu.Unlock()
+}
+
+func (mb *Mailbox) endRenameLocked() {
+	if mb.renaming != 0 {
+		mb.renaming = 0
+		mb.renamed.Broadcast()
+	}
 }
 
 // moved reports whether a rename from → to that returned an error happened
