@@ -125,16 +125,20 @@ func isSystemFlag(f string) bool { return len(f) > 0 && f[0] == '\\' }
 
 // updateQueue is the changes a view has not delivered yet, in mailbox
 // order. A flag update replaces the pending one of the same message in
-// place (flags are sent whole, so the newer supersedes the older): the
-// queue holds at most one flag update per message, and so stays bounded by
-// the mailbox, however long a session goes without a command.
+// place (flags are sent whole, so the newer supersedes the older), and a
+// message appended and expunged before either is delivered leaves no
+// trace: the queue holds at most one update of each kind per message, so
+// it stays bounded by the mailbox, however long a session goes without a
+// command.
 type updateQueue struct {
 	mu      sync.Mutex
 	pending []update
 	// base is the position of pending[0] in the mailbox's order since
-	// SELECT; flagAt maps a UID to the position of its flag update.
-	base   int
-	flagAt map[uint32]int
+	// SELECT; flagAt and addedAt map a UID to the position of its flag
+	// update and of its appending.
+	base    int
+	flagAt  map[uint32]int
+	addedAt map[uint32]int
 	// wake has a value when updates arrived since the last take (IDLE).
 	wake chan struct{}
 }
@@ -159,18 +163,28 @@ type update struct {
 
 func (q *updateQueue) init() {
 	q.flagAt = make(map[uint32]int)
+	q.addedAt = make(map[uint32]int)
 	q.wake = make(chan struct{}, 1)
 }
 
 func (q *updateQueue) push(u update) {
 	q.mu.Lock()
-	if u.kind == updateExpunged {
-		// The message is gone: its last flags need not be sent.
+	defer q.signal()
+	defer q.mu.Unlock()
+	switch u.kind {
+	case updateAdded:
+		q.addedAt[u.uid] = q.base + len(q.pending)
+	case updateExpunged:
+		// The message is gone: its last flags need not be sent, nor,
+		// if the client never heard of it, anything at all.
 		q.dropFlagsLocked(u.uid)
+		if pos, ok := q.addedAt[u.uid]; ok {
+			q.pending[pos-q.base] = update{kind: updateNone}
+			delete(q.addedAt, u.uid)
+			return
+		}
 	}
 	q.pending = append(q.pending, u)
-	q.mu.Unlock()
-	q.signal()
 }
 
 func (q *updateQueue) pushFlags(uid uint32, flags []string, others bool) {
@@ -221,6 +235,7 @@ func (q *updateQueue) take() []update {
 	q.base += len(out)
 	q.pending = nil
 	clear(q.flagAt)
+	clear(q.addedAt)
 	return out
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
 
 // sessions starts n model clients of bob, each with INBOX selected.
@@ -190,5 +192,35 @@ func randomCommand(rnd *rand.Rand, count int) string {
 		return "SEARCH KEYWORD " + flag
 	default:
 		return "NOOP"
+	}
+}
+
+// A session that sends no command holds at most one update of each kind
+// per message: repeated flag changes merge, and a message appended and
+// expunged unseen leaves nothing to deliver.
+func TestUpdateQueueStaysBounded(t *testing.T) {
+	v := newView(nil, nil)
+	other := &view{}
+	for i := range 1000 {
+		v.Appended(1, mailstore.Message{UID: 7})
+		v.FlagsChanged(1, 7, []string{`\Seen`}, other)
+		v.FlagsChanged(1, 7, []string{`\Flagged`}, v)
+		v.Expunged(1, 7)
+		v.Appended(uint32(i+1), mailstore.Message{UID: uint32(100 + i)})
+	}
+	for range 1000 {
+		v.FlagsChanged(1, 100, []string{`\Seen`}, v)
+	}
+	var live []update
+	for _, u := range v.queue.take() {
+		if u.kind != updateNone {
+			live = append(live, u)
+		}
+	}
+	if len(live) != 1001 {
+		t.Fatalf("%d updates pending, want 1000 appends and 1 flag change", len(live))
+	}
+	if f := live[len(live)-1]; f.kind != updateFlags || f.uid != 100 || f.others {
+		t.Errorf("merged flag update %+v, want UID 100, the session's own", f)
 	}
 }
