@@ -179,7 +179,7 @@ func (mb *Mailbox) Expunge(uids []uint32) ([]uint32, error) {
 		if i, ok := mb.indexLocked(m.UID); ok {
 			mb.msgs = slices.Delete(mb.msgs, i, i+1)
 			for _, o := range mb.observers {
-				o.Expunged(uint32(i + 1))
+				o.Expunged(uint32(i+1), m.UID)
 			}
 		}
 		mb.mu.Unlock()
