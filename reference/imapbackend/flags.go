@@ -22,9 +22,13 @@ const announceWriteTimeout = 30 * time.Second
 // not know yet, with an untagged FLAGS response written in the middle of a
 // FETCH or STORE, before the FETCH responses that use them (see
 // view.announce for why). imapserver offers no FLAGS writer to FETCH and
-// STORE, so it is written on the connection directly: imapserver flushes
-// every response whole, and nothing else writes while this session's
-// command runs.
+// STORE, so it is written on the connection directly. It cannot land in
+// the middle of another response: FETCH and STORE call it before their
+// first response; imapserver flushes each response whole (its encoder
+// flushes at every response's CRLF), so nothing of go-imap's is buffered
+// then; and the one writer besides this command, a BYE at shutdown, is
+// one Write of its own, which the connection does not interleave with
+// this one.
 func (s *session) announceInline(flagSets [][]string) error {
 	v := s.sel.view
 	grew := false
