@@ -42,7 +42,10 @@ func (v *view) deliver(w *imapserver.UpdateWriter, allowExpunge bool) (err error
 			return err
 		}
 	}
-	return v.exists(w)
+	if err := v.exists(w); err != nil {
+		return err
+	}
+	return v.tellRecent(w)
 }
 
 // exists tells the client of the messages appended to the view since its
@@ -55,12 +58,22 @@ func (v *view) exists(w *imapserver.UpdateWriter) error {
 		return nil
 	}
 	v.told = len(v.uids)
-	if err := w.WriteNumMessages(uint32(v.told)); err != nil {
-		return err
+	v.resized = true
+	return w.WriteNumMessages(uint32(v.told))
+}
+
+// tellRecent writes RECENT when the mailbox's size changed for the client
+// (RFC 3501 §7.3.2: RECENT is sent "if the size of the mailbox changes")
+// or the number it was last told did: an EXPUNGE of a recent message
+// lowers it, and a client keeps the number it was told (imaptest sums the
+// sessions' numbers at a checkpoint). go-imap drops it for IMAP4rev2.
+func (v *view) tellRecent(w *imapserver.UpdateWriter) error {
+	n := v.recent.count(v.known())
+	if !v.resized && n == v.recentTold {
+		return nil
 	}
-	// RFC 3501 §7.3.2: RECENT is sent "if the size of the mailbox
-	// changes" (go-imap drops it for IMAP4rev2).
-	return w.WriteNumRecent(v.recent.count(v.known()))
+	v.resized, v.recentTold = false, n
+	return w.WriteNumRecent(n)
 }
 
 // expunge writes the EXPUNGE of uid with its sequence number in the view,
@@ -77,6 +90,7 @@ func (v *view) expunge(w *imapserver.UpdateWriter, uid uint32) error {
 	if !told {
 		return nil
 	}
+	v.resized = true
 	return w.WriteExpunge(seq)
 }
 

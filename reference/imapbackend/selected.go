@@ -53,7 +53,7 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	stop, err := mb.Observe(func(current []mailstore.Message) mailstore.Observer {
 		v = newView(current, keywords, claim)
 		data = selectData(current, uidNext)
-		data.NumRecent = v.recent.count(v.known())
+		data.NumRecent = v.recentTold
 		return v
 	})
 	if err != nil {

@@ -34,6 +34,10 @@ type view struct {
 	// how it takes them; the queue carries the verdict on each new one.
 	recent recentSet
 	claim  recentClaim
+	// recentTold is the number in the last RECENT response; resized says
+	// an EXISTS or EXPUNGE was written since (deliver's tellRecent).
+	recentTold uint32
+	resized    bool
 
 	queue updateQueue
 }
@@ -50,6 +54,7 @@ func newView(current []mailstore.Message, keywords []string, claim recentClaim) 
 		v.uids[i] = m.UID
 		v.announced.add(m.Flags)
 	}
+	v.recentTold = v.recent.count(v.known())
 	return v
 }
 
