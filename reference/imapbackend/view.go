@@ -19,9 +19,10 @@ import (
 // come from one mailstore.Observer call per change, made under the mailbox
 // lock, so all sessions hear of all changes in one order.
 //
-// uids, told and announced belong to the session's goroutine (commands,
-// then IDLE, never both at once); the queue is shared with the mailbox,
-// which fills it.
+// uids, told, announced and the recent set belong to the session's
+// goroutine (commands, then IDLE, never both at once); the queue is shared
+// with the mailbox, which fills it, and claim is read by both, never
+// written after SELECT.
 type view struct {
 	// uids are the UIDs of the messages in the view, ascending, by
 	// sequence number - 1: the client knows the first told of them; the
