@@ -177,7 +177,7 @@ var imapFaultFor = map[string]imapProof{
 	"imap.fetch.size-matches":       {wire: faultimap.SizeOffByOne},
 	"imap.close.expunges-silently":  backendFault(faultimap.CloseKeepsDeleted),
 	"imap.expunge.renumber":         backendFault(faultimap.SeqNumsFixedAtSelect),
-	"imap.expunge.not-during-fetch": backendFault(faultimap.ExpungeDuringFetch),
+	"imap.expunge.not-during-fetch": {wire: faultimap.ExpungeDuringFetch},
 	"imap.consistency.count-uids":   backendFault(faultimap.NoMailboxUpdates),
 	"imap.consistency.flags":        {wire: faultimap.NoFlagUpdates},
 	"imap.mailbox.new-mail-exists":  backendFault(faultimap.NoMailboxUpdates),

@@ -2,9 +2,6 @@ package faultimap
 
 import (
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -42,9 +39,12 @@ func (s closeKeeps) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) erro
 // SeqNumsFixedAtSelect: sequence numbers stay as they were at SELECT: an
 // EXPUNGE does not renumber the messages after it
 // (imap.expunge.renumber). The session tells the client of its own
-// EXPUNGE, but its tracker never takes an expunge in, so it goes on
-// numbering the messages as before; the changes queued behind an expunge
-// (another session's, or a later EXISTS) are never told either.
+// EXPUNGE, but its view is never let deliver one, so the view holds every
+// expunge back (as during a FETCH) and goes on numbering the messages as
+// before; an expunged message is left out of the answers, as one another
+// session expunged is until it is told. Everything else reaches the
+// client as from the correct server: the view delivers EXISTS and flag
+// changes past the expunges it holds, as they renumber nothing.
 var SeqNumsFixedAtSelect = eachSession(func(s passOn) imapserver.Session { return seqNumsFixed{s} })
 
 type seqNumsFixed struct{ passOn }
@@ -95,126 +95,4 @@ func doomed(s imapserver.Session, uids *imap.UIDSet) ([]uint32, error) {
 	seqs := data.AllSeqNums()
 	slices.Reverse(seqs)
 	return seqs, nil
-}
-
-// ExpungeDuringFetch: expunges by other sessions are announced in the
-// responses to FETCH, STORE and SEARCH (imap.expunge.not-during-fetch).
-// go-imap holds them back there, as it must; the fault writes them on the
-// raw connection between two responses (each response is flushed whole),
-// and the session still tells them again later. It covers the expunges of
-// EXPUNGE, UID EXPUNGE and CLOSE in IMAP sessions of the same server.
-var ExpungeDuringFetch = &Wrapper{forServer: func() func(imapserver.Session, *imapserver.Conn) imapserver.Session {
-	selected := &selections{by: make(map[string][]*expungeTeller)}
-	return func(s imapserver.Session, conn *imapserver.Conn) imapserver.Session {
-		return &expungeTeller{passOn: passOn{s}, conn: conn, selected: selected}
-	}
-}}
-
-// selections are the sessions of one server by the mailbox they have
-// selected.
-type selections struct {
-	mu sync.Mutex
-	by map[string][]*expungeTeller
-}
-
-func (sel *selections) enter(key string, s *expungeTeller) {
-	sel.mu.Lock()
-	defer sel.mu.Unlock()
-	sel.by[key] = append(sel.by[key], s)
-}
-
-func (sel *selections) leave(key string, s *expungeTeller) {
-	sel.mu.Lock()
-	defer sel.mu.Unlock()
-	sel.by[key] = slices.DeleteFunc(sel.by[key], func(o *expungeTeller) bool { return o == s })
-}
-
-// others are the sessions other than s that have key selected.
-func (sel *selections) others(key string, s *expungeTeller) []*expungeTeller {
-	sel.mu.Lock()
-	defer sel.mu.Unlock()
-	return slices.DeleteFunc(slices.Clone(sel.by[key]), func(o *expungeTeller) bool { return o == s })
-}
-
-type expungeTeller struct {
-	passOn
-	conn     *imapserver.Conn
-	selected *selections
-	user     string
-	mailbox  string // the key of the selected mailbox, "" if none
-
-	mu      sync.Mutex
-	pending []uint32 // expunges to announce, in the order to announce them
-}
-
-func (s *expungeTeller) Login(username, password string) error {
-	s.user = username
-	return s.passOn.Login(username, password)
-}
-
-func (s *expungeTeller) Select(name string, options *imap.SelectOptions) (*imap.SelectData, error) {
-	s.leave()
-	data, err := s.passOn.Select(name, options)
-	if err == nil {
-		if strings.EqualFold(name, "INBOX") {
-			name = "INBOX"
-		}
-		s.mailbox = s.user + "\x00" + name
-		s.selected.enter(s.mailbox, s)
-	}
-	return data, err
-}
-
-func (s *expungeTeller) Unselect() error {
-	s.leave()
-	return s.passOn.Unselect()
-}
-
-func (s *expungeTeller) Close() error {
-	s.leave()
-	return s.passOn.Close()
-}
-
-func (s *expungeTeller) leave() {
-	if s.mailbox != "" {
-		s.selected.leave(s.mailbox, s)
-		s.mailbox = ""
-	}
-}
-
-func (s *expungeTeller) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	// Numbered as this session knows them, which the sessions sharing
-	// the mailbox do too: each is told of every change.
-	seqs, err := doomed(s.passOn, uids)
-	if err != nil {
-		return err
-	}
-	if err := s.passOn.Expunge(w, uids); err != nil {
-		return err
-	}
-	for _, o := range s.selected.others(s.mailbox, s) {
-		o.mu.Lock()
-		o.pending = append(o.pending, seqs...)
-		o.mu.Unlock()
-	}
-	return nil
-}
-
-func (s *expungeTeller) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	if err := s.passOn.Poll(w, allowExpunge); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	pending := s.pending
-	s.pending = nil
-	s.mu.Unlock()
-	if allowExpunge || len(pending) == 0 {
-		return nil
-	}
-	var b []byte
-	for _, seq := range pending {
-		b = append(b, "* "+strconv.FormatUint(uint64(seq), 10)+" EXPUNGE\r\n"...)
-	}
-	_, err := s.conn.NetConn().Write(b)
-	return err
 }

@@ -75,3 +75,27 @@ func TestNoFlagUpdatesDropsOnlyUnsolicitedFetch(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestExpungeDuringFetchPrecedesOnlyHeldBackCommands(t *testing.T) {
+	conn := ExpungeDuringFetch.PerConn()
+	for _, c := range []struct{ in, want string }{
+		{"mc1 FETCH 1:3 (FLAGS)\r\n", "faultimap-noop NOOP\r\nmc1 FETCH 1:3 (FLAGS)\r\n"},
+		{"mc2 store 3 +FLAGS (\\Flagged)\r\n", "faultimap-noop NOOP\r\nmc2 store 3 +FLAGS (\\Flagged)\r\n"},
+		{"mc3 UID FETCH 1:* (UID)\r\n", "mc3 UID FETCH 1:* (UID)\r\n"},
+		{"mc4 APPEND box {22}\r\n", "mc4 APPEND box {22}\r\n"},
+		// A literal's data is no command, even when it reads like one.
+		{"x SEARCH ALL\r\n", "x SEARCH ALL\r\n"},
+		{"y FETCH 1 ALL\r\n", "y FETCH 1 ALL\r\n"},
+		{"mc5 SEARCH HEADER X {3}\r\n", "faultimap-noop NOOP\r\nmc5 SEARCH HEADER X {3}\r\n"},
+		{"abc\r\n", "abc\r\n"},
+		{"mc6 SEARCH ALL\r\n", "faultimap-noop NOOP\r\nmc6 SEARCH ALL\r\n"},
+	} {
+		if got := conn.Rewrite(c.in); got != c.want {
+			t.Errorf("%q sent as %q, want %q", c.in, got, c.want)
+		}
+	}
+	got := converse(ExpungeDuringFetch, "* 2 EXPUNGE", "faultimap-noop OK NOOP completed", "mc1 OK FETCH completed")
+	if want := []string{"* 2 EXPUNGE", "mc1 OK FETCH completed"}; !slices.Equal(got, want) {
+		t.Errorf("client got %q, want %q", got, want)
+	}
+}

@@ -6,9 +6,10 @@
 // Mailbox state — folders, flags, keywords, subscriptions, UIDs and
 // UIDVALIDITY — lives in the mailstore, so it persists across sessions and
 // restarts. Every change to a mailbox, whoever makes it (an SMTP delivery, a
-// POP3 QUIT, another IMAP session), reaches the sessions that have it
-// selected through one imapserver.MailboxTracker per mailbox, and is sent
-// as EXISTS, EXPUNGE or FETCH FLAGS when the protocol allows it.
+// POP3 QUIT, another IMAP session), reaches every session that has it
+// selected through the session's own view of the mailbox (view.go), in one
+// order for all, and is sent as EXISTS, EXPUNGE or FETCH FLAGS when the
+// protocol allows it.
 package imapbackend
 
 import (
@@ -17,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,12 +110,9 @@ var capabilities = imap.CapSet{
 	imap.CapUnauthenticate: {},
 }
 
-// Backend hands out sessions and keeps one tracker per mailbox.
+// Backend hands out sessions.
 type Backend struct {
 	opts Options
-
-	mu       sync.Mutex
-	trackers map[*mailstore.Mailbox]*imapserver.MailboxTracker
 
 	// sessions counts the live sessions, for MaxConnections.
 	sessions atomic.Int64
@@ -152,7 +149,7 @@ var errTooManyConnections = &imap.Error{Type: imap.StatusResponseTypeBye, Code: 
 // NewServer returns an imapserver.Server over opts.Store.
 func NewServer(opts Options) *imapserver.Server {
 	opts = opts.withDefaults()
-	b := &Backend{opts: opts, trackers: make(map[*mailstore.Mailbox]*imapserver.MailboxTracker)}
+	b := &Backend{opts: opts}
 	return imapserver.New(&imapserver.Options{
 		NewSession: func(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			// imapserver calls Close only for a session it got, so a
@@ -172,22 +169,6 @@ func NewServer(opts Options) *imapserver.Server {
 		TLSConfig:    opts.TLSConfig,
 		InsecureAuth: opts.InsecureAuth,
 	})
-}
-
-// tracker returns mb's tracker, registering it with mb on first use.
-func (b *Backend) tracker(mb *mailstore.Mailbox) *imapserver.MailboxTracker {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if t := b.trackers[mb]; t != nil {
-		return t
-	}
-	var t *imapserver.MailboxTracker
-	mb.Observe(func(current []mailstore.Message) mailstore.Observer {
-		t = imapserver.NewMailboxTracker(uint32(len(current)))
-		return trackerObserver{t: t}
-	})
-	b.trackers[mb] = t
-	return t
 }
 
 // slogPrintf adapts slog to imapserver.Logger.

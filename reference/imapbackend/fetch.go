@@ -14,28 +14,34 @@ import (
 // .PEEK sets \Seen (unless the mailbox is read-only), and the new flags are
 // part of the FETCH response.
 func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
-	targets, err := s.sel.resolve(numSet)
-	if err != nil {
-		return err
-	}
+	uids := s.sel.resolve(numSet)
 	seen := !s.sel.readOnly && (slices.ContainsFunc(options.BodySection, func(b *imap.FetchItemBodySection) bool { return !b.Peek }) ||
 		slices.ContainsFunc(options.BinarySection, func(b *imap.FetchItemBinarySection) bool { return !b.Peek }))
-	var seenNow map[uint32][]string
+	seenNow := map[uint32]bool{}
 	if seen {
-		var unseen []uint32
-		for _, t := range targets {
-			if !slices.Contains(t.msg.Flags, mailstore.FlagSeen) {
-				unseen = append(unseen, t.msg.UID)
-			}
-		}
-		changed, err := s.sel.mb.SetFlags(unseen, mailstore.FlagsAdd, []string{mailstore.FlagSeen}, s.sel.tracker)
+		changed, err := s.sel.mb.SetFlags(uids, mailstore.FlagsAdd, []string{mailstore.FlagSeen}, s.sel.view)
 		if err != nil {
 			return imapError(err)
 		}
-		seenNow = make(map[uint32][]string, len(changed))
 		for _, c := range changed {
-			seenNow[c.UID] = c.Flags
+			seenNow[c.UID] = true
 		}
+	}
+	// The flags reported are those of now, which supersede the updates
+	// pending for them.
+	reportsFlags := func(uid uint32) bool { return options.Flags || seenNow[uid] }
+	targets, err := s.sel.messages(uids, reportsFlags)
+	if err != nil {
+		return err
+	}
+	var flagSets [][]string
+	for _, t := range targets {
+		if reportsFlags(t.msg.UID) {
+			flagSets = append(flagSets, t.msg.Flags)
+		}
+	}
+	if err := s.announceInline(flagSets); err != nil {
+		return err
 	}
 	needContent := options.Envelope || options.BodyStructure != nil || len(options.BodySection) > 0 ||
 		len(options.BinarySection) > 0 || len(options.BinarySectionSize) > 0
@@ -43,18 +49,16 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		var content []byte
 		if needContent {
 			if content, err = s.sel.mb.Read(t.msg.UID); err != nil {
-				// Expunged by another session since the set was resolved:
-				// RFC 9051 §5.5 lets the server omit it.
+				// Expunged by another session since: RFC 2180 §4.1.2
+				// lets the server omit it.
 				continue
 			}
 		}
 		opts := *options
-		if flags, changed := seenNow[t.msg.UID]; changed {
-			// The new flags are part of the response.
-			t.msg.Flags, opts.Flags = flags, true
-		}
+		// A \Seen set by this FETCH makes FLAGS part of the response
+		// (RFC 9051 §6.4.5).
+		opts.Flags = reportsFlags(t.msg.UID)
 		t.msg.Flags = s.flagsForClient(t.msg)
-		seq := s.sel.wireSeq(t.seq)
 		var env *envelope
 		if opts.Envelope {
 			env = envelopeOf(content)
@@ -64,12 +68,12 @@ func (s *session) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *
 		// nothing raw to carry (as before the split: a FETCH of no item the
 		// server writes is answered "* n FETCH ()").
 		if hasFetchItems(&opts) || raw.empty() {
-			if err := writeFetch(w.CreateMessage(seq), t.msg, content, env, &opts); err != nil {
+			if err := writeFetch(w.CreateMessage(t.seq), t.msg, content, env, &opts); err != nil {
 				return err
 			}
 		}
 		if !raw.empty() {
-			if err := s.writeRawFetch(seq, t.msg.UID, opts.UID, content, raw); err != nil {
+			if err := s.writeRawFetch(t.seq, t.msg.UID, opts.UID, content, raw); err != nil {
 				return err
 			}
 		}

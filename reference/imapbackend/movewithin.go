@@ -8,8 +8,8 @@ import (
 // messages get new UIDs at the end, and the session hears "* k EXPUNGE"
 // for each before the EXISTS that brings it back (mailstore.MoveWithin),
 // never a count the mailbox does not hold.
-func (s *session) moveWithin(w *imapserver.MoveWriter, targets []target) error {
-	src, dst, err := s.sel.mb.MoveWithin(uidsOf(targets))
+func (s *session) moveWithin(w *imapserver.MoveWriter, uids []uint32) error {
+	src, dst, err := s.sel.mb.MoveWithin(uids)
 	if len(src) > 0 {
 		if werr := w.WriteCopyData(copyData(s.sel.mb, src, dst)); werr != nil {
 			return werr

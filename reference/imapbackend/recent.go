@@ -3,10 +3,8 @@ package imapbackend
 import (
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
 
 	"github.com/mailcheck/mailcheck/reference/mailstore"
 )
@@ -21,29 +19,25 @@ import (
 // Appendix E), so a session that ENABLEs IMAP4rev2 never sees it.
 //
 // A mailbox's messages are claimed in UID order: every UID up to
-// recentBook.claimed is, or was, recent in some session. A read-write
-// SELECT claims every message above it; a message arriving later is
-// claimed by the first read-write session told of it. EXAMINE claims
-// nothing (RFC 3501 §6.3.2: EXAMINE must not make messages lose \Recent)
-// and sees as recent what nobody has claimed yet. The claims live in
+// recentBook.claimed is, or was, recent in some session. Claims are made
+// under the mailbox lock, where the sessions' views are told of messages:
+// a read-write SELECT claims every message of its snapshot above the line
+// (newView), and a message arriving later is claimed by the first
+// read-write view the mailbox tells of it (view.Appended), so two
+// sessions never both hold it. EXAMINE claims nothing (RFC 3501 §6.3.2:
+// EXAMINE must not make messages lose \Recent): it sees as recent what
+// nobody had claimed at its snapshot, and every message arriving while it
+// is open, as it is told of it no later than anyone. The claims live in
 // memory: after a restart every message is recent again once, as RFC 3501
 // §2.3.2 asks when the server cannot tell ("that message SHOULD be
 // considered recent").
 
-// recentBook is one mailbox's claim line. It observes the mailbox to count
-// arrivals, so a session looks for new messages to claim only when there
-// were some.
+// recentBook is one mailbox's claim line. Claims are made with the mailbox
+// locked; mu lets STATUS read the line outside that lock.
 type recentBook struct {
-	mu       sync.Mutex
-	claimed  uint32
-	arrivals atomic.Uint64
+	mu      sync.Mutex
+	claimed uint32
 }
-
-func (rb *recentBook) NumMessages(uint32)                         { rb.arrivals.Add(1) }
-func (rb *recentBook) Expunged(uint32)                            {}
-func (rb *recentBook) FlagsChanged(uint32, uint32, []string, any) {}
-
-var _ mailstore.Observer = (*recentBook)(nil)
 
 // recentBooks hands out one recentBook per mailbox.
 type recentBooks struct {
@@ -51,8 +45,7 @@ type recentBooks struct {
 	books map[*mailstore.Mailbox]*recentBook
 }
 
-// of returns mb's book, observing mb from the first call on. Not to be
-// called inside Mailbox.View (Observe takes the mailbox lock).
+// of returns mb's book.
 func (b *recentBooks) of(mb *mailstore.Mailbox) *recentBook {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -60,9 +53,7 @@ func (b *recentBooks) of(mb *mailstore.Mailbox) *recentBook {
 		b.books = make(map[*mailstore.Mailbox]*recentBook)
 	}
 	if b.books[mb] == nil {
-		rb := &recentBook{}
-		mb.Observe(func([]mailstore.Message) mailstore.Observer { return rb })
-		b.books[mb] = rb
+		b.books[mb] = &recentBook{}
 	}
 	return b.books[mb]
 }
@@ -80,53 +71,81 @@ func (rb *recentBook) unclaimed(msgs []mailstore.Message) uint32 {
 	return n
 }
 
-// claim takes the messages above the claim line for which known is true
-// (the session has been told of them), in UID order, and returns their
-// UIDs. known stops at the first message the session does not know yet.
-func (rb *recentBook) claim(msgs []mailstore.Message, known func(i int) bool) []uint32 {
+// arrived reports whether a message with uid, of which a session is being
+// told, is recent in that session, and claims it for a read-write one.
+// Called with the mailbox locked.
+func (rb *recentBook) arrived(uid uint32, readOnly bool) bool {
 	rb.mu.Lock()
 	defer rb.mu.Unlock()
+	if uid <= rb.claimed {
+		return false
+	}
+	if !readOnly {
+		rb.claimed = uid
+	}
+	return true
+}
+
+// recentClaim is how a view takes part in its mailbox's claims.
+type recentClaim struct {
+	book     *recentBook
+	readOnly bool
+	// shown: the session reports \Recent (IMAP4rev1; ENABLE is refused
+	// while a mailbox is selected, RFC 5161 §3.1, so it holds for the
+	// view's life). A session that does not show \Recent still claims:
+	// it has been told of the message first.
+	shown bool
+}
+
+// open returns the UIDs recent in a new view among the messages of its
+// snapshot, ascending, claiming them for a read-write session. Called with
+// the mailbox locked, from Mailbox.Observe.
+func (rc recentClaim) open(current []mailstore.Message) []uint32 {
 	var uids []uint32
-	for i, m := range msgs {
-		if m.UID <= rb.claimed {
-			continue
+	for _, m := range current {
+		if rc.arrived(m.UID) {
+			uids = append(uids, m.UID)
 		}
-		if !known(i) {
-			break
-		}
-		uids = append(uids, m.UID)
-		rb.claimed = m.UID
 	}
 	return uids
 }
 
-// recentView is what one selected session holds recent.
-type recentView struct {
-	book     *recentBook
-	readOnly bool
-	uids     []uint32 // ascending
-	// arrivals is the book's count when the session last took its claims:
-	// until it moves, there is nothing new to claim.
-	arrivals uint64
+// arrived reports whether a message the view is being told of is recent
+// in it; see recentBook.arrived.
+func (rc recentClaim) arrived(uid uint32) bool {
+	return rc.book != nil && rc.book.arrived(uid, rc.readOnly)
 }
 
-// open starts a session's view at SELECT or EXAMINE from the messages as
-// they are (called inside Mailbox.View), and returns the number for the
-// "* n RECENT" response.
-func (rb *recentBook) open(msgs []mailstore.Message, readOnly bool) (*recentView, uint32) {
-	rv := &recentView{book: rb, readOnly: readOnly, arrivals: rb.arrivals.Load()}
-	if readOnly {
-		rb.mu.Lock()
-		for _, m := range msgs {
-			if m.UID > rb.claimed {
-				rv.uids = append(rv.uids, m.UID)
-			}
-		}
-		rb.mu.Unlock()
-	} else {
-		rv.uids = rb.claim(msgs, func(int) bool { return true })
+// recentSet is the UIDs recent in one session, ascending; it belongs to
+// the session's goroutine.
+type recentSet struct{ uids []uint32 }
+
+func (r *recentSet) has(uid uint32) bool {
+	_, ok := slices.BinarySearch(r.uids, uid)
+	return ok
+}
+
+// add records a message delivered to the view as recent; UIDs arrive in
+// ascending order.
+func (r *recentSet) add(uid uint32) { r.uids = append(r.uids, uid) }
+
+// drop forgets an expunged message.
+func (r *recentSet) drop(uid uint32) {
+	if i, ok := slices.BinarySearch(r.uids, uid); ok {
+		r.uids = slices.Delete(r.uids, i, i+1)
 	}
-	return rv, uint32(len(rv.uids))
+}
+
+// count is the number for a "* n RECENT" response: the messages recent
+// here that the client knows, those up to its last known UID (the set
+// holds no expunged message, and the messages not yet announced are the
+// newest).
+func (r *recentSet) count(known []uint32) uint32 {
+	if len(known) == 0 {
+		return 0
+	}
+	n, _ := slices.BinarySearch(r.uids, known[len(known)-1]+1)
+	return uint32(n)
 }
 
 // rev1 reports whether the session is owed \Recent: it has not ENABLEd
@@ -135,58 +154,10 @@ func (s *session) rev1() bool {
 	return !s.conn.EnabledCaps().Has(imap.CapIMAP4rev2)
 }
 
-// isRecent reports whether uid is recent in this session.
-func (s *session) isRecent(uid uint32) bool {
-	if s.sel == nil || s.recent == nil || !s.rev1() {
-		return false
-	}
-	_, ok := slices.BinarySearch(s.recent.uids, uid)
-	return ok
-}
-
 // flagsForClient is m's flags as this session reports them: with \Recent
 // where it is recent here.
 func (s *session) flagsForClient(m mailstore.Message) []string {
-	if !s.isRecent(m.UID) {
-		return m.Flags
-	}
-	return append(slices.Clone(m.Flags), flagRecent)
-}
-
-// arrivalsBeforePoll is the count pollRecent compares with: read before the
-// tracker tells its updates, so that every arrival it counts has been told.
-func (s *session) arrivalsBeforePoll() uint64 {
-	if s.recent == nil {
-		return 0
-	}
-	return s.recent.book.arrivals.Load()
-}
-
-// pollRecent claims the new messages the session has just been told of
-// and says how many messages are recent here (RFC 3501 §7.3.2: RECENT is
-// sent "if the size of the mailbox changes").
-func (s *session) pollRecent(w *imapserver.UpdateWriter, arrivals uint64) error {
-	rv := s.recent
-	if rv == nil || arrivals == rv.arrivals {
-		return nil
-	}
-	rv.arrivals = arrivals
-	var known uint32
-	err := s.sel.mb.View(func(msgs []mailstore.Message) {
-		told := func(i int) bool { return s.sel.wireSeq(uint32(i+1)) != 0 }
-		if !rv.readOnly {
-			rv.uids = append(rv.uids, rv.book.claim(msgs, told)...)
-		}
-		for i, m := range msgs {
-			if _, ok := slices.BinarySearch(rv.uids, m.UID); ok && told(i) {
-				known++
-			}
-		}
-	})
-	if err != nil || !s.rev1() {
-		return nil
-	}
-	return w.WriteNumRecent(known)
+	return s.sel.view.flagsForClient(m.UID, m.Flags)
 }
 
 // flagRecent is the IMAP4rev1 session flag (RFC 3501 §2.3.2); go-imap

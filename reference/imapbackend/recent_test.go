@@ -64,3 +64,23 @@ func TestRecentInOneSession(t *testing.T) {
 		t.Errorf("\\Recent in an IMAP4rev2 session:\n%s", out)
 	}
 }
+
+// TestRecentRetoldAfterExpunge: the session is told the lower number when
+// a recent message is expunged, so the number it keeps never exceeds the
+// messages it holds (imaptest's checkpoint sums them).
+func TestRecentRetoldAfterExpunge(t *testing.T) {
+	ts := startIMAP(t, t.TempDir())
+	ts.deliver("bob", testMessage)
+	ts.deliver("bob", testMessage)
+	a := ts.raw("bob")
+	if out := a.cmd("a1 SELECT INBOX"); !strings.Contains(out, "* 2 RECENT") {
+		t.Fatalf("SELECT:\n%s", out)
+	}
+	a.cmd(`a2 STORE 1 +FLAGS.SILENT (\Deleted)`)
+	if out := a.cmd("a3 EXPUNGE"); !strings.Contains(out, "* 1 EXPUNGE") || !strings.Contains(out, "* 1 RECENT") {
+		t.Errorf("EXPUNGE of a recent message:\n%s", out)
+	}
+	if out := a.cmd("a4 NOOP"); strings.Contains(out, "RECENT") {
+		t.Errorf("RECENT again with nothing changed:\n%s", out)
+	}
+}

@@ -20,38 +20,32 @@ import (
 // Search serves SEARCH and UID SEARCH with ESEARCH results and SEARCHRES
 // (RFC 9051 §6.4.4, RFC 4731, RFC 5182).
 func (s *session) Search(kind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
-	var all []target
-	err := s.sel.mb.View(func(msgs []mailstore.Message) {
-		for i, m := range msgs {
-			all = append(all, target{uint32(i + 1), m})
-		}
-	})
+	// The messages the client knows, as they are now; one expunged by
+	// another session and not yet announced matches nothing.
+	known := s.sel.view.known()
+	all, err := s.sel.messages(known, nil)
 	if err != nil {
-		return nil, imapError(err)
+		return nil, err
 	}
 	var maxUID imap.UID
-	if len(all) > 0 {
-		maxUID = imap.UID(all[len(all)-1].msg.UID)
+	if len(known) > 0 {
+		maxUID = imap.UID(known[len(known)-1])
 	}
-	criteria = s.sel.staticCriteria(criteria, uint32(len(all)), maxUID)
+	criteria = s.sel.staticCriteria(criteria, uint32(len(known)), maxUID)
 	var data imap.SearchData
 	var seqs imap.SeqSet
 	var uids imap.UIDSet
 	for _, t := range all {
-		seq := s.sel.tracker.EncodeSeqNum(t.seq)
-		if seq == 0 {
-			continue // not yet known to this client
-		}
 		t.msg.Flags = s.flagsForClient(t.msg)
-		m := &candidate{msg: t.msg, seq: seq, mb: s.sel.mb}
+		m := &candidate{msg: t.msg, seq: t.seq, mb: s.sel.mb}
 		if !m.matches(criteria) {
 			continue
 		}
-		num := seq
+		num := t.seq
 		if kind == imapserver.NumKindUID {
 			num = t.msg.UID
 		}
-		seqs.AddNum(seq)
+		seqs.AddNum(t.seq)
 		uids.AddNum(imap.UID(t.msg.UID))
 		if data.Min == 0 || num < data.Min {
 			data.Min = num

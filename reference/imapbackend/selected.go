@@ -1,6 +1,7 @@
 package imapbackend
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
@@ -11,27 +12,26 @@ import (
 
 // selected is the selected state of a session (RFC 9051 §3.3).
 type selected struct {
-	mb       *mailstore.Mailbox
-	tracker  *imapserver.SessionTracker
+	mb *mailstore.Mailbox
+	// view is the mailbox as this session's client knows it; stop
+	// unregisters it from the mailbox.
+	view     *view
+	stop     func()
 	readOnly bool
 	// saved is the result SEARCH RETURN (SAVE) kept for "$" (RFC 5182).
 	saved imap.UIDSet
 }
 
-func (sel *selected) close() {
-	sel.tracker.Close()
-}
-
-// wireSeq is the sequence number the client knows a message by.
-func (sel *selected) wireSeq(seq uint32) uint32 {
-	return sel.tracker.EncodeSeqNum(seq)
-}
+func (sel *selected) close() { sel.stop() }
 
 // target is a message an operation applies to: its sequence number in the
-// store's (server) view, and the message.
+// session's view, and the message as the mailbox holds it now.
 type target struct {
 	seq uint32
 	msg mailstore.Message
+	// others: the message's flags were changed by another session since
+	// this one was last told them (view.consume).
+	others bool
 }
 
 // Select serves SELECT and EXAMINE. On failure no mailbox is selected:
@@ -41,34 +41,26 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 	if err != nil {
 		return nil, imapError(err)
 	}
-	t := s.backend.tracker(mb)
-	// Read these before View: View holds the mailbox lock, which they take.
+	// Read these before Observe, which holds the mailbox lock they take.
+	// A keyword or message added meanwhile is in the snapshot, and the
+	// view learns of it from there.
 	uidNext := mb.UIDNext()
 	keywords := mb.Keywords()
 	room := mb.KeywordRoom()
-	book := s.backend.recent.of(mb)
+	claim := recentClaim{book: s.backend.recent.of(mb), readOnly: options.ReadOnly, shown: s.rev1()}
 	var data *imap.SelectData
-	var st *imapserver.SessionTracker
-	var recent *recentView
-	sel := &selected{mb: mb, readOnly: options.ReadOnly}
-	err = mb.View(func(msgs []mailstore.Message) {
-		st = t.NewSession()
-		data = &imap.SelectData{NumMessages: uint32(len(msgs)), UIDValidity: 0, UIDNext: imap.UID(uidNext)}
-		recent, data.NumRecent = book.open(msgs, options.ReadOnly)
-		for i, m := range msgs {
-			if m.UID >= uidNext {
-				data.UIDNext = imap.UID(m.UID + 1)
-			}
-			if data.FirstUnseenSeqNum == 0 && !slices.Contains(m.Flags, mailstore.FlagSeen) {
-				data.FirstUnseenSeqNum = uint32(i + 1)
-			}
-		}
+	var v *view
+	stop, err := mb.Observe(func(current []mailstore.Message) mailstore.Observer {
+		v = newView(current, keywords, claim)
+		data = selectData(current, uidNext)
+		data.NumRecent = v.recentTold
+		return v
 	})
 	if err != nil {
 		return nil, imapError(err)
 	}
 	data.UIDValidity = mb.UIDValidity()
-	data.Flags = toIMAPFlags(append(slices.Clone(systemFlags), keywords...))
+	data.Flags = mailboxFlags(v.announced.list)
 	if !options.ReadOnly {
 		// RFC 9051 §7.1: PERMANENTFLAGS lists what STORE keeps; \* when new
 		// keywords can be created. A read-only mailbox keeps none.
@@ -77,9 +69,22 @@ func (s *session) Select(name string, options *imap.SelectOptions) (*imap.Select
 			data.PermanentFlags = append(data.PermanentFlags, imap.FlagWildcard)
 		}
 	}
-	sel.tracker = st
-	s.sel, s.recent = sel, recent
+	s.sel = &selected{mb: mb, view: v, stop: stop, readOnly: options.ReadOnly}
 	return data, nil
+}
+
+// selectData is what SELECT reports of the messages in current.
+func selectData(current []mailstore.Message, uidNext uint32) *imap.SelectData {
+	data := &imap.SelectData{NumMessages: uint32(len(current)), UIDNext: imap.UID(uidNext)}
+	for i, m := range current {
+		if m.UID >= uidNext {
+			data.UIDNext = imap.UID(m.UID + 1)
+		}
+		if data.FirstUnseenSeqNum == 0 && !slices.Contains(m.Flags, mailstore.FlagSeen) {
+			data.FirstUnseenSeqNum = uint32(i + 1)
+		}
+	}
+	return data
 }
 
 func (s *session) Unselect() error {
@@ -90,37 +95,67 @@ func (s *session) Unselect() error {
 	return nil
 }
 
-// resolve lists the messages a number set names, in sequence order. "*"
-// and ranges are resolved against the mailbox now; "$" is the saved search.
-func (sel *selected) resolve(numSet imap.NumSet) ([]target, error) {
+// resolve lists the UIDs a number set names, in sequence order, in the
+// session's view: sequence numbers are the client's (RFC 9051 §2.3.1.2),
+// "*" is the last message it knows (RFC 9051 §6.4.4, §9: seq-number), and
+// "$" is the saved search. A message appended since the client's last
+// EXISTS is named by nothing, not even a UID: the client does not know it.
+func (sel *selected) resolve(numSet imap.NumSet) []uint32 {
 	if imap.IsSearchRes(numSet) {
 		numSet = sel.saved
 	}
+	known := sel.view.known()
+	var out []uint32
+	switch set := numSet.(type) {
+	case imap.SeqSet:
+		set = staticSeqSet(set, uint32(len(known)))
+		for i, uid := range known {
+			if set.Contains(uint32(i + 1)) {
+				out = append(out, uid)
+			}
+		}
+	case imap.UIDSet:
+		var max imap.UID
+		if len(known) > 0 {
+			max = imap.UID(known[len(known)-1])
+		}
+		set = staticUIDSet(set, max)
+		for _, uid := range known {
+			if set.Contains(imap.UID(uid)) {
+				out = append(out, uid)
+			}
+		}
+	}
+	return out
+}
+
+// messages returns the messages with the given UIDs (in the view) as the
+// mailbox holds them now, with their sequence numbers in the view. A
+// message expunged by another session and not yet announced is left out
+// (RFC 2180 §4.1.2). For each UID consume reports true for, the pending
+// flag update is taken off the queue (view.consume): the caller reports
+// the flags as they are now.
+func (sel *selected) messages(uids []uint32, consume func(uid uint32) bool) ([]target, error) {
 	var out []target
 	err := sel.mb.View(func(msgs []mailstore.Message) {
-		switch set := numSet.(type) {
-		case imap.SeqSet:
-			set = staticSeqSet(set, uint32(len(msgs)))
-			for i, m := range msgs {
-				if seq := sel.tracker.EncodeSeqNum(uint32(i + 1)); seq != 0 && set.Contains(seq) {
-					out = append(out, target{uint32(i + 1), m})
-				}
+		for _, uid := range uids {
+			j, ok := slices.BinarySearchFunc(msgs, uid, func(m mailstore.Message, uid uint32) int { return cmp.Compare(m.UID, uid) })
+			if !ok {
+				continue
 			}
-		case imap.UIDSet:
-			var max imap.UID
-			if len(msgs) > 0 {
-				max = imap.UID(msgs[len(msgs)-1].UID)
+			seq, _ := sel.view.seqOf(uid)
+			t := target{seq: seq, msg: msgs[j]}
+			if consume != nil && consume(uid) {
+				t.others = sel.view.consume(uid)
 			}
-			set = staticUIDSet(set, max)
-			for i, m := range msgs {
-				if set.Contains(imap.UID(m.UID)) {
-					out = append(out, target{uint32(i + 1), m})
-				}
-			}
+			out = append(out, t)
 		}
 	})
 	return out, imapError(err)
 }
+
+// all reports true for every UID: see messages.
+func all(uint32) bool { return true }
 
 // staticSeqSet replaces "*" with the highest sequence number.
 func staticSeqSet(set imap.SeqSet, max uint32) imap.SeqSet {
@@ -155,16 +190,8 @@ func staticRange(start, stop, max uint32) (uint32, uint32) {
 	return start, stop
 }
 
-func uidsOf(targets []target) []uint32 {
-	out := make([]uint32, len(targets))
-	for i, t := range targets {
-		out[i] = t.msg.UID
-	}
-	return out
-}
-
 // Expunge serves EXPUNGE, UID EXPUNGE and the expunge of CLOSE. The
-// EXPUNGE responses reach this session (and others) through the tracker.
+// EXPUNGE responses reach this session (and others) through its view.
 // In a read-only mailbox nothing is expunged: CLOSE then just closes
 // (RFC 9051 §6.4.1), and EXPUNGE removes nothing.
 func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
@@ -186,7 +213,7 @@ func (s *session) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error 
 }
 
 // Store serves STORE and UID STORE (RFC 9051 §6.4.6). Other sessions hear
-// of the change through the tracker; this one gets FETCH FLAGS here unless
+// of the change through their views; this one gets FETCH FLAGS here unless
 // .SILENT.
 func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, _ *imap.StoreOptions) error {
 	if s.sel.readOnly {
@@ -196,25 +223,36 @@ func (s *session) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *im
 	if err != nil {
 		return err
 	}
-	targets, err := s.sel.resolve(numSet)
-	if err != nil {
-		return err
-	}
+	uids := s.sel.resolve(numSet)
 	op := map[imap.StoreFlagsOp]mailstore.StoreOp{imap.StoreFlagsSet: mailstore.FlagsSet, imap.StoreFlagsAdd: mailstore.FlagsAdd, imap.StoreFlagsDel: mailstore.FlagsRemove}[flags.Op]
-	if _, err := s.sel.mb.SetFlags(uidsOf(targets), op, storable, s.sel.tracker); err != nil {
+	if _, err := s.sel.mb.SetFlags(uids, op, storable, s.sel.view); err != nil {
 		return imapError(err)
 	}
-	if flags.Silent {
-		return nil
-	}
-	// Report the flags as they are now, for every message named, changed or
-	// not (RFC 9051 §6.4.6).
-	now, err := s.sel.resolve(numSet)
+	targets, err := s.sel.messages(uids, all)
 	if err != nil {
 		return err
 	}
-	for _, t := range now {
-		rw := w.CreateMessage(s.sel.wireSeq(t.seq))
+	// Report the flags as they are now, for every message named, changed or
+	// not (RFC 9051 §6.4.6). With .SILENT the client knows the result of
+	// its own change; only a message another session changed too is
+	// reported (RFC 9051 §5.2: flag updates are sent unasked).
+	silent := flags.Silent
+	report := slices.DeleteFunc(targets, func(t target) bool { return silent && !t.others })
+	return s.writeFlags(w, report)
+}
+
+// writeFlags answers with FETCH (UID FLAGS) for each target, after FLAGS
+// if they use a keyword the client has not been told of.
+func (s *session) writeFlags(w *imapserver.FetchWriter, targets []target) error {
+	flagSets := make([][]string, len(targets))
+	for i, t := range targets {
+		flagSets[i] = t.msg.Flags
+	}
+	if err := s.announceInline(flagSets); err != nil {
+		return err
+	}
+	for _, t := range targets {
+		rw := w.CreateMessage(t.seq)
 		rw.WriteUID(imap.UID(t.msg.UID))
 		rw.WriteFlags(toIMAPFlags(s.flagsForClient(t.msg)))
 		if err := rw.Close(); err != nil {
@@ -230,11 +268,7 @@ func (s *session) Copy(numSet imap.NumSet, destName string) (*imap.CopyData, err
 	if err != nil {
 		return nil, err
 	}
-	targets, err := s.sel.resolve(numSet)
-	if err != nil {
-		return nil, err
-	}
-	src, dst, err := s.sel.mb.CopyTo(dest, uidsOf(targets))
+	src, dst, err := s.sel.mb.CopyTo(dest, s.sel.resolve(numSet))
 	if err != nil {
 		return nil, imapError(err)
 	}
@@ -242,7 +276,7 @@ func (s *session) Copy(numSet imap.NumSet, destName string) (*imap.CopyData, err
 }
 
 // Move serves MOVE and UID MOVE (RFC 6851): copy, then expunge the sources;
-// the EXPUNGE responses follow through the tracker.
+// the EXPUNGE responses follow through the view.
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName string) error {
 	if s.sel.readOnly {
 		return errReadOnly
@@ -251,14 +285,11 @@ func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName st
 	if err != nil {
 		return err
 	}
-	targets, err := s.sel.resolve(numSet)
-	if err != nil {
-		return err
-	}
+	uids := s.sel.resolve(numSet)
 	if dest == s.sel.mb {
-		return s.moveWithin(w, targets)
+		return s.moveWithin(w, uids)
 	}
-	src, dst, err := s.sel.mb.CopyTo(dest, uidsOf(targets))
+	src, dst, err := s.sel.mb.CopyTo(dest, uids)
 	if err != nil {
 		return imapError(err)
 	}

@@ -20,9 +20,7 @@ type session struct {
 	conn    *imapserver.Conn
 	user    string
 	sel     *selected // nil when no mailbox is selected
-	// recent is what the selected mailbox holds recent for this session.
-	recent *recentView
-	closed bool
+	closed  bool
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*session)(nil)
@@ -271,15 +269,13 @@ func storableFlags(flags []imap.Flag) ([]string, error) {
 
 var systemFlags = []string{mailstore.FlagAnswered, mailstore.FlagDeleted, mailstore.FlagDraft, mailstore.FlagFlagged, mailstore.FlagSeen}
 
+// Poll delivers the changes to the selected mailbox that the session has
+// not been told of (RFC 9051 §5.2); imapserver says when EXPUNGE is allowed.
 func (s *session) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
 	if s.sel == nil {
 		return nil
 	}
-	arrivals := s.arrivalsBeforePoll()
-	if err := s.sel.tracker.Poll(w, allowExpunge); err != nil {
-		return err
-	}
-	return s.pollRecent(w, arrivals)
+	return s.sel.view.deliver(w, allowExpunge)
 }
 
 // Idle serves IDLE (RFC 2177): updates are written as they happen, an SMTP
@@ -289,5 +285,5 @@ func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
 		<-stop
 		return nil
 	}
-	return s.sel.tracker.Idle(w, stop)
+	return s.sel.view.idle(w, stop)
 }

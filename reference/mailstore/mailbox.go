@@ -69,12 +69,17 @@ type Message struct {
 }
 
 // Observer hears of every change to a mailbox, in order, with sequence
-// numbers as they are at the moment of the change. Calls are made with the
-// mailbox locked: observers must not call back into it.
+// numbers as they are at the moment of the change and the UID of the
+// message changed, so an observer can keep its own numbering. Calls are
+// made with the mailbox locked: observers must not call back into it.
 type Observer interface {
-	NumMessages(n uint32)
-	Expunged(seq uint32)
-	FlagsChanged(seq uint32, uid uint32, flags []string, source any)
+	// Appended: m is new and now the last message, number seq.
+	Appended(seq uint32, m Message)
+	// Expunged: message seq, with uid, is gone.
+	Expunged(seq, uid uint32)
+	// FlagsChanged: message seq, with uid, now has flags; source is what
+	// the caller of SetFlags passed.
+	FlagsChanged(seq, uid uint32, flags []string, source any)
 }
 
 func openMailbox(s *Store, user, name, path string) (*Mailbox, error) {
@@ -284,17 +289,21 @@ func (mb *Mailbox) snapshotLocked() []Message {
 }
 
 // Observe registers the observer that newObserver makes from the messages
-// as they are at that moment: every later change reaches it.
-func (mb *Mailbox) Observe(newObserver func(current []Message) Observer) (cancel func()) {
+// as they are at that moment: every later change reaches it, and none
+// before. It fails with ErrNoMailbox if the mailbox was deleted.
+func (mb *Mailbox) Observe(newObserver func(current []Message) Observer) (cancel func(), err error) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
+	if mb.gone {
+		return nil, ErrNoMailbox
+	}
 	o := newObserver(mb.snapshotLocked())
 	mb.observers = append(mb.observers, o)
 	return func() {
 		mb.mu.Lock()
 		defer mb.mu.Unlock()
 		mb.observers = slices.DeleteFunc(mb.observers, func(x Observer) bool { return x == o })
-	}
+	}, nil
 }
 
 // View calls fn with the messages while no change can happen, so what fn
@@ -407,14 +416,14 @@ func (mb *Mailbox) Read(uid uint32) ([]byte, error) {
 }
 
 // unindex takes the message with uid out of the index, if it is there,
-// and tells the observers its sequence number.
+// and tells the observers its sequence number and UID.
 func (mb *Mailbox) unindex(uid uint32) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	if i, ok := mb.indexLocked(uid); ok {
 		mb.msgs = slices.Delete(mb.msgs, i, i+1)
 		for _, o := range mb.observers {
-			o.Expunged(uint32(i + 1))
+			o.Expunged(uint32(i+1), uid)
 		}
 	}
 }
@@ -454,7 +463,9 @@ func (mb *Mailbox) publishFile(sub string, date time.Time, info string, data [][
 			m := mb.messageFromName(filepath.Join(sub, filepath.Base(final)))
 			mb.msgs = append(mb.msgs, m)
 			for _, o := range mb.observers {
-				o.NumMessages(uint32(len(mb.msgs)))
+				added := *m
+				added.Flags = slices.Clone(m.Flags)
+				o.Appended(uint32(len(mb.msgs)), added)
 			}
 		},
 		Data: data,

@@ -24,7 +24,7 @@ func TestMoveWithinExpungesBeforeItAdds(t *testing.T) {
 	if err != nil || !slices.Equal(src, []uint32{1}) || !slices.Equal(dst, []uint32{3}) {
 		t.Fatalf("MoveWithin = %v, %v, %v; want [1] [3]", src, dst, err)
 	}
-	if got := strings.Join(rec.events, "|"); got != "expunge 1|exists 2" {
+	if got := strings.Join(rec.events, "|"); got != "expunge 1 uid 1|exists 2 uid 3" {
 		t.Errorf("observer heard %q, want the expunge first", got)
 	}
 	for _, store := range []*Store{s, openStore(t, dir)} {

@@ -12,8 +12,12 @@ import (
 // recorder is an Observer that logs what it hears.
 type recorder struct{ events []string }
 
-func (r *recorder) NumMessages(n uint32) { r.events = append(r.events, "exists "+itoa(n)) }
-func (r *recorder) Expunged(seq uint32)  { r.events = append(r.events, "expunge "+itoa(seq)) }
+func (r *recorder) Appended(seq uint32, m Message) {
+	r.events = append(r.events, "exists "+itoa(seq)+" uid "+itoa(m.UID))
+}
+func (r *recorder) Expunged(seq, uid uint32) {
+	r.events = append(r.events, "expunge "+itoa(seq)+" uid "+itoa(uid))
+}
 func (r *recorder) FlagsChanged(seq, uid uint32, flags []string, _ any) {
 	r.events = append(r.events, "flags "+itoa(seq)+" "+strings.Join(flags, ","))
 }
@@ -68,7 +72,7 @@ func TestExpungeNotifiesWithSequenceNumbers(t *testing.T) {
 		t.Fatalf("Expunge = %v, %v", removed, err)
 	}
 	// UID 2 was message 2; then UID 4 was message 3.
-	if got := strings.Join(rec.events, "|"); got != "expunge 2|expunge 3" {
+	if got := strings.Join(rec.events, "|"); got != "expunge 2 uid 2|expunge 3 uid 4" {
 		t.Errorf("observer heard %q", got)
 	}
 	s.Deliver([]string{"bob"}, [][]byte{[]byte("m\r\n")})
@@ -76,7 +80,7 @@ func TestExpungeNotifiesWithSequenceNumbers(t *testing.T) {
 	if uids := uidsOf(msgs); !slices.Equal(uids, []uint32{1, 3, 5}) {
 		t.Errorf("UIDs %v", uids)
 	}
-	if rec.events[len(rec.events)-1] != "exists 3" {
+	if rec.events[len(rec.events)-1] != "exists 3 uid 5" {
 		t.Errorf("delivery not observed: %v", rec.events)
 	}
 }
