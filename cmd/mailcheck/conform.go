@@ -28,6 +28,8 @@ type conformFlags struct {
 	failOn                                         string
 	parallel                                       int
 	timeout, readTimeout, readbackTimeout          time.Duration
+	stressSeed                                     uint64
+	stressDuration                                 time.Duration
 	list, verbose, tlsSkipVerify, strictWaivers    bool
 	caFile, jsonFile, junitFile, htmlFile, waive   string
 }
@@ -111,6 +113,8 @@ connection, no greeting).`,
 	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
 	fl.IntVar(&f.parallel, "parallel", 8, "most checks run at once (fewer while the server is slow or busy)")
 	fl.DurationVar(&f.timeout, "timeout", engine.DefaultCheckTimeout, "time limit of each check (fits the RFC read timeouts)")
+	fl.Uint64Var(&f.stressSeed, "stress-seed", 0, "seed of the IMAP concurrency checks (imap.concurrency.*), to replay a run; 0 picks one, which their results print")
+	fl.DurationVar(&f.stressDuration, "stress-duration", engine.DefaultStressDuration, "how long each IMAP concurrency check drives its sessions")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 0, "each wait for the server, in place of the RFC per-phase defaults (5m greeting and replies; SMTP: 2m for DATA's 354, 10m for the end of data)")
 	fl.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, RFC sections) and exit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing and skipped checks too")
@@ -146,6 +150,7 @@ func runConform(cmd *cobra.Command, args []string, f conformFlags) error {
 	opts := conformance.Options{
 		From: f.from, Rcpt: f.rcpt, User: f.user, Password: f.password,
 		Only: f.only, Skip: f.skip, Parallel: f.parallel, Timeout: f.timeout, ReadTimeout: f.readTimeout,
+		StressSeed: f.stressSeed, StressDuration: f.stressDuration,
 		ReadbackTimeout: f.readbackTimeout,
 	}
 	if f.readback != "" {
