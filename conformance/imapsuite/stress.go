@@ -21,7 +21,7 @@ const (
 	stressStartSize  = 6
 	stressMaxSize    = 16
 	stressCheckEvery = 8    // rounds between checkpoints
-	stressMaxRounds  = 2000 // the count bound; Options.StressDuration the time bound
+	stressMaxRounds  = 5000 // the count bound; Options.StressDuration the time bound
 	// stressQuietRounds bounds how long a session sends nothing.
 	stressQuietRounds = 6
 )
@@ -204,7 +204,7 @@ func (run *stressRun) choose(v *stressView) (line string, idle bool) {
 		return "UID SEARCH ALL", false
 	case roll < 92 && run.idle:
 		return "IDLE", true
-	case roll < 97:
+	case roll < 99:
 		// A session that sends nothing for a few rounds gets the
 		// others' changes in one batch when it next asks: the order of
 		// that batch is what a server keeps per session.
