@@ -237,17 +237,12 @@ func (run *stressRun) chooseStore(v *stressView, i int) string {
 // server's continuation request), judging what comes meanwhile.
 func (run *stressRun) start(v *stressView, line string) error {
 	tag := v.s.nextTag()
-	c := &inProgress{tag: tag, line: line}
 	if line == "APPEND" {
 		msg := seed.Message(run.t, seed.Nonce(), "mailcheck concurrency", "Appended by a concurrent session.\r\n")
-		c.line = fmt.Sprintf("APPEND %s {%d}", run.mailbox, len(msg))
-		v.cmd = c
+		v.cmd = newInProgress(tag, fmt.Sprintf("APPEND %s {%d}", run.mailbox, len(msg)), v)
 		return run.withLiteral(v, msg)
 	}
-	c.noExpunge = !strings.HasPrefix(line, "UID ") && (strings.HasPrefix(line, "FETCH") || strings.HasPrefix(line, "STORE") || strings.HasPrefix(line, "SEARCH"))
-	if f := strings.Fields(line); len(f) >= 4 && (f[0] == "STORE" || f[1] == "STORE") {
-		c.storeUID, c.storeFlag, c.add = v.storeTarget(f)
-	}
+	c := newInProgress(tag, line, v)
 	v.cmd = c
 	if err := run.send(v, c.line); err != nil {
 		return err
@@ -257,25 +252,6 @@ func (run *stressRun) start(v *stressView, line string) error {
 		return err
 	}
 	return nil
-}
-
-// storeTarget is the UID, flag and direction of "STORE n ±FLAGS (f)" or
-// "UID STORE u ±FLAGS (f)"; no flag for one the session does not own.
-func (v *stressView) storeTarget(f []string) (uint32, string, bool) {
-	i := 1
-	if f[0] == "UID" {
-		i = 2
-	}
-	n, _ := strconv.Atoi(f[i])
-	flag := strings.Trim(f[i+2], "()")
-	if !slices.Contains(v.own, flag) {
-		return 0, "", false
-	}
-	uid := uint32(n)
-	if f[0] != "UID" {
-		uid = v.msgs[n-1].uid
-	}
-	return uid, flag, strings.HasPrefix(f[i+1], "+")
 }
 
 // withLiteral sends an APPEND's line, waits for the continuation request

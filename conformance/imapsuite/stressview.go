@@ -3,6 +3,7 @@ package imapsuite
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -58,6 +59,36 @@ type inProgress struct {
 	// search is the SEARCH response, judged once the command has
 	// completed (an EXISTS may come after it).
 	search *response
+}
+
+// newInProgress describes the command line (tag tag) that v's session
+// sends: whether it forbids EXPUNGE, and which of its own flags it stores.
+func newInProgress(tag, line string, v *stressView) *inProgress {
+	c := &inProgress{tag: tag, line: line}
+	c.noExpunge = !strings.HasPrefix(line, "UID ") && (strings.HasPrefix(line, "FETCH") || strings.HasPrefix(line, "STORE") || strings.HasPrefix(line, "SEARCH"))
+	if f := strings.Fields(line); len(f) >= 4 && (f[0] == "STORE" || f[1] == "STORE") {
+		c.storeUID, c.storeFlag, c.add = v.storeTarget(f)
+	}
+	return c
+}
+
+// storeTarget is the UID, flag and direction of "STORE n ±FLAGS (f)" or
+// "UID STORE u ±FLAGS (f)"; no flag for one the session does not own.
+func (v *stressView) storeTarget(f []string) (uint32, string, bool) {
+	i := 1
+	if f[0] == "UID" {
+		i = 2
+	}
+	n, _ := strconv.Atoi(f[i])
+	flag := strings.Trim(f[i+2], "()")
+	if !slices.Contains(v.own, flag) {
+		return 0, "", false
+	}
+	uid := uint32(n)
+	if f[0] != "UID" {
+		uid = v.msgs[n-1].uid
+	}
+	return uid, flag, strings.HasPrefix(f[i+1], "+")
 }
 
 // stressView is what one session of a concurrency check must know of
