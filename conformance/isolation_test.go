@@ -33,6 +33,23 @@ type namedFault struct {
 // fault may fail, and why that is not a cascade: the fault breaks their
 // subject too.
 var isolationExceptions = map[string]map[string]string{
+	// The concurrency checks compare sessions sharing a mailbox: a fault
+	// in what one session hears of the others' changes is theirs too.
+	"imap.consistency.count-uids": {
+		"imap.concurrency.sequence": "the fault withholds EXISTS and EXPUNGE from the other sessions, whose UIDs the concurrency checkpoints compare",
+	},
+	"imap.consistency.flags": {
+		"imap.concurrency.flags": "the fault withholds other sessions' flag changes, which the concurrency checkpoints compare",
+	},
+	"imap.flags.persist": {
+		"imap.concurrency.flags": "flags kept in the storing session never reach the others, which the concurrency checkpoints compare",
+	},
+	"imap.expunge.renumber": {
+		"imap.concurrency.sequence": "message numbers that EXPUNGE does not shift contradict every session's view, which the concurrency check judges in each response",
+	},
+	"imap.expunge.not-during-fetch": {
+		"imap.concurrency.sequence": "an EXPUNGE during FETCH is one of the concurrency check's rules (RFC 9051 §7.5.1), met under concurrent sessions",
+	},
 	// End-of-data variants: a server that ends DATA at one false end ends
 	// it at every sequence holding that false end (or the line it treats
 	// as "."): one hole, seen through several sequences.

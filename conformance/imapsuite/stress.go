@@ -96,6 +96,11 @@ func (run *stressRun) open(sessions []*session) error {
 		if _, err := run.command(v, "FETCH 1:* (UID FLAGS)"); err != nil {
 			return err
 		}
+		if c := v.found[seqClass]; c != nil {
+			// Nothing has changed the mailbox yet: one session's view is
+			// the subject of the single-session checks.
+			return engine.Unmet("before any concurrent change, %s (imap.uid.* and imap.fetch.* judge one session)", c)
+		}
 	}
 	run.judged()
 	return nil
@@ -317,7 +322,7 @@ func (run *stressRun) until(v *stressView, cont bool) (bool, error) {
 			v.completed(r)
 			return false, nil
 		default:
-			return false, fmt.Errorf("response %q with a tag not in use", r)
+			return false, engine.Unmet("response %q with a tag not in use (imap.command.one-tagged-reply judges that)", r)
 		}
 	}
 	v.s.broken = true

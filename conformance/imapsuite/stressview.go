@@ -306,6 +306,7 @@ func (v *stressView) completed(done *response) {
 		v.mine[c.storeUID] = map[string]bool{}
 	}
 	v.mine[c.storeUID][c.storeFlag] = c.add
+	v.applyOwn(c)
 	if c.lastFlags != nil {
 		v.judgeOwn(done, c.storeUID, c.lastFlags)
 	}
@@ -363,6 +364,22 @@ func (v *stressView) judgeSearch(c *inProgress, r *response) {
 		if n < 1 || int(n) > len(v.msgs) {
 			v.note(seqClass, r, "message numbers in 1..%d, the messages this session knows (RFC 9051 §2.3.1.2)", len(v.msgs))
 			return
+		}
+	}
+}
+
+// applyOwn changes the session's flags of the stored message as its
+// STORE did, as a client does whether or not a FETCH came back
+// (returning it is imap.store.fetch-response's subject).
+func (v *stressView) applyOwn(c *inProgress) {
+	for i := range v.msgs {
+		m := &v.msgs[i]
+		if m.uid != c.storeUID || !m.flagsKnown {
+			continue
+		}
+		m.flags = slices.DeleteFunc(slices.Clone(m.flags), func(f string) bool { return strings.EqualFold(f, c.storeFlag) })
+		if c.add {
+			m.flags = append(m.flags, c.storeFlag)
 		}
 	}
 }
