@@ -20,3 +20,8 @@ func (o *Options) StressSeedOrRandom() uint64 {
 	}
 	return rand.Uint64N(1<<53-1) + 1
 }
+
+// Received is how many octets the check has read from servers so far,
+// against Options.MaxReceive (Bounds().Total): a check that reads for a
+// set time, as a stress run does, ends before it runs out.
+func (t *T) Received() int64 { return t.received.Load() }
