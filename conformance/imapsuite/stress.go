@@ -112,9 +112,14 @@ func (run *stressRun) open(sessions []*session) error {
 	return nil
 }
 
-// unselect leaves the mailbox, so that withMailbox can delete it.
+// unselect leaves the mailbox, so that withMailbox can delete it. A
+// session a failed read left with a command outstanding (an IDLE, say)
+// is given up as broken: the clean-up logs in afresh.
 func (run *stressRun) unselect() {
 	for _, v := range run.views {
+		if v.cmd != nil {
+			v.s.broken = true
+		}
 		if !v.s.broken {
 			v.s.cmd("CLOSE")
 			v.s.selected = false
