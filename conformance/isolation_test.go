@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/reference"
@@ -160,12 +161,18 @@ func pop3Faults() []*namedFault {
 	return out
 }
 
+// isolationStressDuration shortens the concurrency checks (imap.concurrency.*)
+// in the matrix, which runs them once per fault: whether a fault they do
+// not prove fails them shows within a second, and their own proofs run
+// for the default time.
+const isolationStressDuration = time.Second
+
 // embeddedFault runs the catalogue against the embedded server set up by
 // configure, proving check id (and those added to it later).
 func embeddedFault(id string, configure func(*reference.Config)) *namedFault {
 	nf := &namedFault{name: id, checks: []string{id}}
 	nf.run = func(t *testing.T) *Report {
-		var opts Options
+		opts := Options{StressDuration: isolationStressDuration}
 		for _, c := range nf.checks {
 			if unanswering[c] {
 				// A server that never answers is seen only past the
@@ -202,6 +209,7 @@ next:
 		proofs = append(proofs, p)
 		out = append(out, &namedFault{name: id, checks: []string{id}, run: func(t *testing.T) *Report {
 			target, opts, srv := startIMAPServer(t, p)
+			opts.StressDuration = isolationStressDuration
 			t.Cleanup(func() {
 				if left := leftovers(t, srv); len(left) > 0 {
 					t.Errorf("mailboxes left behind: %v", left)
