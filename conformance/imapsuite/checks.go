@@ -27,7 +27,7 @@ import (
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
-		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks, syntaxChecks,
+		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks, concurrencyChecks, syntaxChecks,
 	} {
 		all = append(all, group...)
 	}
