@@ -180,8 +180,6 @@ var imapFaultFor = map[string]imapProof{
 	"imap.expunge.not-during-fetch": {wire: faultimap.ExpungeDuringFetch},
 	"imap.consistency.count-uids":   backendFault(faultimap.NoMailboxUpdates),
 	"imap.consistency.flags":        {wire: faultimap.NoFlagUpdates},
-	"imap.concurrency.sequence":     {wire: faultimap.FetchRenumbered},
-	"imap.concurrency.flags":        {wire: faultimap.KeywordsUnannounced},
 	"imap.mailbox.new-mail-exists":  backendFault(faultimap.NoMailboxUpdates),
 	// A malformed response no other check reads: "EXPUNGED" is no
 	// message-data (RFC 9051 §9).

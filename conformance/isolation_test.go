@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mailcheck/mailcheck/internal/faultpop3"
 	"github.com/mailcheck/mailcheck/reference"
@@ -34,23 +33,6 @@ type namedFault struct {
 // fault may fail, and why that is not a cascade: the fault breaks their
 // subject too.
 var isolationExceptions = map[string]map[string]string{
-	// The concurrency checks compare sessions sharing a mailbox: a fault
-	// in what one session hears of the others' changes is theirs too.
-	"imap.consistency.count-uids": {
-		"imap.concurrency.sequence": "the fault withholds EXISTS and EXPUNGE from the other sessions, whose UIDs the concurrency checkpoints compare",
-	},
-	"imap.consistency.flags": {
-		"imap.concurrency.flags": "the fault withholds other sessions' flag changes, which the concurrency checkpoints compare",
-	},
-	"imap.flags.persist": {
-		"imap.concurrency.flags": "flags kept in the storing session never reach the others, which the concurrency checkpoints compare",
-	},
-	"imap.expunge.renumber": {
-		"imap.concurrency.sequence": "message numbers that EXPUNGE does not shift contradict every session's view, which the concurrency check judges in each response",
-	},
-	"imap.expunge.not-during-fetch": {
-		"imap.concurrency.sequence": "an EXPUNGE during FETCH is one of the concurrency check's rules (RFC 9051 §7.5.1), met under concurrent sessions",
-	},
 	// End-of-data variants: a server that ends DATA at one false end ends
 	// it at every sequence holding that false end (or the line it treats
 	// as "."): one hole, seen through several sequences.
@@ -161,18 +143,12 @@ func pop3Faults() []*namedFault {
 	return out
 }
 
-// isolationStressDuration shortens the concurrency checks (imap.concurrency.*)
-// in the matrix, which runs them once per fault: whether a fault they do
-// not prove fails them shows within a second, and their own proofs run
-// for the default time.
-const isolationStressDuration = time.Second
-
 // embeddedFault runs the catalogue against the embedded server set up by
 // configure, proving check id (and those added to it later).
 func embeddedFault(id string, configure func(*reference.Config)) *namedFault {
 	nf := &namedFault{name: id, checks: []string{id}}
 	nf.run = func(t *testing.T) *Report {
-		opts := Options{StressDuration: isolationStressDuration}
+		var opts Options
 		for _, c := range nf.checks {
 			if unanswering[c] {
 				// A server that never answers is seen only past the
@@ -209,7 +185,6 @@ next:
 		proofs = append(proofs, p)
 		out = append(out, &namedFault{name: id, checks: []string{id}, run: func(t *testing.T) *Report {
 			target, opts, srv := startIMAPServer(t, p)
-			opts.StressDuration = isolationStressDuration
 			t.Cleanup(func() {
 				if left := leftovers(t, srv); len(left) > 0 {
 					t.Errorf("mailboxes left behind: %v", left)

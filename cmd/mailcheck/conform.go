@@ -50,8 +50,6 @@ func newConformCommand() *cobra.Command {
 	fl.StringVar(&f.failOn, "fail-on", "must", "exit 1 on: must (fail, error) or should (also warn)")
 	fl.IntVar(&o.Parallel, "parallel", 8, "most checks run at once (fewer while the server is slow or busy)")
 	fl.DurationVar(&o.Timeout, "timeout", engine.DefaultCheckTimeout, "time limit of each check (fits the RFC read timeouts)")
-	fl.Uint64Var(&o.StressSeed, "stress-seed", 0, "seed of the IMAP concurrency checks (imap.concurrency.*), to replay a run; 0 picks one, which their results print")
-	fl.DurationVar(&o.StressDuration, "stress-duration", engine.DefaultStressDuration, "how long each IMAP concurrency check drives its sessions")
 	fl.DurationVar(&o.ReadTimeout, "read-timeout", 0, "each wait for the server, in place of the RFC per-phase defaults (5m greeting and replies; SMTP: 2m for DATA's 354, 10m for the end of data)")
 	fl.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, RFC sections) and exit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list passing and skipped checks too")

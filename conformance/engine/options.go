@@ -65,14 +65,6 @@ type Options struct {
 	// its connections; past it reads fail with ErrReceiveLimit. Default
 	// DefaultMaxReceive.
 	MaxReceive int64
-	// StressSeed seeds the operations of the concurrency checks
-	// (imap.concurrency.*): the same seed replays the same choices. 0
-	// picks one at random; every result of those checks names the seed
-	// it ran with.
-	StressSeed uint64
-	// StressDuration bounds how long each concurrency check drives its
-	// sessions. Default DefaultStressDuration.
-	StressDuration time.Duration
 }
 
 // DefaultMaxReceive is more than any check reads from a conforming server
@@ -115,9 +107,6 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MaxReceive <= 0 {
 		o.MaxReceive = DefaultMaxReceive
-	}
-	if o.StressDuration <= 0 {
-		o.StressDuration = DefaultStressDuration
 	}
 	return o
 }

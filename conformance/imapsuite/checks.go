@@ -27,7 +27,7 @@ import (
 var catalogue = func() []*engine.Check {
 	var all []*engine.Check
 	for _, group := range [][]*engine.Check{
-		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks, concurrencyChecks, syntaxChecks,
+		commandChecks, selectChecks, mailboxChecks, uidChecks, flagChecks, expungeChecks, consistencyChecks, syntaxChecks,
 	} {
 		all = append(all, group...)
 	}
