@@ -3,7 +3,6 @@ package imapbackend
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -13,10 +12,6 @@ import (
 func mailboxFlags(keywords []string) []imap.Flag {
 	return toIMAPFlags(append(slices.Clone(systemFlags), keywords...))
 }
-
-// announceWriteTimeout bounds the write of an inline FLAGS response, as
-// imapserver bounds its own responses.
-const announceWriteTimeout = 30 * time.Second
 
 // announceInline tells the client of the keywords among flagSets it does
 // not know yet, with an untagged FLAGS response written in the middle of a
@@ -38,14 +33,7 @@ func (s *session) announceInline(flagSets [][]string) error {
 	if !grew {
 		return nil
 	}
-	line := "* FLAGS (" + strings.Join(fromIMAPFlags(mailboxFlags(v.announced.list)), " ") + ")\r\n"
-	conn := s.conn.NetConn()
-	if err := conn.SetWriteDeadline(time.Now().Add(announceWriteTimeout)); err != nil {
-		return err
-	}
-	defer conn.SetWriteDeadline(time.Time{})
-	_, err := conn.Write([]byte(line))
-	return err
+	return s.writeRaw([]byte("* FLAGS (" + strings.Join(fromIMAPFlags(mailboxFlags(v.announced.list)), " ") + ")\r\n"))
 }
 
 func toIMAPFlags(flags []string) []imap.Flag {

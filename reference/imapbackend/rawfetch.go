@@ -92,10 +92,13 @@ func sectionPart(part []int) string {
 	return strings.Join(s, ".")
 }
 
-// writeRaw writes a whole response on the connection, bounded in time.
+// writeRaw writes a whole response on the connection, bounded in time:
+// the FETCH items and the inline FLAGS go-imap has no writer for.
 func (s *session) writeRaw(resp []byte) error {
 	conn := s.conn.NetConn()
-	conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout))
+	if err := conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout)); err != nil {
+		return err
+	}
 	defer conn.SetWriteDeadline(time.Time{})
 	_, err := conn.Write(resp)
 	return err

@@ -15,7 +15,7 @@ import (
 // the old and the new UIDs, pairwise.
 //
 // Observers hear each message leave before it arrives again (Expunged,
-// then NumMessages), so a session is told "* k EXPUNGE" and then an EXISTS
+// then Appended), so a session is told "* k EXPUNGE" and then an EXISTS
 // with the count it had: the other order, a copy and then an expunge,
 // would announce for a moment one message the mailbox never holds. The
 // copy is durable before the original is removed, as with CopyTo and
